@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+//
+// Tessera: a domain-decomposed structured-grid simulation engine over MPI and parallel HDF5.
+//
+// Targets depend one way:
+//   CMPI, CHDF5            system libraries (module map + one shim header each)
+//   MPI, HDF5              Swift APIs over them
+//   Grid                   boxes, decomposition, halo plans, fields (pure Swift)
+//   Engine                 model protocol, boundary conditions, time stepping (pure Swift)
+//   Models/<Name>          one physics model each; Engine and Grid only
+//   Distributed            halo exchange and reductions over MPI
+//   Config                 TOML input
+//   IO                     results (The Well layout), XDMF, inspection
+//   tessera                the executable: argument parsing and wiring
+import PackageDescription
+
+/// Warnings are errors in our own targets (not in dependencies, whose warnings we cannot fix).
+let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
+
+/// Kernels run without overflow and bounds checks in release builds; see docs/benchmarks.md.
+let kernel: [SwiftSetting] = strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+
+let package = Package(
+    name: "Tessera",
+    products: [
+        .executable(name: "tessera", targets: ["tessera"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5-openmpi",
+            providers: [.apt(["libhdf5-openmpi-dev"])]
+        ),
+        .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: strict),
+        .target(name: "HDF5", dependencies: ["CHDF5", "MPI"], swiftSettings: strict),
+        .target(name: "Grid", swiftSettings: kernel),
+        .target(name: "Engine", dependencies: ["Grid"], swiftSettings: kernel),
+        .target(name: "Heat", dependencies: ["Engine", "Grid"], path: "Sources/Models/Heat", swiftSettings: kernel),
+        .target(name: "Distributed", dependencies: ["MPI", "Grid", "Engine"], swiftSettings: kernel),
+        .target(
+            name: "Config",
+            dependencies: ["Engine", "Grid", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
+        .target(name: "IO", dependencies: ["HDF5", "MPI", "Grid", "Engine"], swiftSettings: strict),
+        .executableTarget(
+            name: "tessera",
+            dependencies: [
+                "MPI", "HDF5", "Grid", "Engine", "Heat", "Distributed", "Config", "IO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "GridTests", dependencies: ["Grid"], swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Grid", "Heat"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Heat"], swiftSettings: strict),
+        .testTarget(name: "IOTests", dependencies: ["IO", "Grid", "Engine"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

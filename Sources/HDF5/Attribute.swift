@@ -1,0 +1,153 @@
+import CHDF5
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A value stored as an HDF5 attribute, in the types h5py and The Well's loader read.
+public enum AttributeValue: Equatable, Sendable, CustomStringConvertible {
+    case int(Int)
+    case ints([Int])
+    case double(Double)
+    case doubles([Double])
+    /// A variable-length UTF-8 string.
+    case string(String)
+    /// A list of variable-length UTF-8 strings.
+    case strings([String])
+    /// An h5py boolean.
+    case bool(Bool)
+    /// A list of h5py booleans.
+    case bools([Bool])
+
+    public var description: String {
+        switch self {
+        case .int(let v): "\(v)"
+        case .ints(let v): "\(v)"
+        case .double(let v): "\(v)"
+        case .doubles(let v): "\(v)"
+        case .string(let v): v.contains("\n") ? "<\(v.utf8.count) bytes of text>" : "\"\(v)\""
+        case .strings(let v): "\(v)"
+        case .bool(let v): "\(v)"
+        case .bools(let v): "\(v)"
+        }
+    }
+}
+
+/// The attributes of a group or dataset. In a parallel file every rank must write the same
+/// attributes with the same values.
+public struct Attributes {
+    let owner: Handle
+    var objectID: hid_t { owner.id }
+
+    /// Writes attribute `name`, replacing one already there.
+    ///
+    /// The corresponding C functions are `H5Acreate2` and `H5Awrite`.
+    public func setAttribute(_ name: String, _ value: AttributeValue) throws(HDF5Error) {
+        if H5Aexists(objectID, name) > 0 { try check(H5Adelete(objectID, name), "H5Adelete", name) }
+        switch value {
+        case .int(let v): try write(name, [Int64(v)], type: Int64.hdf5Type, scalar: true)
+        case .ints(let v): try write(name, v.map(Int64.init), type: Int64.hdf5Type, scalar: false)
+        case .double(let v): try write(name, [v], type: Double.hdf5Type, scalar: true)
+        case .doubles(let v): try write(name, v, type: Double.hdf5Type, scalar: false)
+        case .bool(let v): try write(name, [Int8(v ? 1 : 0)], type: DerivedType.h5pyBool().id, scalar: true)
+        case .bools(let v): try write(name, v.map { Int8($0 ? 1 : 0) }, type: DerivedType.h5pyBool().id, scalar: false)
+        case .string(let v): try writeStrings(name, [v], scalar: true)
+        case .strings(let v): try writeStrings(name, v, scalar: false)
+        }
+    }
+
+    private func write<T>(_ name: String, _ values: [T], type: hid_t, scalar: Bool) throws(HDF5Error) {
+        let space = scalar ? try Dataspace.scalar() : try Dataspace(shape: [values.count])
+        let attribute = Handle(
+            try checked(H5Acreate2(objectID, name, type, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name),
+            .attribute)
+        let status = values.withUnsafeBytes { H5Awrite(attribute.id, type, $0.baseAddress) }
+        try check(status, "H5Awrite", name)
+    }
+
+    private func writeStrings(_ name: String, _ values: [String], scalar: Bool) throws(HDF5Error) {
+        let type = try DerivedType.utf8String()
+        let space = scalar ? try Dataspace.scalar() : try Dataspace(shape: [values.count])
+        let attribute = Handle(
+            try checked(H5Acreate2(objectID, name, type.id, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name),
+            .attribute)
+        let copies = values.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
+        let status = pointers.withUnsafeMutableBytes { H5Awrite(attribute.id, type.id, $0.baseAddress) }
+        try check(status, "H5Awrite", name)
+    }
+
+    /// The names of this object's attributes in creation order.
+    ///
+    /// The corresponding C function is `H5Aget_name_by_idx`.
+    public func attributeNames() throws(HDF5Error) -> [String] {
+        var info = H5O_info_t()
+        try check(H5Oget_info2(objectID, &info, UInt32(H5O_INFO_NUM_ATTRS)), "H5Oget_info2")
+        var names: [String] = []
+        for index in 0..<info.num_attrs {
+            var buffer = [CChar](repeating: 0, count: 1024)
+            let length = H5Aget_name_by_idx(
+                objectID, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, index, &buffer, 1024, hid_t(H5P_DEFAULT))
+            if length < 0 {
+                // Objects written without creation-order tracking only index by name.
+                H5Eclear2(chdf5_e_default())
+                H5Aget_name_by_idx(objectID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, 1024, hid_t(H5P_DEFAULT))
+            }
+            names.append(string(fromCString: buffer))
+        }
+        return names
+    }
+
+    /// Reads attribute `name`; nil when there is none or its type is not one Tessera writes.
+    ///
+    /// The corresponding C function is `H5Aread`.
+    public func attribute(_ name: String) throws(HDF5Error) -> AttributeValue? {
+        guard H5Aexists(objectID, name) > 0 else { return nil }
+        let attribute = Handle(try checked(H5Aopen(objectID, name, hid_t(H5P_DEFAULT)), "H5Aopen", name), .attribute)
+        let type = Handle(try checked(H5Aget_type(attribute.id), "H5Aget_type", name), .datatype)
+        let space = Dataspace(handle: Handle(try checked(H5Aget_space(attribute.id), "H5Aget_space", name), .dataspace))
+        let shape = space.shape
+        let scalar = shape.isEmpty
+        let count = shape.reduce(1, *)
+        switch H5Tget_class(type.id) {
+        case H5T_INTEGER:
+            var values = [Int64](repeating: 0, count: count)
+            try check(H5Aread(attribute.id, Int64.hdf5Type, &values), "H5Aread", name)
+            return scalar ? .int(Int(values[0])) : .ints(values.map { Int($0) })
+        case H5T_FLOAT:
+            var values = [Double](repeating: 0, count: count)
+            try check(H5Aread(attribute.id, Double.hdf5Type, &values), "H5Aread", name)
+            return scalar ? .double(values[0]) : .doubles(values)
+        case H5T_ENUM:
+            var values = [Int8](repeating: 0, count: count)
+            try check(H5Aread(attribute.id, type.id, &values), "H5Aread", name)
+            return scalar ? .bool(values[0] != 0) : .bools(values.map { $0 != 0 })
+        case H5T_STRING:
+            let strings = try readStrings(attribute.id, type.id, space.id, count: count, name: name)
+            return scalar ? .string(strings[0]) : .strings(strings)
+        default:
+            return nil
+        }
+    }
+
+    private func readStrings(_ attribute: hid_t, _ type: hid_t, _ space: hid_t, count: Int, name: String)
+        throws(HDF5Error) -> [String]
+    {
+        if H5Tis_variable_str(type) > 0 {
+            let memoryType = try DerivedType.utf8String()
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            try check(H5Aread(attribute, memoryType.id, &pointers), "H5Aread", name)
+            let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
+            H5Dvlen_reclaim(memoryType.id, space, hid_t(H5P_DEFAULT), &pointers)
+            return strings
+        }
+        let size = H5Tget_size(type)
+        var bytes = [UInt8](repeating: 0, count: size * count)
+        try check(H5Aread(attribute, type, &bytes), "H5Aread", name)
+        return (0..<count).map { i in
+            let slice = bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }
+            return String(decoding: slice, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import CHDF5
+
+/// An HDF5 identifier that closes itself when the last reference goes.
+public final class Handle {
+    /// What kind of object the identifier names; decides which close function runs.
+    enum Kind { case file, group, dataset, attribute, dataspace, datatype, propertyList }
+
+    let id: hid_t
+    let kind: Kind
+
+    init(_ id: hid_t, _ kind: Kind) {
+        self.id = id
+        self.kind = kind
+    }
+
+    deinit {
+        switch kind {
+        case .file: H5Fclose(id)
+        case .group: H5Gclose(id)
+        case .dataset: H5Dclose(id)
+        case .attribute: H5Aclose(id)
+        case .dataspace: H5Sclose(id)
+        case .datatype: H5Tclose(id)
+        case .propertyList: H5Pclose(id)
+        }
+    }
+}
+
+/// A dataspace: the shape of a dataset or attribute, and a selection within it.
+struct Dataspace {
+    let handle: Handle
+    var id: hid_t { handle.id }
+
+    /// A simple dataspace of `shape`, growable to `maxShape` (nil entries are unlimited).
+    init(shape: [Int], maxShape: [Int?]? = nil) throws(HDF5Error) {
+        var dims = shape.map { hsize_t($0) }
+        let id: hid_t
+        if let maxShape {
+            var maxDims = maxShape.map { $0.map { hsize_t($0) } ?? chdf5_unlimited() }
+            id = H5Screate_simple(Int32(dims.count), &dims, &maxDims)
+        } else {
+            id = H5Screate_simple(Int32(dims.count), &dims, nil)
+        }
+        handle = Handle(try checked(id, "H5Screate_simple"), .dataspace)
+    }
+
+    /// A scalar dataspace (one element, no dimensions).
+    static func scalar() throws(HDF5Error) -> Dataspace {
+        Dataspace(handle: Handle(try checked(H5Screate(H5S_SCALAR), "H5Screate"), .dataspace))
+    }
+
+    init(handle: Handle) { self.handle = handle }
+
+    /// The current extent.
+    var shape: [Int] {
+        let rank = Int(H5Sget_simple_extent_ndims(id))
+        guard rank > 0 else { return [] }
+        var dims = [hsize_t](repeating: 0, count: rank)
+        H5Sget_simple_extent_dims(id, &dims, nil)
+        return dims.map { Int($0) }
+    }
+
+    /// Selects the block at `start` with `count` elements per axis.
+    func selectBlock(start: [Int], count: [Int]) throws(HDF5Error) {
+        var s = start.map { hsize_t($0) }
+        var c = count.map { hsize_t($0) }
+        try check(H5Sselect_hyperslab(id, H5S_SELECT_SET, &s, nil, &c, nil), "H5Sselect_hyperslab")
+    }
+
+    /// Selects nothing: this rank takes part in a collective call without data.
+    func selectNone() throws(HDF5Error) {
+        try check(H5Sselect_none(id), "H5Sselect_none")
+    }
+}
+
+/// A property list of the given class.
+func propertyList(_ cls: hid_t) throws(HDF5Error) -> Handle {
+    Handle(try checked(H5Pcreate(cls), "H5Pcreate"), .propertyList)
+}

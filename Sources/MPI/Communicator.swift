@@ -1,0 +1,192 @@
+import CMPI
+
+/// A reduction operator.
+public enum ReductionOp: Sendable {
+    case sum, max, min
+
+    var handle: MPI_Op {
+        switch self {
+        case .sum: cmpi_op_sum()
+        case .max: cmpi_op_max()
+        case .min: cmpi_op_min()
+        }
+    }
+}
+
+/// Element types that cross MPI, mapped to MPI's predefined datatypes in one place.
+public protocol MPIScalar {
+    static var mpiDatatype: MPI_Datatype { get }
+}
+extension Double: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_double() } }
+extension Float: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_float() } }
+extension Int64: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int64() } }
+extension Int32: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int32() } }
+extension UInt8: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_uint8() } }
+
+/// A group of ranks that talk to each other. Communicators this type creates are freed when
+/// the last reference goes; the world communicator is never freed.
+public final class Communicator {
+    /// The C handle, for libraries that take an `MPI_Comm` (parallel HDF5).
+    public let handle: MPI_Comm
+    private let owned: Bool
+
+    /// This process's rank in the communicator.
+    public let rank: Int
+    /// The number of ranks.
+    public let size: Int
+
+    init(handle: MPI_Comm, owned: Bool) {
+        self.handle = handle
+        self.owned = owned
+        var r: Int32 = 0
+        var s: Int32 = 0
+        MPI_Comm_rank(handle, &r)
+        MPI_Comm_size(handle, &s)
+        self.rank = Int(r)
+        self.size = Int(s)
+    }
+
+    deinit {
+        if owned && MPIEnvironment.isActive {
+            var h: MPI_Comm? = handle
+            MPI_Comm_free(&h)
+        }
+    }
+
+    /// The corresponding C function is `MPI_Barrier`.
+    public func barrier() throws(MPIError) {
+        try check(MPI_Barrier(handle), "MPI_Barrier")
+    }
+
+    /// Combines `values` element-wise across all ranks; every rank gets the result.
+    ///
+    /// The corresponding C function is `MPI_Allreduce` with `MPI_IN_PLACE`.
+    public func allReduce<T: MPIScalar>(_ values: inout [T], _ op: ReductionOp) throws(MPIError) {
+        let count = Int32(values.count)
+        let code = values.withUnsafeMutableBytes { buffer in
+            MPI_Allreduce(cmpi_in_place(), buffer.baseAddress, count, T.mpiDatatype, op.handle, handle)
+        }
+        try check(code, "MPI_Allreduce")
+    }
+
+    /// Combines one value across all ranks.
+    public func allReduce<T: MPIScalar>(_ value: T, _ op: ReductionOp) throws(MPIError) -> T {
+        var values = [value]
+        try allReduce(&values, op)
+        return values[0]
+    }
+
+    /// Sends `bytes` from `root` to every rank; on the others, `bytes` is replaced.
+    ///
+    /// The corresponding C function is `MPI_Bcast` (twice: the length, then the bytes).
+    public func broadcast(_ bytes: inout [UInt8], root: Int = 0) throws(MPIError) {
+        var count = Int64(bytes.count)
+        try check(MPI_Bcast(&count, 1, cmpi_int64(), Int32(root), handle), "MPI_Bcast")
+        if rank != root { bytes = [UInt8](repeating: 0, count: Int(count)) }
+        let code = bytes.withUnsafeMutableBytes { buffer in
+            MPI_Bcast(buffer.baseAddress, Int32(count), cmpi_uint8(), Int32(root), handle)
+        }
+        try check(code, "MPI_Bcast")
+    }
+
+    /// Sends a string from `root` to every rank and returns it on all of them.
+    public func broadcast(_ text: String, root: Int = 0) throws(MPIError) -> String {
+        var bytes = Array(text.utf8)
+        try broadcast(&bytes, root: root)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Starts sending `count` elements at `buffer` to `destination`. The buffer must stay
+    /// alive and unchanged until the returned request completes.
+    ///
+    /// The corresponding C function is `MPI_Isend`.
+    public func isend<T: MPIScalar>(
+        _ buffer: UnsafePointer<T>, count: Int, to destination: Int, tag: Int
+    ) throws(MPIError) -> Request {
+        var request: MPI_Request? = cmpi_request_null()
+        try check(
+            MPI_Isend(buffer, Int32(count), T.mpiDatatype, Int32(destination), Int32(tag), handle, &request),
+            "MPI_Isend")
+        return Request(handle: request)
+    }
+
+    /// Starts receiving `count` elements into `buffer` from `source`.
+    ///
+    /// The corresponding C function is `MPI_Irecv`.
+    public func irecv<T: MPIScalar>(
+        _ buffer: UnsafeMutablePointer<T>, count: Int, from source: Int, tag: Int
+    ) throws(MPIError) -> Request {
+        var request: MPI_Request? = cmpi_request_null()
+        try check(
+            MPI_Irecv(buffer, Int32(count), T.mpiDatatype, Int32(source), Int32(tag), handle, &request),
+            "MPI_Irecv")
+        return Request(handle: request)
+    }
+
+    /// A communicator with a Cartesian topology of `dims` ranks per axis, periodic where
+    /// `periodic` says; ranks keep their numbers (no reordering), so that the process grid
+    /// and the decomposition agree whatever the launcher did.
+    ///
+    /// The corresponding C function is `MPI_Cart_create`.
+    public func cartesian(dims: [Int], periodic: [Bool]) throws(MPIError) -> CartesianCommunicator {
+        var d = dims.map { Int32($0) }
+        var p = periodic.map { Int32($0 ? 1 : 0) }
+        var newComm: MPI_Comm? = cmpi_comm_null()
+        try check(MPI_Cart_create(handle, Int32(d.count), &d, &p, 0, &newComm), "MPI_Cart_create")
+        guard let newComm, newComm != cmpi_comm_null() else {
+            throw MPIError(
+                call: "MPI_Cart_create", code: -1,
+                message: "the process grid \(dims) needs \(dims.reduce(1, *)) ranks, but there are \(size)")
+        }
+        return CartesianCommunicator(handle: newComm, dims: dims)
+    }
+}
+
+/// A communicator whose ranks form a Cartesian process grid.
+public final class CartesianCommunicator {
+    /// The communicator itself.
+    public let communicator: Communicator
+    /// Ranks per axis.
+    public let dims: [Int]
+
+    init(handle: MPI_Comm, dims: [Int]) {
+        self.communicator = Communicator(handle: handle, owned: true)
+        self.dims = dims
+    }
+
+    /// The grid coordinates of `rank`.
+    ///
+    /// The corresponding C function is `MPI_Cart_coords`.
+    public func coordinates(of rank: Int) throws(MPIError) -> [Int] {
+        var coords = [Int32](repeating: 0, count: dims.count)
+        try check(
+            MPI_Cart_coords(communicator.handle, Int32(rank), Int32(dims.count), &coords), "MPI_Cart_coords")
+        return coords.map { Int($0) }
+    }
+
+    /// The rank at grid coordinates `coords` (wrapped on periodic axes).
+    ///
+    /// The corresponding C function is `MPI_Cart_rank`.
+    public func rank(at coords: [Int]) throws(MPIError) -> Int {
+        var c = coords.map { Int32($0) }
+        var r: Int32 = 0
+        try check(MPI_Cart_rank(communicator.handle, &c, &r), "MPI_Cart_rank")
+        return Int(r)
+    }
+}
+
+/// An outstanding nonblocking operation.
+public struct Request {
+    var handle: MPI_Request?
+
+    /// Waits for every request in `requests` and resets them to null.
+    ///
+    /// The corresponding C function is `MPI_Waitall`.
+    public static func waitAll(_ requests: inout [Request]) throws(MPIError) {
+        if requests.isEmpty { return }
+        var handles = requests.map(\.handle)
+        let code = MPI_Waitall(Int32(handles.count), &handles, cmpi_statuses_ignore())
+        requests.removeAll(keepingCapacity: true)
+        try check(code, "MPI_Waitall")
+    }
+}

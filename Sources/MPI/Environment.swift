@@ -1,0 +1,71 @@
+import CMPI
+
+/// Start-up and shut-down of the MPI library for this process.
+///
+/// `tessera` runs under `mpirun`/`srun` or as a plain process; in the latter case MPI starts
+/// as a singleton and the world communicator has one rank.
+public enum MPIEnvironment {
+    /// Initialises MPI with `MPI_THREAD_FUNNELED` (only the main thread calls MPI) and returns
+    /// the world communicator, whose error handler is set to `MPI_ERRORS_RETURN` so that every
+    /// failure reaches Swift as an ``MPIError``.
+    ///
+    /// The corresponding C function is `MPI_Init_thread`.
+    public static func initialize() throws(MPIError) -> Communicator {
+        var provided: Int32 = 0
+        try check(MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided), "MPI_Init_thread")
+        let world = Communicator(handle: cmpi_comm_world(), owned: false)
+        try check(MPI_Comm_set_errhandler(world.handle, cmpi_errors_return()), "MPI_Comm_set_errhandler")
+        return world
+    }
+
+    /// Whether `MPI_Init_thread` has run and `MPI_Finalize` has not.
+    public static var isActive: Bool {
+        var initialized: Int32 = 0
+        var finalized: Int32 = 0
+        MPI_Initialized(&initialized)
+        MPI_Finalized(&finalized)
+        return initialized != 0 && finalized == 0
+    }
+
+    /// Shuts MPI down. Every communicator other than the world must be released first, and
+    /// every HDF5 object closed.
+    ///
+    /// The corresponding C function is `MPI_Finalize`.
+    public static func finalize() throws(MPIError) {
+        if isActive { try check(MPI_Finalize(), "MPI_Finalize") }
+    }
+
+    /// Ends every rank of the job at once with `code`: the way out when this rank cannot tell
+    /// whether the others will reach the same point (so that none waits forever).
+    ///
+    /// The corresponding C function is `MPI_Abort`.
+    public static func abort(code: Int32) -> Never {
+        if isActive { MPI_Abort(cmpi_comm_world(), code) }
+        exit(code)
+    }
+
+    /// The MPI library's own version text, for example `Open MPI v4.1.4, ...`.
+    ///
+    /// The corresponding C function is `MPI_Get_library_version`.
+    public static var libraryVersion: String {
+        var buffer = [CChar](repeating: 0, count: Int(cmpi_max_library_version_string()) + 1)
+        var length: Int32 = 0
+        guard MPI_Get_library_version(&buffer, &length) == cmpi_success() else { return "unknown" }
+        let text = String(decoding: buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(separator: "\n").first.map(String.init) ?? text
+    }
+
+    /// A balanced process grid for `ranks` ranks in `dims.count` dimensions; non-zero entries
+    /// of `dims` are kept as given, zeros are chosen by MPI.
+    ///
+    /// The corresponding C function is `MPI_Dims_create`.
+    public static func dimsCreate(ranks: Int, constraints dims: [Int]) throws(MPIError) -> [Int] {
+        var values = dims.map { Int32($0) }
+        try check(MPI_Dims_create(Int32(ranks), Int32(values.count), &values), "MPI_Dims_create")
+        return values.map { Int($0) }
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif
