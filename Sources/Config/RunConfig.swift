@@ -1,0 +1,228 @@
+import Engine
+import Grid
+
+/// A run's input, validated: every field holds a usable value, or parsing threw an error
+/// naming the key.
+///
+/// ```toml
+/// [grid]
+/// shape = [64, 64, 64]          # cells per axis, 1 to 3 axes
+/// extent = [1.0, 1.0, 1.0]      # physical length per axis (default 1)
+/// periodic = [true, true, true] # per axis, or one boolean for all (default true)
+/// process_grid = [0, 0, 0]      # ranks per axis, 0 = choose (default: all chosen)
+///
+/// [boundary]                    # for axes that are not periodic
+/// condition = "dirichlet"       # "dirichlet" or "neumann", or a list per axis
+/// value = 0.0                   # Dirichlet value
+///
+/// [model]
+/// name = "heat"                 # see `tessera models`
+/// diffusivity = 1.0             # model parameters
+///
+/// [time]
+/// steps = 100                   # or end_time = 0.01 (exactly one of the two)
+/// cfl = 0.9                     # fraction of the stable time step, in (0, 1]
+///
+/// [output]
+/// dir = "output"                # results.hdf5 and results.xdmf go here
+/// every = 10                    # steps between frames
+/// ```
+public struct RunConfig: Sendable {
+    public struct GridSection: Sendable, Equatable {
+        public let shape: [Int]
+        public let extent: [Double]
+        public let periodic: [Bool]
+        /// Ranks per axis; 0 entries are chosen at start-up.
+        public let processGrid: [Int]
+    }
+
+    /// The input file's text, with any overrides appended as comments.
+    public let text: String
+    public let grid: GridSection
+    /// One condition per axis (``BoundaryCondition/periodic`` on periodic axes).
+    public let boundaries: [BoundaryCondition]
+    /// The model's name.
+    public let modelName: String
+    /// The `[model]` table without `name`, for the model to validate.
+    public let modelTable: [String: ConfigValue]
+    public let steps: Int?
+    public let endTime: Double?
+    public let cfl: Double
+    public let outputDirectory: String
+    public let outputEvery: Int
+
+    static let sections: [String: Set<String>] = [
+        "grid": ["shape", "extent", "periodic", "process_grid"],
+        "boundary": ["condition", "value"],
+        "model": [],
+        "time": ["steps", "end_time", "cfl"],
+        "output": ["dir", "every"],
+    ]
+
+    /// Parses and validates `text`, after applying `overrides` of the form `section.key=value`.
+    public init(text: String, overrides: [String] = []) throws(ConfigError) {
+        var root = try TOMLReader.read(text)
+        for override in overrides {
+            guard let equals = override.firstIndex(of: "=") else {
+                throw ConfigError("", "--set \(override): expected section.key=value")
+            }
+            let path = override[..<equals].split(separator: ".").map(String.init)
+            guard path.count == 2 else { throw ConfigError("", "--set \(override): expected section.key=value") }
+            var section: [String: ConfigValue] = [:]
+            if let existing = root[path[0]] {
+                guard case .table(let t) = existing else { throw ConfigError(path[0], "is not a section") }
+                section = t
+            }
+            section[path[1]] = TOMLReader.value(String(override[override.index(after: equals)...]))
+            root[path[0]] = .table(section)
+        }
+        self.text = text + overrides.map { "\n# --set \($0)" }.joined()
+
+        for key in root.keys.sorted() where Self.sections[key] == nil {
+            throw ConfigError(key, "is not a section Tessera knows; sections are \(Self.sections.keys.sorted().joined(separator: ", "))")
+        }
+        func section(_ name: String, required: Bool) throws(ConfigError) -> Section {
+            guard let value = root[name] else {
+                if required { throw ConfigError(name, "section is missing") }
+                return Section(name: name, table: [:])
+            }
+            guard case .table(let table) = value else { throw ConfigError(name, "must be a section (a table), got a \(value.typeName)") }
+            let allowed = Self.sections[name]!
+            if !allowed.isEmpty, let unknown = table.keys.sorted().first(where: { !allowed.contains($0) }) {
+                throw ConfigError("\(name).\(unknown)", "is not a key of [\(name)]; keys are \(allowed.sorted().joined(separator: ", "))")
+            }
+            return Section(name: name, table: table)
+        }
+
+        let gridSection = try section("grid", required: true)
+        let shape = try gridSection.integers("shape", minimum: 1)
+        let rank = shape.count
+        let extent = try gridSection.numbers("extent", count: rank, default: 1.0, positive: true)
+        let periodic = try gridSection.booleans("periodic", count: rank, default: true)
+        let processGrid = try gridSection.optionalIntegers("process_grid", count: rank, minimum: 0) ?? Array(repeating: 0, count: rank)
+        grid = GridSection(shape: shape, extent: extent, periodic: periodic, processGrid: processGrid)
+
+        let boundary = try section("boundary", required: false)
+        let names = try boundary.strings("condition", count: rank, default: "dirichlet", allowed: ["dirichlet", "neumann"])
+        let value = try boundary.number("value", default: 0)
+        boundaries = (0..<rank).map { a in
+            periodic[a] ? .periodic : names[a] == "neumann" ? .neumann : .dirichlet(value)
+        }
+
+        let model = try section("model", required: true)
+        guard let nameValue = model.table["name"] else { throw ConfigError("model.name", "is missing (see `tessera models`)") }
+        guard case .string(let name) = nameValue else { throw ConfigError("model.name", "must be a string, got a \(nameValue.typeName)") }
+        modelName = name
+        modelTable = model.table.filter { $0.key != "name" }
+
+        let time = try section("time", required: true)
+        steps = try time.optionalInteger("steps", minimum: 0)
+        endTime = try time.optionalNumber("end_time", positive: true)
+        if (steps == nil) == (endTime == nil) {
+            throw ConfigError("time", "give exactly one of steps and end_time")
+        }
+        cfl = try time.number("cfl", default: 0.9)
+        guard cfl > 0, cfl <= 1 else { throw ConfigError("time.cfl", "must lie in (0, 1], got \(cfl)") }
+
+        let output = try section("output", required: true)
+        outputDirectory = try output.string("dir", default: "output")
+        outputEvery = try output.optionalInteger("every", minimum: 1) ?? 1
+    }
+}
+
+/// One section's table, with typed getters whose errors name `section.key`.
+struct Section {
+    let name: String
+    let table: [String: ConfigValue]
+
+    private func key(_ k: String) -> String { "\(name).\(k)" }
+
+    func integers(_ k: String, minimum: Int) throws(ConfigError) -> [Int] {
+        guard let value = table[k] else { throw ConfigError(key(k), "is missing") }
+        return try integerList(k, value, count: nil, minimum: minimum)
+    }
+
+    func optionalIntegers(_ k: String, count: Int, minimum: Int) throws(ConfigError) -> [Int]? {
+        guard let value = table[k] else { return nil }
+        return try integerList(k, value, count: count, minimum: minimum)
+    }
+
+    private func integerList(_ k: String, _ value: ConfigValue, count: Int?, minimum: Int) throws(ConfigError) -> [Int] {
+        guard case .array(let items) = value else {
+            throw ConfigError(key(k), "must be a list of integers like [64, 64], got a \(value.typeName) (\(value))")
+        }
+        var result: [Int] = []
+        for item in items {
+            guard case .int(let v) = item else {
+                throw ConfigError(key(k), "must be a list of integers, but holds a \(item.typeName) (\(item))")
+            }
+            guard v >= minimum else { throw ConfigError(key(k), "entries must be at least \(minimum), got \(v)") }
+            result.append(v)
+        }
+        if let count, result.count != count {
+            throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(result.count)")
+        }
+        guard (1...3).contains(result.count) else { throw ConfigError(key(k), "needs 1 to 3 entries, got \(result.count)") }
+        return result
+    }
+
+    func numbers(_ k: String, count: Int, default fallback: Double, positive: Bool) throws(ConfigError) -> [Double] {
+        guard let value = table[k] else { return Array(repeating: fallback, count: count) }
+        let items: [ConfigValue]
+        if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
+        guard items.count == count else { throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)") }
+        return try items.map { (item) throws(ConfigError) -> Double in
+            guard let v = item.number, v.isFinite else { throw ConfigError(key(k), "must hold numbers, got a \(item.typeName) (\(item))") }
+            if positive && v <= 0 { throw ConfigError(key(k), "must be positive, got \(v)") }
+            return v
+        }
+    }
+
+    func booleans(_ k: String, count: Int, default fallback: Bool) throws(ConfigError) -> [Bool] {
+        guard let value = table[k] else { return Array(repeating: fallback, count: count) }
+        let items: [ConfigValue]
+        if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
+        guard items.count == count else { throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)") }
+        return try items.map { (item) throws(ConfigError) -> Bool in
+            guard case .bool(let v) = item else { throw ConfigError(key(k), "must hold true or false, got a \(item.typeName) (\(item))") }
+            return v
+        }
+    }
+
+    func strings(_ k: String, count: Int, default fallback: String, allowed: [String]) throws(ConfigError) -> [String] {
+        guard let value = table[k] else { return Array(repeating: fallback, count: count) }
+        let items: [ConfigValue]
+        if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
+        guard items.count == count else { throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)") }
+        return try items.map { (item) throws(ConfigError) -> String in
+            guard case .string(let v) = item, allowed.contains(v) else {
+                throw ConfigError(key(k), "must be one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", ")), got \(item)")
+            }
+            return v
+        }
+    }
+
+    func number(_ k: String, default fallback: Double) throws(ConfigError) -> Double {
+        try optionalNumber(k, positive: false) ?? fallback
+    }
+
+    func optionalNumber(_ k: String, positive: Bool) throws(ConfigError) -> Double? {
+        guard let value = table[k] else { return nil }
+        guard let v = value.number, v.isFinite else { throw ConfigError(key(k), "must be a number, got a \(value.typeName) (\(value))") }
+        if positive && v <= 0 { throw ConfigError(key(k), "must be positive, got \(v)") }
+        return v
+    }
+
+    func optionalInteger(_ k: String, minimum: Int) throws(ConfigError) -> Int? {
+        guard let value = table[k] else { return nil }
+        guard case .int(let v) = value else { throw ConfigError(key(k), "must be an integer, got a \(value.typeName) (\(value))") }
+        guard v >= minimum else { throw ConfigError(key(k), "must be at least \(minimum), got \(v)") }
+        return v
+    }
+
+    func string(_ k: String, default fallback: String) throws(ConfigError) -> String {
+        guard let value = table[k] else { return fallback }
+        guard case .string(let v) = value, !v.isEmpty else { throw ConfigError(key(k), "must be a non-empty string, got \(value)") }
+        return v
+    }
+}

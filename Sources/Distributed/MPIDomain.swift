@@ -1,0 +1,73 @@
+import Engine
+import Grid
+import MPI
+
+/// Halo exchange and reductions over an MPI Cartesian communicator.
+///
+/// One message per neighbour direction (faces, edges and corners) carries every field of the
+/// exchange, packed one after another. Receives are posted before sends; ``beginExchange(_:)``
+/// returns at once and ``finishExchange()`` waits and unpacks, so the interior update runs
+/// while the messages travel.
+public final class MPIDomain: DomainCommunication {
+    public let cartesian: CartesianCommunicator
+    public let plan: HaloPlan
+    private var sendBuffers: [UnsafeMutableBufferPointer<Double>] = []
+    private var receiveBuffers: [UnsafeMutableBufferPointer<Double>] = []
+    private var requests: [Request] = []
+    private var pending: [Field] = []
+
+    public init(cartesian: CartesianCommunicator, plan: HaloPlan) {
+        self.cartesian = cartesian
+        self.plan = plan
+    }
+
+    deinit {
+        (sendBuffers + receiveBuffers).forEach { $0.deallocate() }
+    }
+
+    var communicator: Communicator { cartesian.communicator }
+
+    /// Makes sure every message buffer holds `fields` fields.
+    private func reserve(fields: Int) {
+        let needed = plan.messages.map { $0.send.count * fields }
+        if sendBuffers.count == needed.count && zip(sendBuffers, needed).allSatisfy({ $0.count >= $1 }) { return }
+        (sendBuffers + receiveBuffers).forEach { $0.deallocate() }
+        sendBuffers = needed.map { .allocate(capacity: Swift.max($0, 1)) }
+        receiveBuffers = needed.map { .allocate(capacity: Swift.max($0, 1)) }
+    }
+
+    public func beginExchange(_ fields: [Field]) throws {
+        precondition(pending.isEmpty, "beginExchange called twice without finishExchange")
+        reserve(fields: fields.count)
+        pending = fields
+        let count = fields.count
+        for (index, message) in plan.messages.enumerated() {
+            requests.append(
+                try communicator.irecv(
+                    receiveBuffers[index].baseAddress!, count: message.receive.count * count, from: message.neighbour,
+                    tag: message.receiveTag))
+        }
+        for (index, message) in plan.messages.enumerated() {
+            let buffer = sendBuffers[index].baseAddress!
+            var position = 0
+            for field in fields { position += field.pack(message.send, into: buffer + position) }
+            requests.append(
+                try communicator.isend(UnsafePointer(buffer), count: position, to: message.neighbour, tag: message.sendTag))
+        }
+    }
+
+    public func finishExchange() throws {
+        defer { pending = [] }
+        try Request.waitAll(&requests)
+        for (index, message) in plan.messages.enumerated() {
+            var position = 0
+            for field in pending {
+                position += field.unpack(message.receive, from: UnsafePointer(receiveBuffers[index].baseAddress! + position))
+            }
+        }
+    }
+
+    public func globalMinimum(_ value: Double) throws -> Double {
+        try communicator.allReduce(value, .min)
+    }
+}

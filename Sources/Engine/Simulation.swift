@@ -1,0 +1,135 @@
+import Grid
+
+/// What the driver needs from the parallel layer: a split-phase halo exchange and global
+/// reductions. Implemented over MPI by the `Distributed` target; the engine never sees MPI.
+public protocol DomainCommunication {
+    /// Starts filling the ghost cells of `fields` from the neighbours. The fields' owned
+    /// cells must not change until ``finishExchange()`` returns.
+    func beginExchange(_ fields: [Field]) throws
+    /// Waits for the exchange that ``beginExchange(_:)`` started and unpacks the ghosts.
+    func finishExchange() throws
+    /// The minimum of `value` over all ranks.
+    func globalMinimum(_ value: Double) throws -> Double
+}
+
+/// Where and when the run is, as the driver reports it after each step.
+public struct StepReport: Sendable {
+    public let step: Int
+    public let steps: Int
+    public let time: Double
+}
+
+/// Receives the state at output times.
+public protocol FrameSink {
+    /// Writes frame `index` (0 is the initial state) at simulated `time`.
+    func write(frame index: Int, time: Double, state: [Field]) throws
+}
+
+/// How long a run goes and how often it writes.
+public struct Schedule: Sendable, Equatable {
+    /// Time steps to take.
+    public let steps: Int
+    /// The time step.
+    public let dt: Double
+    /// Steps between output frames.
+    public let outputEvery: Int
+
+    /// A schedule of `steps` steps of `dt`, or, with `endTime`, as few equal steps as reach
+    /// `endTime` without exceeding `stableDt`.
+    public init(steps: Int?, endTime: Double?, stableDt: Double, outputEvery: Int) {
+        if let endTime {
+            let count = Swift.max(1, Int((endTime / stableDt).rounded(.up)))
+            self.steps = count
+            self.dt = endTime / Double(count)
+        } else {
+            self.steps = steps ?? 0
+            self.dt = stableDt
+        }
+        self.outputEvery = outputEvery
+    }
+
+    /// The frames written: the initial state and every `outputEvery` steps.
+    public var frameCount: Int { steps / outputEvery + 1 }
+}
+
+/// Runs a model on one rank's block: exchange, interior update overlapped with the
+/// exchange, boundary conditions, boundary-shell update, output.
+public final class Simulation {
+    public let model: any Model
+    public let geometry: Geometry
+    let communication: DomainCommunication
+    let boundaries: BoundaryFiller
+    /// The state at the current time.
+    public private(set) var state: [Field]
+    private var next: [Field]
+    /// Cells whose stencil reaches no ghost cell, updated while the exchange is in flight.
+    let interior: Box
+    /// The rest of the owned cells, updated after the ghosts arrive.
+    let shell: [Box]
+
+    public init(model: any Model, geometry: Geometry, plan: HaloPlan, conditions: [BoundaryCondition], communication: DomainCommunication) {
+        self.model = model
+        self.geometry = geometry
+        self.communication = communication
+        self.boundaries = BoundaryFiller(plan: plan, conditions: conditions)
+        self.state = model.fields.map { Field(name: $0.name, layout: plan.layout) }
+        self.next = model.fields.map { Field(name: $0.name, layout: plan.layout) }
+        (self.interior, self.shell) = Self.split(plan.layout, width: model.stencilWidth)
+        model.initialize(state, geometry: geometry)
+    }
+
+    /// Splits the owned cells into an interior box at least `width` cells from every face and
+    /// the slabs around it (at most two per axis, disjoint).
+    static func split(_ layout: LocalLayout, width: Int) -> (Box, [Box]) {
+        let n = layout.extent
+        var inner = Box(lower: n.map { Swift.min(width, $0) }, upper: n.map { Swift.max($0 - width, Swift.min(width, $0)) })
+        var slabs: [Box] = []
+        var remaining = Box(extent: n)
+        for axis in n.indices {
+            var low = remaining
+            low.upper[axis] = inner.lower[axis]
+            var high = remaining
+            high.lower[axis] = inner.upper[axis]
+            for slab in [low, high] where !slab.isEmpty { slabs.append(slab) }
+            remaining.lower[axis] = inner.lower[axis]
+            remaining.upper[axis] = inner.upper[axis]
+        }
+        if inner.isEmpty { inner = Box(extent: n.map { _ in 0 }) }
+        return (inner, slabs)
+    }
+
+    /// The stable time step over all ranks, times `cfl`.
+    public func stableTimeStep(cfl: Double) throws -> Double {
+        try communication.globalMinimum(model.stableTimeStep(state, geometry: geometry)) * cfl
+    }
+
+    /// Fills every ghost cell of the current state: exchange, then boundary conditions.
+    public func fillGhosts() throws {
+        try communication.beginExchange(state)
+        try communication.finishExchange()
+        boundaries.apply(to: state)
+    }
+
+    /// Advances the state by one step of `dt`.
+    public func step(dt: Double) throws {
+        try communication.beginExchange(state)
+        if !interior.isEmpty { model.update(from: state, into: next, box: interior, dt: dt, geometry: geometry) }
+        try communication.finishExchange()
+        boundaries.apply(to: state)
+        for box in shell { model.update(from: state, into: next, box: box, dt: dt, geometry: geometry) }
+        swap(&state, &next)
+    }
+
+    /// Runs `schedule`, writing frames to `sink` and reporting after every step.
+    public func run(_ schedule: Schedule, sink: FrameSink, report: (StepReport) -> Void) throws {
+        try sink.write(frame: 0, time: 0, state: state)
+        for step in 1...Swift.max(schedule.steps, 1) where schedule.steps > 0 {
+            try self.step(dt: schedule.dt)
+            let time = Double(step) * schedule.dt
+            if step % schedule.outputEvery == 0 {
+                try sink.write(frame: step / schedule.outputEvery, time: time, state: state)
+            }
+            report(StepReport(step: step, steps: schedule.steps, time: time))
+        }
+    }
+}

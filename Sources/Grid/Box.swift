@@ -1,0 +1,43 @@
+/// A rectangular block of cells: `lower` inclusive, `upper` exclusive, one entry per axis.
+public struct Box: Hashable, Sendable, CustomStringConvertible {
+    public var lower: [Int]
+    public var upper: [Int]
+
+    public init(lower: [Int], upper: [Int]) {
+        precondition(lower.count == upper.count, "box bounds of different rank")
+        self.lower = lower
+        self.upper = upper
+    }
+
+    /// The box `[0, extent)` on every axis.
+    public init(extent: [Int]) {
+        self.init(lower: extent.map { _ in 0 }, upper: extent)
+    }
+
+    /// The number of axes.
+    public var rank: Int { lower.count }
+    /// Cells per axis (zero for an empty axis).
+    public var extent: [Int] { zip(lower, upper).map { Swift.max($1 - $0, 0) } }
+    /// The number of cells.
+    public var count: Int { extent.reduce(1, *) }
+    public var isEmpty: Bool { count == 0 }
+
+    /// The cells both boxes hold.
+    public func intersection(_ other: Box) -> Box {
+        Box(lower: zip(lower, other.lower).map(Swift.max), upper: zip(upper, other.upper).map(Swift.min))
+    }
+
+    /// This box grown by `width[a]` cells on both sides of axis `a` (shrunk for negative widths).
+    public func grown(by width: [Int]) -> Box {
+        Box(lower: zip(lower, width).map(-), upper: zip(upper, width).map(+))
+    }
+
+    /// Whether `point` lies in the box.
+    public func contains(_ point: [Int]) -> Bool {
+        zip(point, zip(lower, upper)).allSatisfy { $0 >= $1.0 && $0 < $1.1 }
+    }
+
+    public var description: String {
+        zip(lower, upper).map { "\($0)..<\($1)" }.joined(separator: " × ")
+    }
+}

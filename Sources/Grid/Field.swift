@@ -1,0 +1,58 @@
+/// A scalar field on one rank's block, ghosts included, in 64-byte aligned memory that the
+/// field owns. Kernels reach the memory through ``base``.
+public final class Field: @unchecked Sendable {
+    /// The field's name, as written to output.
+    public let name: String
+    /// Where each cell lives in memory.
+    public let layout: LocalLayout
+    /// The first allocated element (the corner ghost cell).
+    public let base: UnsafeMutablePointer<Double>
+
+    public init(name: String, layout: LocalLayout) {
+        self.name = name
+        self.layout = layout
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(layout.count, 1) * 8, alignment: 64)
+        self.base = raw.initializeMemory(as: Double.self, repeating: 0, count: Swift.max(layout.count, 1))
+    }
+
+    deinit { base.deallocate() }
+
+    /// The value at local coordinates `point` (ghosts included); for tests and set-up, not kernels.
+    public subscript(_ point: [Int]) -> Double {
+        get { base[layout.offset(point)] }
+        set { base[layout.offset(point)] = newValue }
+    }
+
+    /// All allocated elements.
+    public var storage: UnsafeMutableBufferPointer<Double> {
+        UnsafeMutableBufferPointer(start: base, count: layout.count)
+    }
+
+    /// Copies the cells of `box` (local coordinates) into `buffer` in C order; returns how many.
+    @discardableResult
+    public func pack(_ box: Box, into buffer: UnsafeMutablePointer<Double>) -> Int {
+        var position = 0
+        layout.forEachRun(in: box) { offset, length in
+            (buffer + position).update(from: base + offset, count: length)
+            position += length
+        }
+        return position
+    }
+
+    /// Copies `buffer` (C order) into the cells of `box`; returns how many elements it read.
+    @discardableResult
+    public func unpack(_ box: Box, from buffer: UnsafePointer<Double>) -> Int {
+        var position = 0
+        layout.forEachRun(in: box) { offset, length in
+            (base + offset).update(from: buffer + position, count: length)
+            position += length
+        }
+        return position
+    }
+
+    /// Copies every allocated element of `other`, which must have the same layout.
+    public func copy(from other: Field) {
+        precondition(other.layout == layout, "fields of different layouts")
+        base.update(from: other.base, count: layout.count)
+    }
+}
