@@ -18,11 +18,14 @@ public struct ParameterSpec: Sendable {
     public let kind: ParameterKind
     public let defaultValue: ConfigValue?
     public let help: String
+    /// Whether the parameter may be left out with no default (the model then works it out).
+    public let isOptional: Bool
 
-    public init(_ name: String, _ kind: ParameterKind, default defaultValue: ConfigValue?, help: String) {
+    public init(_ name: String, _ kind: ParameterKind, default defaultValue: ConfigValue?, optional: Bool = false, help: String) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
+        self.isOptional = optional
         self.help = help
     }
 
@@ -84,7 +87,7 @@ public struct Parameters: Sendable, Equatable {
                 values[spec.name] = try spec.validate(given, section: section)
             } else if let fallback = spec.defaultValue {
                 values[spec.name] = fallback
-            } else {
+            } else if !spec.isOptional {
                 throw ConfigError("\(section).\(spec.name)", "is required (\(spec.help))")
             }
         }

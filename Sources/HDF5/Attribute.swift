@@ -49,8 +49,12 @@ public struct Attributes {
         case .ints(let v): try write(name, v.map(Int64.init), type: Int64.hdf5Type, scalar: false)
         case .double(let v): try write(name, [v], type: Double.hdf5Type, scalar: true)
         case .doubles(let v): try write(name, v, type: Double.hdf5Type, scalar: false)
-        case .bool(let v): try write(name, [Int8(v ? 1 : 0)], type: DerivedType.h5pyBool().id, scalar: true)
-        case .bools(let v): try write(name, v.map { Int8($0 ? 1 : 0) }, type: DerivedType.h5pyBool().id, scalar: false)
+        case .bool(let v):
+            let type = try DerivedType.h5pyBool()
+            try write(name, [Int8(v ? 1 : 0)], type: type.id, scalar: true)
+        case .bools(let v):
+            let type = try DerivedType.h5pyBool()
+            try write(name, v.map { Int8($0 ? 1 : 0) }, type: type.id, scalar: false)
         case .string(let v): try writeStrings(name, [v], scalar: true)
         case .strings(let v): try writeStrings(name, v, scalar: false)
         }

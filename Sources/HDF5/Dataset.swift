@@ -71,7 +71,9 @@ public struct Dataset {
     /// the others take part in the collective call with an empty selection.
     public func writeAll<T: HDF5Scalar>(_ data: [T], writer: Bool) throws(HDF5Error) {
         let shape = try self.shape
-        let count = writer ? shape : shape.map { _ in 0 }
+        // A scalar dataset has no axes: an empty count selects its one element, so a rank
+        // that does not write marks that with a zero count of its own.
+        let count = writer ? shape : (shape.isEmpty ? [0] : shape.map { _ in 0 })
         try data.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
             try write(buffer, start: shape.map { _ in 0 }, count: count)
         }
@@ -87,9 +89,11 @@ public struct Dataset {
             throw HDF5Error(call: "H5Dwrite", context: "\(name): buffer of \(elements) for block of \(total)", stack: [])
         }
         let memorySpace = try Dataspace(shape: [max(total, 1)])
-        if total == 0 {
+        if total == 0 || count.contains(0) {
             try fileSpace.selectNone()
             try memorySpace.selectNone()
+        } else if count.isEmpty {
+            try check(H5Sselect_all(fileSpace.id), "H5Sselect_all", name)
         } else {
             try fileSpace.selectBlock(start: start, count: count)
         }

@@ -23,7 +23,7 @@ public struct Heat: Model {
                 "modes", .integers, default: .array([.int(1), .int(1), .int(1)]),
                 help: "sine: mode number per axis (wave number 2πm/L periodic, πm/L bounded)"),
             ParameterSpec("width", .number(1e-300...1e300), default: .double(0.1), help: "gaussian: standard deviation"),
-            ParameterSpec("centre", .numbers, default: nil as ConfigValue?, help: "gaussian: centre per axis (default: middle)"),
+            ParameterSpec("centre", .numbers, default: nil, optional: true, help: "gaussian: centre per axis (default: middle)"),
         ])
 
     public let diffusivity: Double

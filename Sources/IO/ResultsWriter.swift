@@ -1,0 +1,170 @@
+import Engine
+import Foundation
+import Grid
+import HDF5
+import MPI
+
+/// Who wrote a file and from what, stored as root attributes of every file Tessera writes.
+public struct Provenance: Sendable {
+    public let version: String
+    public let configText: String
+    public let ranks: Int
+    public let processGrid: [Int]
+
+    public init(version: String, configText: String, ranks: Int, processGrid: [Int]) {
+        self.version = version
+        self.configText = configText
+        self.ranks = ranks
+        self.processGrid = processGrid
+    }
+}
+
+/// Writes one trajectory in The Well's layout to `results.hdf5`, collectively from every rank:
+/// each rank writes its own block of each frame, with no gather to rank 0.
+///
+/// Layout: root attributes (`dataset_name`, `grid_type`, `n_spatial_dims`, `n_trajectories`,
+/// `simulation_parameters` and one attribute per parameter, plus `tessera_*` provenance);
+/// `dimensions/` with `time` and cell-centre coordinates; `boundary_conditions/` one subgroup
+/// per axis; `scalars/` with the model's constants; `t0_fields/`, `t1_fields/`, `t2_fields/`
+/// with float32 datasets of shape `[1, T, spatial...]`. The time axis grows by one per frame,
+/// so a run stopped early leaves a readable file with the frames written so far. Chunks are
+/// one frame of at most 2^18 cells and depend only on the grid, so the file is the same
+/// whichever number of ranks wrote it.
+public final class ResultsWriter: FrameSink {
+    let file: HDF5.File
+    let layout: LocalLayout
+    let isWriter: Bool
+    let fields: [(spec: FieldSpec, dataset: Dataset)]
+    let time: Dataset
+    let shape: [Int]
+    private var staging: UnsafeMutableBufferPointer<Float>
+    private var times: [Double] = []
+    let xdmf: XDMFWriter?
+
+    /// Creates `path` (failing if it exists unless `overwrite`) and writes everything but the
+    /// frames. Collective: every rank of `communicator` calls it with the same arguments.
+    public init(
+        path: String, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
+        constants: [(name: String, value: Double)], boundaries: [BoundaryCondition], datasetName: String,
+        provenance: Provenance, overwrite: Bool
+    ) throws {
+        file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite)
+        layout = geometry.layout
+        isWriter = communicator.rank == 0
+        shape = geometry.shape
+        let d = geometry.dimensions
+        let axes = ["x", "y", "z"].prefix(d).map { $0 }
+        let root = try file.root
+
+        let attrs = root.attributes
+        try attrs.setAttribute("dataset_name", .string(datasetName))
+        try attrs.setAttribute("grid_type", .string("cartesian"))
+        try attrs.setAttribute("n_spatial_dims", .int(d))
+        try attrs.setAttribute("n_trajectories", .int(1))
+        try attrs.setAttribute("simulation_parameters", .strings(constants.map(\.name)))
+        for constant in constants { try attrs.setAttribute(constant.name, .double(constant.value)) }
+        try attrs.setAttribute("tessera_version", .string(provenance.version))
+        try attrs.setAttribute("tessera_config", .string(provenance.configText))
+        try attrs.setAttribute("tessera_ranks", .int(provenance.ranks))
+        try attrs.setAttribute("tessera_process_grid", .ints(provenance.processGrid))
+
+        let dimensions = try root.createGroup("dimensions")
+        try dimensions.attributes.setAttribute("spatial_dims", .strings(axes))
+        time = try dimensions.createDataset("time", of: Double.self, shape: [0], maxShape: [nil], chunk: [1024])
+        try time.attributes.setAttribute("sample_varying", .bool(false))
+        for (axis, name) in axes.enumerated() {
+            let coords = try dimensions.createDataset(name, of: Double.self, shape: [shape[axis]])
+            try coords.writeAll(geometry.centres(axis: axis), writer: isWriter)
+            try coords.attributes.setAttribute("sample_varying", .bool(false))
+            try coords.attributes.setAttribute("time_varying", .bool(false))
+        }
+
+        let bcs = try root.createGroup("boundary_conditions")
+        for (axis, name) in axes.enumerated() {
+            let group = try bcs.createGroup("\(name)_\(boundaries[axis].name)")
+            try group.attributes.setAttribute("bc_type", .string(boundaries[axis] == .periodic ? "PERIODIC" : "WALL"))
+            try group.attributes.setAttribute("associated_dims", .strings([name]))
+            try group.attributes.setAttribute("associated_fields", .strings(specs.map(\.name)))
+            try group.attributes.setAttribute("sample_varying", .bool(false))
+            try group.attributes.setAttribute("time_varying", .bool(false))
+            let mask = try group.createBoolDataset("mask", shape: [shape[axis]])
+            let n = shape[axis]
+            try mask.writeAll((0..<n).map { Int8($0 == 0 || $0 == n - 1 ? 1 : 0) }, writer: isWriter)
+            if case .dirichlet(let value) = boundaries[axis] {
+                let values = try group.createDataset("values", of: Double.self, shape: [1])
+                try values.writeAll([value], writer: isWriter)
+            }
+        }
+
+        let scalars = try root.createGroup("scalars")
+        try scalars.attributes.setAttribute("field_names", .strings(constants.map(\.name)))
+        for constant in constants {
+            let dataset = try scalars.createDataset(constant.name, of: Double.self, shape: [])
+            try dataset.writeAll([constant.value], writer: isWriter)
+            try dataset.attributes.setAttribute("sample_varying", .bool(false))
+            try dataset.attributes.setAttribute("time_varying", .bool(false))
+        }
+
+        let chunk = Self.chunk(for: shape)
+        var made: [(FieldSpec, Dataset)] = []
+        for order in 0...2 {
+            let group = try root.createGroup("t\(order)_fields")
+            let ofOrder = specs.filter { $0.tensorOrder == order }
+            try group.attributes.setAttribute("field_names", .strings(ofOrder.map(\.name)))
+            for spec in ofOrder {
+                let components = Array(repeating: d, count: order)
+                let dataset = try group.createDataset(
+                    spec.name, of: Float.self, shape: [1, 0] + shape + components,
+                    maxShape: [1, nil] + shape.map { $0 } + components.map { $0 }, chunk: [1, 1] + chunk + components)
+                try dataset.attributes.setAttribute("sample_varying", .bool(true))
+                try dataset.attributes.setAttribute("time_varying", .bool(true))
+                try dataset.attributes.setAttribute("dim_varying", .bools(Array(repeating: true, count: d)))
+                made.append((spec, dataset))
+            }
+        }
+        fields = made
+        staging = .allocate(capacity: Swift.max(layout.interior.count, 1))
+        let url = URL(fileURLWithPath: path)
+        xdmf =
+            isWriter
+            ? XDMFWriter(
+                url: url.deletingPathExtension().appendingPathExtension("xdmf"), dataFile: url.lastPathComponent,
+                geometry: geometry, fields: specs) : nil
+    }
+
+    deinit { staging.deallocate() }
+
+    /// A chunk of at most 2^18 cells (1 MiB of float32) per frame, halving the leading axes.
+    static func chunk(for shape: [Int]) -> [Int] {
+        var chunk = shape
+        var axis = 0
+        while chunk.reduce(1, *) > 1 << 18 {
+            if chunk[axis] > 1 { chunk[axis] = (chunk[axis] + 1) / 2 }
+            axis = (axis + 1) % chunk.count
+        }
+        return chunk
+    }
+
+    public func write(frame index: Int, time value: Double, state: [Field]) throws {
+        let frames = index + 1
+        try time.setExtent([frames])
+        try [value].withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
+            try time.write(buffer, start: [index], count: isWriter ? [1] : [0])
+        }
+        for (position, entry) in fields.enumerated() {
+            let field = state[position]
+            try entry.dataset.setExtent([1, frames] + shape)
+            var next = 0
+            let base = field.base
+            layout.forEachRun(in: layout.interior) { offset, length in
+                for i in 0..<length { staging[next + i] = Float(base[offset + i]) }
+                next += length
+            }
+            try entry.dataset.write(
+                UnsafeBufferPointer(staging), start: [0, index] + layout.owned.lower, count: [1, 1] + layout.extent)
+        }
+        try file.flush()
+        times.append(value)
+        try xdmf?.write(times: times)
+    }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import Config
+import Distributed
+import Engine
+import Foundation
+import Grid
+import Heat
+import IO
+import MPI
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a config file and show how a run would be laid out, without running it.")
+
+    @Argument(help: "The TOML input file.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "The number of ranks to lay the run out for.")
+    var ranks = 1
+
+    func run() throws {
+        do {
+            let parsed = try RunConfig(text: readConfig(config), overrides: overrides)
+            let plan = try RunPlan(config: parsed, ranks: ranks) { constraints in
+                // Without MPI, fill free axes the way MPI_Dims_create does: as even as possible.
+                try Decomposition.balancedDims(ranks: ranks, shape: parsed.grid.shape).enumerated().map {
+                    constraints[$0.offset] == 0 ? $0.element : constraints[$0.offset]
+                }
+            }
+            print("\(config): valid")
+            print(plan.summary)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Summarise an HDF5 file that Tessera wrote.")
+
+    @Argument(help: "The HDF5 file.")
+    var file: String
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: file) else {
+            printError("\(file) does not exist")
+            throw ExitCode(1)
+        }
+        do {
+            print(try Inspector.summary(of: file))
+        } catch {
+            printError("cannot read \(file): \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the models and their parameters.")
+
+    func run() {
+        for type in catalog {
+            let description = type.description
+            print("\(description.name): \(description.summary)")
+            for parameter in description.parameters {
+                let fallback = parameter.defaultValue.map { " (default \($0))" } ?? ""
+                print("    \(parameter.name): \(parameter.kindDescription)\(fallback) - \(parameter.help)")
+            }
+        }
+    }
+}
+
+struct CheckHalo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-halo",
+        abstract: "Check the halo exchange on this machine: every ghost cell must hold its owner's value.")
+
+    @Option(help: "Grid shape, for example 7,5,3.")
+    var shape: String
+
+    @Option(help: "Periodic flag per axis, for example true,false,true (default: all true).")
+    var periodic: String?
+
+    @Option(help: "Ghost width.")
+    var ghost = 1
+
+    @Option(help: "Fields exchanged together.")
+    var fields = 2
+
+    func run() throws {
+        withMPI { world in
+            let dims = shape.split(separator: ",").compactMap { Int($0) }
+            let wraps = periodic.map { $0.split(separator: ",").map { $0 == "true" } } ?? dims.map { _ in true }
+            let decomposition = try agreed(world) {
+                let grid = try Decomposition.balancedDims(ranks: world.size, shape: dims, minimumBlock: ghost)
+                return try Decomposition(shape: dims, dims: grid, periodic: wraps)
+            }
+            let cartesian = try world.cartesian(dims: decomposition.dims, periodic: decomposition.periodic)
+            let plan = try HaloPlan(decomposition: decomposition, rank: world.rank, ghost: dims.map { _ in ghost })
+            let pattern = GhostPattern(decomposition: decomposition)
+            let state = (0..<fields).map { Field(name: "f\($0)", layout: plan.layout) }
+            for (index, field) in state.enumerated() { pattern.fill(field, field: index) }
+            let domain = MPIDomain(cartesian: cartesian, plan: plan)
+            try domain.beginExchange(state)
+            try domain.finishExchange()
+            var problems: [String] = []
+            for (index, field) in state.enumerated() { problems += pattern.mismatches(in: field, field: index) }
+            for problem in problems.prefix(5) { printError("rank \(world.rank): \(problem)") }
+            let total = try world.allReduce(Int64(problems.count), .sum)
+            let ghosts = try world.allReduce(Int64(plan.layout.count - plan.layout.interior.count) * Int64(fields), .sum)
+            let messages = try world.allReduce(Int64(plan.messages.count), .sum)
+            if world.rank == 0 {
+                print(
+                    "check-halo: shape \(dims) periodic \(wraps) ghost \(ghost) on \(world.size) ranks (process grid \(decomposition.dims)): \(messages) messages, \(ghosts) ghost cells, \(total) wrong"
+                )
+            }
+            if total > 0 { throw AgreedFailure(description: "\(total) ghost cells hold the wrong value") }
+        }
+    }
+}
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the heat kernel on one rank (cell updates per second); see bench/run.sh for the comparison with C.")
+
+    @Option(help: "Cube edge lengths to time.")
+    var size: [Int] = [128, 256]
+
+    @Option(help: "Time steps per repeat.")
+    var steps = 20
+
+    @Option(help: "Repeats; the fastest counts.")
+    var repeats = 5
+
+    func run() {
+        for n in size {
+            let layout = LocalLayout(owned: Box(extent: [n, n, n]), ghost: [1, 1, 1])
+            var a = Field(name: "a", layout: layout)
+            var b = Field(name: "b", layout: layout)
+            for i in 0..<layout.count { a.base[i] = Double(i % 97) * 0.01 }
+            let c = [0.1, 0.1, 0.1]
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<steps {
+                    HeatKernel.apply(from: a, into: b, box: layout.interior, coefficients: c)
+                    swap(&a, &b)
+                }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            let rate = Double(n * n * n * steps) / best
+            print(String(format: "swift %d^3: %.4g cell updates/s (%.3f s for %d steps)", n, rate, best, steps))
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import MPI
+
+/// An error every rank has agreed on: each rank knows the run cannot go on, so each can exit
+/// cleanly; only rank 0 prints it.
+struct AgreedFailure: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Runs `body` on every rank, then has the ranks agree whether all succeeded. If any failed,
+/// every rank throws ``AgreedFailure`` carrying the lowest failing rank's message, so the
+/// error is printed once and every rank exits, none left waiting in a later collective call.
+func agreed<T>(_ world: Communicator, _ body: () throws -> T) throws -> T {
+    var result: T?
+    var message = ""
+    do { result = try body() } catch { message = "\(error)" }
+    let firstFailing = try world.allReduce(Int64(message.isEmpty ? Int64.max : Int64(world.rank)), .min)
+    if firstFailing != Int64.max {
+        let text = try world.broadcast(message, root: Int(firstFailing))
+        throw AgreedFailure(description: text)
+    }
+    return result!
+}
+
+/// Writes `text` to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data("tessera: error: \(text)\n".utf8))
+}
+
+/// Runs an MPI command: initialises MPI, runs `body`, and on failure exits non-zero on every
+/// rank within seconds. An agreed failure exits cleanly everywhere; any other failure (one
+/// rank failing alone, for example a write error mid-run) aborts the whole job, because the
+/// other ranks may be waiting for this one in a collective call.
+func withMPI(_ body: (Communicator) throws -> Void) -> Never {
+    let world: Communicator
+    do {
+        world = try MPIEnvironment.initialize()
+    } catch {
+        printError("cannot start MPI: \(error)")
+        exit(2)
+    }
+    do {
+        try body(world)
+        try MPIEnvironment.finalize()
+        exit(0)
+    } catch let failure as AgreedFailure {
+        if world.rank == 0 { printError(failure.description) }
+        try? MPIEnvironment.finalize()  // Best effort: the process exits non-zero either way.
+        exit(1)
+    } catch {
+        printError("rank \(world.rank): \(error); aborting every rank")
+        MPIEnvironment.abort(code: 1)
+    }
+}

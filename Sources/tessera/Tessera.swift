@@ -1,0 +1,26 @@
+import ArgumentParser
+import Engine
+import Heat
+
+/// Tessera's version, written into every file it produces.
+let tesseraVersion = "0.1.0"
+
+/// Every model `tessera` can run, by the name used in `[model] name`.
+let catalog: [any Model.Type] = [Heat.self]
+
+func modelType(named name: String) throws(ConfigError) -> any Model.Type {
+    guard let type = catalog.first(where: { $0.description.name == name }) else {
+        throw ConfigError("model.name", "unknown model \"\(name)\"; known models: \(catalog.map { $0.description.name }.joined(separator: ", "))")
+    }
+    return type
+}
+
+@main
+struct Tessera: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tessera",
+        abstract: "Domain-decomposed structured-grid simulations over MPI, with results in The Well's HDF5 layout.",
+        version: tesseraVersion,
+        subcommands: [Run.self, Validate.self, Inspect.self, Models.self, Bench.self, CheckHalo.self]
+    )
+}

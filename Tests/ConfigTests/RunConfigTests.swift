@@ -1,0 +1,86 @@
+import Testing
+
+@testable import Config
+@testable import Engine
+
+let minimal = """
+    [grid]
+    shape = [16, 8]
+    [model]
+    name = "heat"
+    [time]
+    steps = 10
+    [output]
+    dir = "out"
+    """
+
+@Suite struct RunConfigTests {
+    @Test func minimalConfigGetsDefaults() throws {
+        let c = try RunConfig(text: minimal)
+        #expect(c.grid.shape == [16, 8])
+        #expect(c.grid.extent == [1, 1])
+        #expect(c.grid.periodic == [true, true])
+        #expect(c.boundaries == [.periodic, .periodic])
+        #expect(c.steps == 10 && c.endTime == nil)
+        #expect(c.cfl == 0.9)
+        #expect(c.outputEvery == 1)
+    }
+
+    @Test func overridesApplyAndAreRecorded() throws {
+        let c = try RunConfig(
+            text: minimal, overrides: ["time.steps=3", "output.dir=/tmp/x y", "grid.periodic=[true, false]", "model.diffusivity=2"])
+        #expect(c.steps == 3)
+        #expect(c.outputDirectory == "/tmp/x y")
+        #expect(c.boundaries == [.periodic, .dirichlet(0)])
+        #expect(c.modelTable["diffusivity"] == .int(2))
+        #expect(c.text.contains("# --set time.steps=3"))
+    }
+
+    @Test(arguments: [
+        ("grid.shape", "shape = [16, -8]", "at least 1"),
+        ("grid.shape", "shape = \"big\"", "list of integers"),
+        ("grid.shape", "shape = [16.5, 8]", "float"),
+        ("grid.extent", "shape = [16, 8]\nextent = [1.0]", "2 entries"),
+        ("grid.periodic", "shape = [16, 8]\nperiodic = [1, 0]", "true or false"),
+        ("grid.colour", "shape = [16, 8]\ncolour = 1", "not a key"),
+    ])
+    func badGridValuesNameTheKey(key: String, grid: String, fragment: String) {
+        let text = minimal.replacingOccurrences(of: "shape = [16, 8]", with: grid)
+        do {
+            _ = try RunConfig(text: text)
+            Issue.record("accepted \(grid)")
+        } catch {
+            #expect(error.key == key, "\(error)")
+            #expect(error.message.contains(fragment), "\(error)")
+        }
+    }
+
+    @Test func missingSectionsAndKeysAreNamed() {
+        for (drop, key) in [("[grid]\nshape = [16, 8]\n", "grid"), ("name = \"heat\"\n", "model.name"), ("steps = 10\n", "time")] {
+            do {
+                _ = try RunConfig(text: minimal.replacingOccurrences(of: drop, with: drop.hasPrefix("[") ? "" : "\n"))
+                Issue.record("accepted a config without \(key)")
+            } catch {
+                #expect(error.key == key, "\(error)")
+            }
+        }
+    }
+
+    @Test func stepsAndEndTimeAreExclusiveAndCflBounded() {
+        #expect(throws: ConfigError.self) { try RunConfig(text: minimal + "\n", overrides: ["time.end_time=1.0"]) }
+        #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: ["time.cfl=1.5"]) }
+        #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: ["time.steps=-1"]) }
+        #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: ["output.every=0"]) }
+    }
+
+    @Test func unknownSectionsAndBrokenTOMLAreReported() {
+        do { _ = try RunConfig(text: minimal + "\n[physics]\nx = 1") } catch { #expect(error.key == "physics") }
+        do {
+            _ = try RunConfig(text: "[grid\nshape = [1]")
+            Issue.record("accepted broken TOML")
+        } catch {
+            #expect(error.message.contains("not valid TOML"))
+            #expect(error.message.contains("line 1"))
+        }
+    }
+}
