@@ -79,17 +79,23 @@ public struct RunConfig: Sendable {
         self.text = text + overrides.map { "\n# --set \($0)" }.joined()
 
         for key in root.keys.sorted() where Self.sections[key] == nil {
-            throw ConfigError(key, "is not a section Tessera knows; sections are \(Self.sections.keys.sorted().joined(separator: ", "))")
+            throw ConfigError(
+                key,
+                "is not a section Tessera knows; sections are \(Self.sections.keys.sorted().joined(separator: ", "))")
         }
         func section(_ name: String, required: Bool) throws(ConfigError) -> Section {
             guard let value = root[name] else {
                 if required { throw ConfigError(name, "section is missing") }
                 return Section(name: name, table: [:])
             }
-            guard case .table(let table) = value else { throw ConfigError(name, "must be a section (a table), got a \(value.typeName)") }
+            guard case .table(let table) = value else {
+                throw ConfigError(name, "must be a section (a table), got a \(value.typeName)")
+            }
             let allowed = Self.sections[name]!
             if !allowed.isEmpty, let unknown = table.keys.sorted().first(where: { !allowed.contains($0) }) {
-                throw ConfigError("\(name).\(unknown)", "is not a key of [\(name)]; keys are \(allowed.sorted().joined(separator: ", "))")
+                throw ConfigError(
+                    "\(name).\(unknown)",
+                    "is not a key of [\(name)]; keys are \(allowed.sorted().joined(separator: ", "))")
             }
             return Section(name: name, table: table)
         }
@@ -99,19 +105,26 @@ public struct RunConfig: Sendable {
         let rank = shape.count
         let extent = try gridSection.numbers("extent", count: rank, default: 1.0, positive: true)
         let periodic = try gridSection.booleans("periodic", count: rank, default: true)
-        let processGrid = try gridSection.optionalIntegers("process_grid", count: rank, minimum: 0) ?? Array(repeating: 0, count: rank)
+        let processGrid =
+            try gridSection.optionalIntegers("process_grid", count: rank, minimum: 0)
+            ?? Array(repeating: 0, count: rank)
         grid = GridSection(shape: shape, extent: extent, periodic: periodic, processGrid: processGrid)
 
         let boundary = try section("boundary", required: false)
-        let names = try boundary.strings("condition", count: rank, default: "dirichlet", allowed: ["dirichlet", "neumann"])
+        let names = try boundary.strings(
+            "condition", count: rank, default: "dirichlet", allowed: ["dirichlet", "neumann"])
         let value = try boundary.number("value", default: 0)
         boundaries = (0..<rank).map { a in
             periodic[a] ? .periodic : names[a] == "neumann" ? .neumann : .dirichlet(value)
         }
 
         let model = try section("model", required: true)
-        guard let nameValue = model.table["name"] else { throw ConfigError("model.name", "is missing (see `tessera models`)") }
-        guard case .string(let name) = nameValue else { throw ConfigError("model.name", "must be a string, got a \(nameValue.typeName)") }
+        guard let nameValue = model.table["name"] else {
+            throw ConfigError("model.name", "is missing (see `tessera models`)")
+        }
+        guard case .string(let name) = nameValue else {
+            throw ConfigError("model.name", "must be a string, got a \(nameValue.typeName)")
+        }
         modelName = name
         modelTable = model.table.filter { $0.key != "name" }
 
@@ -147,7 +160,8 @@ struct Section {
         return try integerList(k, value, count: count, minimum: minimum)
     }
 
-    private func integerList(_ k: String, _ value: ConfigValue, count: Int?, minimum: Int) throws(ConfigError) -> [Int] {
+    private func integerList(_ k: String, _ value: ConfigValue, count: Int?, minimum: Int) throws(ConfigError) -> [Int]
+    {
         guard case .array(let items) = value else {
             throw ConfigError(key(k), "must be a list of integers like [64, 64], got a \(value.typeName) (\(value))")
         }
@@ -162,7 +176,9 @@ struct Section {
         if let count, result.count != count {
             throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(result.count)")
         }
-        guard (1...3).contains(result.count) else { throw ConfigError(key(k), "needs 1 to 3 entries, got \(result.count)") }
+        guard (1...3).contains(result.count) else {
+            throw ConfigError(key(k), "needs 1 to 3 entries, got \(result.count)")
+        }
         return result
     }
 
@@ -170,9 +186,13 @@ struct Section {
         guard let value = table[k] else { return Array(repeating: fallback, count: count) }
         let items: [ConfigValue]
         if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
-        guard items.count == count else { throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)") }
+        guard items.count == count else {
+            throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)")
+        }
         return try items.map { (item) throws(ConfigError) -> Double in
-            guard let v = item.number, v.isFinite else { throw ConfigError(key(k), "must hold numbers, got a \(item.typeName) (\(item))") }
+            guard let v = item.number, v.isFinite else {
+                throw ConfigError(key(k), "must hold numbers, got a \(item.typeName) (\(item))")
+            }
             if positive && v <= 0 { throw ConfigError(key(k), "must be positive, got \(v)") }
             return v
         }
@@ -182,9 +202,13 @@ struct Section {
         guard let value = table[k] else { return Array(repeating: fallback, count: count) }
         let items: [ConfigValue]
         if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
-        guard items.count == count else { throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)") }
+        guard items.count == count else {
+            throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)")
+        }
         return try items.map { (item) throws(ConfigError) -> Bool in
-            guard case .bool(let v) = item else { throw ConfigError(key(k), "must hold true or false, got a \(item.typeName) (\(item))") }
+            guard case .bool(let v) = item else {
+                throw ConfigError(key(k), "must hold true or false, got a \(item.typeName) (\(item))")
+            }
             return v
         }
     }
@@ -193,10 +217,13 @@ struct Section {
         guard let value = table[k] else { return Array(repeating: fallback, count: count) }
         let items: [ConfigValue]
         if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
-        guard items.count == count else { throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)") }
+        guard items.count == count else {
+            throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)")
+        }
         return try items.map { (item) throws(ConfigError) -> String in
             guard case .string(let v) = item, allowed.contains(v) else {
-                throw ConfigError(key(k), "must be one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", ")), got \(item)")
+                throw ConfigError(
+                    key(k), "must be one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", ")), got \(item)")
             }
             return v
         }
@@ -208,21 +235,27 @@ struct Section {
 
     func optionalNumber(_ k: String, positive: Bool) throws(ConfigError) -> Double? {
         guard let value = table[k] else { return nil }
-        guard let v = value.number, v.isFinite else { throw ConfigError(key(k), "must be a number, got a \(value.typeName) (\(value))") }
+        guard let v = value.number, v.isFinite else {
+            throw ConfigError(key(k), "must be a number, got a \(value.typeName) (\(value))")
+        }
         if positive && v <= 0 { throw ConfigError(key(k), "must be positive, got \(v)") }
         return v
     }
 
     func optionalInteger(_ k: String, minimum: Int) throws(ConfigError) -> Int? {
         guard let value = table[k] else { return nil }
-        guard case .int(let v) = value else { throw ConfigError(key(k), "must be an integer, got a \(value.typeName) (\(value))") }
+        guard case .int(let v) = value else {
+            throw ConfigError(key(k), "must be an integer, got a \(value.typeName) (\(value))")
+        }
         guard v >= minimum else { throw ConfigError(key(k), "must be at least \(minimum), got \(v)") }
         return v
     }
 
     func string(_ k: String, default fallback: String) throws(ConfigError) -> String {
         guard let value = table[k] else { return fallback }
-        guard case .string(let v) = value, !v.isEmpty else { throw ConfigError(key(k), "must be a non-empty string, got \(value)") }
+        guard case .string(let v) = value, !v.isEmpty else {
+            throw ConfigError(key(k), "must be a non-empty string, got \(value)")
+        }
         return v
     }
 }

@@ -10,7 +10,9 @@ enum TOMLReader {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             throw ConfigError(
-                "", "the input is not valid TOML: \(error.description) at line \(error.source.begin.line), column \(error.source.begin.column)")
+                "",
+                "the input is not valid TOML: \(error.description) at line \(error.source.begin.line), column \(error.source.begin.column)"
+            )
         } catch {
             throw ConfigError("", "the input is not valid TOML: \(error)")
         }

@@ -21,8 +21,10 @@ public final class MPIDomain: DomainCommunication {
         self.plan = plan
     }
 
-    deinit {
-        (sendBuffers + receiveBuffers).forEach { $0.deallocate() }
+    deinit { releaseBuffers() }
+
+    private func releaseBuffers() {
+        for buffer in sendBuffers + receiveBuffers { buffer.deallocate() }
     }
 
     var communicator: Communicator { cartesian.communicator }
@@ -31,7 +33,7 @@ public final class MPIDomain: DomainCommunication {
     private func reserve(fields: Int) {
         let needed = plan.messages.map { $0.send.count * fields }
         if sendBuffers.count == needed.count && zip(sendBuffers, needed).allSatisfy({ $0.count >= $1 }) { return }
-        (sendBuffers + receiveBuffers).forEach { $0.deallocate() }
+        releaseBuffers()
         sendBuffers = needed.map { .allocate(capacity: Swift.max($0, 1)) }
         receiveBuffers = needed.map { .allocate(capacity: Swift.max($0, 1)) }
     }
@@ -52,7 +54,8 @@ public final class MPIDomain: DomainCommunication {
             var position = 0
             for field in fields { position += field.pack(message.send, into: buffer + position) }
             requests.append(
-                try communicator.isend(UnsafePointer(buffer), count: position, to: message.neighbour, tag: message.sendTag))
+                try communicator.isend(
+                    UnsafePointer(buffer), count: position, to: message.neighbour, tag: message.sendTag))
         }
     }
 
@@ -62,7 +65,8 @@ public final class MPIDomain: DomainCommunication {
         for (index, message) in plan.messages.enumerated() {
             var position = 0
             for field in pending {
-                position += field.unpack(message.receive, from: UnsafePointer(receiveBuffers[index].baseAddress! + position))
+                position += field.unpack(
+                    message.receive, from: UnsafePointer(receiveBuffers[index].baseAddress! + position))
             }
         }
     }

@@ -21,7 +21,9 @@ public struct ParameterSpec: Sendable {
     /// Whether the parameter may be left out with no default (the model then works it out).
     public let isOptional: Bool
 
-    public init(_ name: String, _ kind: ParameterKind, default defaultValue: ConfigValue?, optional: Bool = false, help: String) {
+    public init(
+        _ name: String, _ kind: ParameterKind, default defaultValue: ConfigValue?, optional: Bool = false, help: String
+    ) {
         self.name = name
         self.kind = kind
         self.defaultValue = defaultValue
@@ -34,19 +36,33 @@ public struct ParameterSpec: Sendable {
         let key = "\(section).\(name)"
         switch kind {
         case .number(let range):
-            guard let v = value.number else { throw ConfigError(key, "must be a number, got a \(value.typeName) (\(value))") }
-            guard v.isFinite, range.contains(v) else { throw ConfigError(key, "must lie in \(range.lowerBound)...\(range.upperBound), got \(v)") }
+            guard let v = value.number else {
+                throw ConfigError(key, "must be a number, got a \(value.typeName) (\(value))")
+            }
+            guard v.isFinite, range.contains(v) else {
+                throw ConfigError(key, "must lie in \(range.lowerBound)...\(range.upperBound), got \(v)")
+            }
             return .double(v)
         case .integer(let range):
-            guard case .int(let v) = value else { throw ConfigError(key, "must be an integer, got a \(value.typeName) (\(value))") }
-            guard range.contains(v) else { throw ConfigError(key, "must lie in \(range.lowerBound)...\(range.upperBound), got \(v)") }
+            guard case .int(let v) = value else {
+                throw ConfigError(key, "must be an integer, got a \(value.typeName) (\(value))")
+            }
+            guard range.contains(v) else {
+                throw ConfigError(key, "must lie in \(range.lowerBound)...\(range.upperBound), got \(v)")
+            }
             return value
         case .choice(let options):
-            guard case .string(let v) = value else { throw ConfigError(key, "must be a string, got a \(value.typeName) (\(value))") }
-            guard options.contains(v) else { throw ConfigError(key, "must be one of \(options.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(v)\"") }
+            guard case .string(let v) = value else {
+                throw ConfigError(key, "must be a string, got a \(value.typeName) (\(value))")
+            }
+            guard options.contains(v) else {
+                throw ConfigError(
+                    key, "must be one of \(options.map { "\"\($0)\"" }.joined(separator: ", ")), got \"\(v)\"")
+            }
             return value
         case .numbers:
-            guard case .array(let items) = value, (1...3).contains(items.count), items.allSatisfy({ $0.number?.isFinite == true })
+            guard case .array(let items) = value, (1...3).contains(items.count),
+                items.allSatisfy({ $0.number?.isFinite == true })
             else { throw ConfigError(key, "must be a list of 1 to 3 numbers, got \(value)") }
             return .array(items.map { .double($0.number!) })
         case .integers:
@@ -79,7 +95,8 @@ public struct Parameters: Sendable, Equatable {
         let known = Set(specs.map(\.name))
         if let unknown = table.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigError(
-                "\(section).\(unknown)", "is not a parameter of this model; it takes: \(specs.map(\.name).joined(separator: ", "))")
+                "\(section).\(unknown)",
+                "is not a parameter of this model; it takes: \(specs.map(\.name).joined(separator: ", "))")
         }
         var values: [String: ConfigValue] = [:]
         for spec in specs {
@@ -102,6 +119,10 @@ public struct Parameters: Sendable, Equatable {
         if case .array(let v) = values[name] { v.compactMap(\.number) } else { [] }
     }
     public func integers(_ name: String) -> [Int] {
-        if case .array(let v) = values[name] { v.compactMap { if case .int(let i) = $0 { i } else { nil } } } else { [] }
+        if case .array(let v) = values[name] {
+            v.compactMap { if case .int(let i) = $0 { i } else { nil } }
+        } else {
+            []
+        }
     }
 }

@@ -67,7 +67,10 @@ public final class Simulation {
     /// The rest of the owned cells, updated after the ghosts arrive.
     let shell: [Box]
 
-    public init(model: any Model, geometry: Geometry, plan: HaloPlan, conditions: [BoundaryCondition], communication: DomainCommunication) {
+    public init(
+        model: any Model, geometry: Geometry, plan: HaloPlan, conditions: [BoundaryCondition],
+        communication: DomainCommunication
+    ) {
         self.model = model
         self.geometry = geometry
         self.communication = communication
@@ -82,7 +85,8 @@ public final class Simulation {
     /// the slabs around it (at most two per axis, disjoint).
     static func split(_ layout: LocalLayout, width: Int) -> (Box, [Box]) {
         let n = layout.extent
-        var inner = Box(lower: n.map { Swift.min(width, $0) }, upper: n.map { Swift.max($0 - width, Swift.min(width, $0)) })
+        var inner = Box(
+            lower: n.map { Swift.min(width, $0) }, upper: n.map { Swift.max($0 - width, Swift.min(width, $0)) })
         var slabs: [Box] = []
         var remaining = Box(extent: n)
         for axis in n.indices {

@@ -84,7 +84,8 @@ public struct Decomposition: Sendable, Equatable {
     /// A process grid for `ranks` ranks over `shape` that keeps the halo surface smallest,
     /// with every block at least `minimumBlock` cells wide on each axis. Among equally good
     /// grids it puts more ranks on earlier axes, keeping the contiguous last axis long.
-    public static func balancedDims(ranks: Int, shape: [Int], minimumBlock: Int = 1) throws(DecompositionError) -> [Int] {
+    public static func balancedDims(ranks: Int, shape: [Int], minimumBlock: Int = 1) throws(DecompositionError) -> [Int]
+    {
         var best: (cost: Double, dims: [Int])?
         func search(_ prefix: [Int], _ remaining: Int) {
             let axis = prefix.count
@@ -93,7 +94,9 @@ public struct Decomposition: Sendable, Equatable {
                 guard zip(dims, shape).allSatisfy({ $1 / $0 >= minimumBlock }) else { return }
                 let cells = Double(shape.reduce(1, *))
                 let cost = zip(dims, shape).reduce(0.0) { $0 + Double($1.0 - 1) * cells / Double($1.1) }
-                if best == nil || cost < best!.cost - 1e-9 || (abs(cost - best!.cost) <= 1e-9 && dims.lexicographicallyPrecedes(best!.dims) == false) {
+                if best == nil || cost < best!.cost - 1e-9
+                    || (abs(cost - best!.cost) <= 1e-9 && dims.lexicographicallyPrecedes(best!.dims) == false)
+                {
                     best = (cost, dims)
                 }
                 return
@@ -106,7 +109,8 @@ public struct Decomposition: Sendable, Equatable {
         search([], ranks)
         guard let best else {
             throw DecompositionError(
-                "a grid of \(shape.map(String.init).joined(separator: "×")) cells cannot be split over \(ranks) ranks with blocks at least \(minimumBlock) cells wide on each axis; use fewer ranks or a larger grid")
+                "a grid of \(shape.map(String.init).joined(separator: "×")) cells cannot be split over \(ranks) ranks with blocks at least \(minimumBlock) cells wide on each axis; use fewer ranks or a larger grid"
+            )
         }
         return best.dims
     }

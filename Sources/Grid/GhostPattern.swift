@@ -41,7 +41,9 @@ public struct GhostPattern: Sendable {
             let expected = value(at: wrapped, field: fieldIndex)
             let actual = field[local]
             if actual != expected {
-                problems.append("field \(fieldIndex) ghost at local \(local) (global \(wrapped)): expected \(expected), found \(actual)")
+                problems.append(
+                    "field \(fieldIndex) ghost at local \(local) (global \(wrapped)): expected \(expected), found \(actual)"
+                )
             }
         }
         return problems

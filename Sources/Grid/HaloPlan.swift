@@ -32,7 +32,8 @@ public struct HaloPlan: Sendable {
         let layout = LocalLayout(owned: owned, ghost: ghost)
         for axis in ghost.indices where ghost[axis] > layout.extent[axis] {
             throw DecompositionError(
-                "rank \(rank) owns \(layout.extent[axis]) cells on axis \(axis), fewer than the stencil's \(ghost[axis]) ghost cells; use fewer ranks or a larger grid")
+                "rank \(rank) owns \(layout.extent[axis]) cells on axis \(axis), fewer than the stencil's \(ghost[axis]) ghost cells; use fewer ranks or a larger grid"
+            )
         }
         self.layout = layout
         let coords = decomposition.coordinates(of: rank)

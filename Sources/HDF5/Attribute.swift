@@ -63,7 +63,8 @@ public struct Attributes {
     private func write<T>(_ name: String, _ values: [T], type: hid_t, scalar: Bool) throws(HDF5Error) {
         let space = scalar ? try Dataspace.scalar() : try Dataspace(shape: [values.count])
         let attribute = Handle(
-            try checked(H5Acreate2(objectID, name, type, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name),
+            try checked(
+                H5Acreate2(objectID, name, type, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name),
             .attribute)
         let status = values.withUnsafeBytes { H5Awrite(attribute.id, type, $0.baseAddress) }
         try check(status, "H5Awrite", name)
@@ -73,10 +74,12 @@ public struct Attributes {
         let type = try DerivedType.utf8String()
         let space = scalar ? try Dataspace.scalar() : try Dataspace(shape: [values.count])
         let attribute = Handle(
-            try checked(H5Acreate2(objectID, name, type.id, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name),
+            try checked(
+                H5Acreate2(objectID, name, type.id, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2",
+                name),
             .attribute)
         let copies = values.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
+        defer { for copy in copies { free(copy) } }
         var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
         let status = pointers.withUnsafeMutableBytes { H5Awrite(attribute.id, type.id, $0.baseAddress) }
         try check(status, "H5Awrite", name)

@@ -61,7 +61,9 @@ public struct Dataset {
     /// Reads the block at `start` with `count` elements per axis into `data` (C order).
     ///
     /// The corresponding C function is `H5Dread` with a hyperslab selection.
-    public func read<T: HDF5Scalar>(into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int]) throws(HDF5Error) {
+    public func read<T: HDF5Scalar>(into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int])
+        throws(HDF5Error)
+    {
         try transfer(T.hdf5Type, start: start, count: count, elements: data.count) { (file, memory, dxpl) in
             H5Dread(handle.id, T.hdf5Type, memory, file, dxpl, data.baseAddress)
         }
@@ -83,10 +85,12 @@ public struct Dataset {
         _ type: hid_t, start: [Int], count: [Int], elements: Int,
         _ body: (_ file: hid_t, _ memory: hid_t, _ dxpl: hid_t) -> herr_t
     ) throws(HDF5Error) {
-        let fileSpace = Dataspace(handle: Handle(try checked(H5Dget_space(handle.id), "H5Dget_space", name), .dataspace))
+        let fileSpace = Dataspace(
+            handle: Handle(try checked(H5Dget_space(handle.id), "H5Dget_space", name), .dataspace))
         let total = count.reduce(1, *)
         guard total <= elements else {
-            throw HDF5Error(call: "H5Dwrite", context: "\(name): buffer of \(elements) for block of \(total)", stack: [])
+            throw HDF5Error(
+                call: "H5Dwrite", context: "\(name): buffer of \(elements) for block of \(total)", stack: [])
         }
         let memorySpace = try Dataspace(shape: [max(total, 1)])
         if total == 0 || count.contains(0) {

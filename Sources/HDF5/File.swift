@@ -57,7 +57,9 @@ public final class File {
 
     /// The root group `/`.
     public var root: Group {
-        get throws(HDF5Error) { try Group(file: self, id: checked(H5Gopen2(handle.id, "/", hid_t(H5P_DEFAULT)), "H5Gopen2", "/")) }
+        get throws(HDF5Error) {
+            try Group(file: self, id: checked(H5Gopen2(handle.id, "/", hid_t(H5P_DEFAULT)), "H5Gopen2", "/"))
+        }
     }
 
     /// Writes buffered data and metadata to storage.

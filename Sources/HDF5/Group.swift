@@ -41,10 +41,14 @@ public struct Group {
         try check(H5Gget_info(handle.id, &info), "H5Gget_info")
         var result: [(String, MemberKind)] = []
         for index in 0..<info.nlinks {
-            let length = H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
-            guard length >= 0 else { throw HDF5Error(call: "H5Lget_name_by_idx", context: "", stack: captureErrorStack()) }
+            let length = H5Lget_name_by_idx(
+                handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, hid_t(H5P_DEFAULT))
+            guard length >= 0 else {
+                throw HDF5Error(call: "H5Lget_name_by_idx", context: "", stack: captureErrorStack())
+            }
             var buffer = [CChar](repeating: 0, count: Int(length) + 1)
-            H5Lget_name_by_idx(handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, hid_t(H5P_DEFAULT))
+            H5Lget_name_by_idx(
+                handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, hid_t(H5P_DEFAULT))
             let name = string(fromCString: buffer)
             let object = try checked(H5Oopen(handle.id, name, hid_t(H5P_DEFAULT)), "H5Oopen", name)
             let type = H5Iget_type(object)
@@ -88,6 +92,7 @@ public struct Group {
 
     /// Opens the dataset `name`.
     public func openDataset(_ name: String) throws(HDF5Error) -> Dataset {
-        Dataset(file: file, id: try checked(H5Dopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", name), name: name)
+        Dataset(
+            file: file, id: try checked(H5Dopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", name), name: name)
     }
 }

@@ -32,7 +32,8 @@ public enum Inspector {
         }
     }
 
-    private static func describeAttributes(_ attributes: Attributes, indent: String, into lines: inout [String]) throws {
+    private static func describeAttributes(_ attributes: Attributes, indent: String, into lines: inout [String]) throws
+    {
         for name in try attributes.attributeNames() {
             let value = try attributes.attribute(name).map { "\($0)" } ?? "(unsupported type)"
             lines.append("\(indent)@\(name) = \(value)")

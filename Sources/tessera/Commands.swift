@@ -111,7 +111,8 @@ struct CheckHalo: ParsableCommand {
             for (index, field) in state.enumerated() { problems += pattern.mismatches(in: field, field: index) }
             for problem in problems.prefix(5) { printError("rank \(world.rank): \(problem)") }
             let total = try world.allReduce(Int64(problems.count), .sum)
-            let ghosts = try world.allReduce(Int64(plan.layout.count - plan.layout.interior.count) * Int64(fields), .sum)
+            let ghosts = try world.allReduce(
+                Int64(plan.layout.count - plan.layout.interior.count) * Int64(fields), .sum)
             let messages = try world.allReduce(Int64(plan.messages.count), .sum)
             if world.rank == 0 {
                 print(
@@ -125,7 +126,8 @@ struct CheckHalo: ParsableCommand {
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time the heat kernel on one rank (cell updates per second); see bench/run.sh for the comparison with C.")
+        abstract:
+            "Time the heat kernel on one rank (cell updates per second); see bench/run.sh for the comparison with C.")
 
     @Option(help: "Cube edge lengths to time.")
     var size: [Int] = [128, 256]

@@ -48,7 +48,8 @@ struct Run: ParsableCommand {
         let cartesian = try world.cartesian(dims: decomposition.dims, periodic: decomposition.periodic)
         let coords = try cartesian.coordinates(of: cartesian.communicator.rank)
         guard coords == decomposition.coordinates(of: world.rank) else {
-            throw DecompositionError("MPI placed rank \(world.rank) at \(coords), not where the decomposition expects it")
+            throw DecompositionError(
+                "MPI placed rank \(world.rank) at \(coords), not where the decomposition expects it")
         }
         let geometry = plan.geometry(rank: world.rank)
         let haloPlan = try HaloPlan(decomposition: decomposition, rank: world.rank, ghost: geometry.layout.ghost)
@@ -58,7 +59,8 @@ struct Run: ParsableCommand {
             model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain)
         let stable = try simulation.stableTimeStep(cfl: plan.config.cfl)
         let schedule = Schedule(
-            steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable, outputEvery: plan.config.outputEvery)
+            steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable,
+            outputEvery: plan.config.outputEvery)
 
         logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion)")
         for line in plan.summary.split(separator: "\n") { logger.info("\(line)") }
@@ -69,7 +71,8 @@ struct Run: ParsableCommand {
                 path: path, communicator: world, geometry: geometry, fields: model.fields, constants: model.constants,
                 boundaries: plan.config.boundaries, datasetName: "tessera_\(plan.config.modelName)",
                 provenance: Provenance(
-                    version: tesseraVersion, configText: plan.config.text, ranks: world.size, processGrid: decomposition.dims),
+                    version: tesseraVersion, configText: plan.config.text, ranks: world.size,
+                    processGrid: decomposition.dims),
                 overwrite: overwrite)
         }
         let cells = Double(plan.config.grid.shape.reduce(1, *))

@@ -43,7 +43,8 @@ struct RunPlan {
         decomposition = try Decomposition(shape: shape, dims: dims, periodic: config.grid.periodic)
         for axis in shape.indices where decomposition.smallestBlock[axis] < ghost {
             throw DecompositionError(
-                "the process grid \(dims) leaves blocks of \(decomposition.smallestBlock[axis]) cells on axis \(axis), fewer than the \(ghost) ghost cells the \(config.modelName) stencil needs; use fewer ranks or a larger grid")
+                "the process grid \(dims) leaves blocks of \(decomposition.smallestBlock[axis]) cells on axis \(axis), fewer than the \(ghost) ghost cells the \(config.modelName) stencil needs; use fewer ranks or a larger grid"
+            )
         }
     }
 
@@ -101,7 +102,8 @@ func prepareOutput(_ directory: String, overwrite: Bool) throws -> String {
     do {
         try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
-        throw ConfigError("output.dir", "cannot create the output folder \(directory): \((error as NSError).localizedDescription)")
+        throw ConfigError(
+            "output.dir", "cannot create the output folder \(directory): \((error as NSError).localizedDescription)")
     }
     guard manager.isWritableFile(atPath: directory) else {
         throw ConfigError("output.dir", "the output folder \(directory) is not writable")

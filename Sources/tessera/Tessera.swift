@@ -10,7 +10,9 @@ let catalog: [any Model.Type] = [Heat.self]
 
 func modelType(named name: String) throws(ConfigError) -> any Model.Type {
     guard let type = catalog.first(where: { $0.description.name == name }) else {
-        throw ConfigError("model.name", "unknown model \"\(name)\"; known models: \(catalog.map { $0.description.name }.joined(separator: ", "))")
+        throw ConfigError(
+            "model.name",
+            "unknown model \"\(name)\"; known models: \(catalog.map { $0.description.name }.joined(separator: ", "))")
     }
     return type
 }

@@ -28,7 +28,8 @@ let minimal = """
 
     @Test func overridesApplyAndAreRecorded() throws {
         let c = try RunConfig(
-            text: minimal, overrides: ["time.steps=3", "output.dir=/tmp/x y", "grid.periodic=[true, false]", "model.diffusivity=2"])
+            text: minimal,
+            overrides: ["time.steps=3", "output.dir=/tmp/x y", "grid.periodic=[true, false]", "model.diffusivity=2"])
         #expect(c.steps == 3)
         #expect(c.outputDirectory == "/tmp/x y")
         #expect(c.boundaries == [.periodic, .dirichlet(0)])
@@ -56,7 +57,9 @@ let minimal = """
     }
 
     @Test func missingSectionsAndKeysAreNamed() {
-        for (drop, key) in [("[grid]\nshape = [16, 8]\n", "grid"), ("name = \"heat\"\n", "model.name"), ("steps = 10\n", "time")] {
+        for (drop, key) in [
+            ("[grid]\nshape = [16, 8]\n", "grid"), ("name = \"heat\"\n", "model.name"), ("steps = 10\n", "time"),
+        ] {
             do {
                 _ = try RunConfig(text: minimal.replacingOccurrences(of: drop, with: drop.hasPrefix("[") ? "" : "\n"))
                 Issue.record("accepted a config without \(key)")

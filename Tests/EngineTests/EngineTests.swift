@@ -69,8 +69,11 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
     }
 
     @Test func splitUpdateIsBitwiseTheWholeBoxUpdate() throws {
-        let (model, geometry, plan) = try heat(shape: [12, 10, 8], periodic: [true, true, true], table: ["initial": .string("gaussian")])
-        let a = Simulation(model: model, geometry: geometry, plan: plan, conditions: [.periodic, .periodic, .periodic], communication: SelfExchange(plan: plan))
+        let (model, geometry, plan) = try heat(
+            shape: [12, 10, 8], periodic: [true, true, true], table: ["initial": .string("gaussian")])
+        let a = Simulation(
+            model: model, geometry: geometry, plan: plan, conditions: [.periodic, .periodic, .periodic],
+            communication: SelfExchange(plan: plan))
         try a.fillGhosts()
         let whole = Field(name: "w", layout: plan.layout)
         model.update(from: a.state, into: [whole], box: plan.layout.interior, dt: 1e-4, geometry: geometry)
@@ -94,14 +97,19 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
     @Test func heatMatchesTheSineSolutionAndConvergesAtSecondOrder() throws {
         var errors: [Double] = []
         for n in [16, 32, 64] {
-            let (model, geometry, plan) = try heat(shape: [n, n], periodic: [true, false], table: ["modes": .array([.int(1), .int(1)])])
-            let sim = Simulation(model: model, geometry: geometry, plan: plan, conditions: [.periodic, .dirichlet(0)], communication: SelfExchange(plan: plan))
-            let schedule = Schedule(steps: nil, endTime: 0.02, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1000)
+            let (model, geometry, plan) = try heat(
+                shape: [n, n], periodic: [true, false], table: ["modes": .array([.int(1), .int(1)])])
+            let sim = Simulation(
+                model: model, geometry: geometry, plan: plan, conditions: [.periodic, .dirichlet(0)],
+                communication: SelfExchange(plan: plan))
+            let schedule = Schedule(
+                steps: nil, endTime: 0.02, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1000)
             try sim.run(schedule, sink: NullSink()) { _ in }
             var sum = 0.0
             for i in 0..<n {
                 for j in 0..<n {
-                    let exact = model.exact(at: [geometry.centre(axis: 0, index: i), geometry.centre(axis: 1, index: j)], time: 0.02)
+                    let exact = model.exact(
+                        at: [geometry.centre(axis: 0, index: i), geometry.centre(axis: 1, index: j)], time: 0.02)
                     sum += pow(sim.state[0][[i, j]] - exact, 2)
                 }
             }

@@ -12,7 +12,8 @@ import Testing
         for rank in 0..<d.rankCount {
             let box = d.ownedBox(of: rank)
             #expect(!box.isEmpty)
-            LocalLayout(owned: box, ghost: shape.map { _ in 0 }).forEachRun(in: Box(extent: box.extent)) { offset, length in
+            LocalLayout(owned: box, ghost: shape.map { _ in 0 }).forEachRun(in: Box(extent: box.extent)) {
+                offset, length in
                 // With no ghosts, local offsets enumerate the block; map them to global cells.
                 for i in 0..<length {
                     var rest = offset + i
@@ -58,7 +59,9 @@ import Testing
     @Test func impossibleSplitsSayWhy() {
         #expect(throws: DecompositionError.self) { try Decomposition.balancedDims(ranks: 7, shape: [5, 5]) }
         #expect(throws: DecompositionError.self) { try Decomposition(shape: [4], dims: [5], periodic: [true]) }
-        #expect(throws: DecompositionError.self) { try Decomposition(shape: [0, 4], dims: [1, 1], periodic: [true, true]) }
+        #expect(throws: DecompositionError.self) {
+            try Decomposition(shape: [0, 4], dims: [1, 1], periodic: [true, true])
+        }
         do {
             _ = try Decomposition.balancedDims(ranks: 7, shape: [5, 5])
         } catch {

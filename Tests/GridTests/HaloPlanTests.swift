@@ -7,13 +7,17 @@ import Testing
 /// This checks the plans themselves (boxes, neighbours, tags) without MPI; the same exchange
 /// over MPI is checked by the integration tests through `tessera check-halo`.
 func exchangeInMemory(_ decomposition: Decomposition, ghost: [Int], fields: Int) throws -> [[Field]] {
-    let plans = try (0..<decomposition.rankCount).map { try HaloPlan(decomposition: decomposition, rank: $0, ghost: ghost) }
+    let plans = try (0..<decomposition.rankCount).map {
+        try HaloPlan(decomposition: decomposition, rank: $0, ghost: ghost)
+    }
     let pattern = GhostPattern(decomposition: decomposition)
     let state = plans.map { plan in (0..<fields).map { Field(name: "f\($0)", layout: plan.layout) } }
     for rank in state.indices { for (i, f) in state[rank].enumerated() { pattern.fill(f, field: i) } }
     for (rank, plan) in plans.enumerated() {
         for message in plan.messages {
-            let source = plans[message.neighbour].messages.filter { $0.neighbour == rank && $0.sendTag == message.receiveTag }
+            let source = plans[message.neighbour].messages.filter {
+                $0.neighbour == rank && $0.sendTag == message.receiveTag
+            }
             #expect(source.count == 1, "rank \(rank) direction \(message.direction): \(source.count) matching sends")
             guard let send = source.first else { continue }
             #expect(send.send.extent == message.receive.extent)

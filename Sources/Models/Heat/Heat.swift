@@ -17,13 +17,17 @@ public struct Heat: Model {
         summary: "diffusion ∂u/∂t = κ∇²u; explicit Euler, second-order central differences",
         parameters: [
             ParameterSpec("diffusivity", .number(1e-300...1e300), default: .double(1), help: "κ, the diffusivity"),
-            ParameterSpec("initial", .choice(["sine", "gaussian"]), default: .string("sine"), help: "initial condition"),
-            ParameterSpec("amplitude", .number(-1e300...1e300), default: .double(1), help: "peak value of the initial condition"),
+            ParameterSpec(
+                "initial", .choice(["sine", "gaussian"]), default: .string("sine"), help: "initial condition"),
+            ParameterSpec(
+                "amplitude", .number(-1e300...1e300), default: .double(1), help: "peak value of the initial condition"),
             ParameterSpec(
                 "modes", .integers, default: .array([.int(1), .int(1), .int(1)]),
                 help: "sine: mode number per axis (wave number 2πm/L periodic, πm/L bounded)"),
-            ParameterSpec("width", .number(1e-300...1e300), default: .double(0.1), help: "gaussian: standard deviation"),
-            ParameterSpec("centre", .numbers, default: nil, optional: true, help: "gaussian: centre per axis (default: middle)"),
+            ParameterSpec(
+                "width", .number(1e-300...1e300), default: .double(0.1), help: "gaussian: standard deviation"),
+            ParameterSpec(
+                "centre", .numbers, default: nil, optional: true, help: "gaussian: centre per axis (default: middle)"),
         ])
 
     public let diffusivity: Double
@@ -51,7 +55,9 @@ public struct Heat: Model {
         if given.isEmpty {
             centre = geometry.extent.map { $0 / 2 }
         } else {
-            guard given.count == d else { throw ConfigError("model.centre", "needs \(d) coordinates, got \(given.count)") }
+            guard given.count == d else {
+                throw ConfigError("model.centre", "needs \(d) coordinates, got \(given.count)")
+            }
             centre = given
         }
     }
@@ -145,7 +151,9 @@ public enum HeatKernel {
     }
 
     @inline(__always)
-    static func run1(_ u: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, start: Int, count: Int, _ c0: Double) {
+    static func run1(
+        _ u: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, start: Int, count: Int, _ c0: Double
+    ) {
         for k in start..<(start &+ count) {
             let center = u[k]
             out[k] = center + c0 * (u[k &- 1] - 2 * center + u[k &+ 1])
