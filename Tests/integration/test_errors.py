@@ -1,0 +1,126 @@
+"""Bad input gives one clear message and a non-zero exit on every rank within seconds, and
+destroys no earlier results; a rank that dies takes the job down instead of hanging it."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import BINARY, MPIRUN, environment, run_tessera, write_config
+
+GOOD_GRID = "[grid]\nshape = [16, 16]\n"
+GOOD_REST = '[model]\nname = "heat"\n[time]\nsteps = 5\n[output]\ndir = "{out}"\n'
+
+BAD_CONFIGS = {
+    "unknown model": ('[grid]\nshape = [16, 16]\n[model]\nname = "heet"\n[time]\nsteps = 5\n[output]\ndir = "{out}"\n',
+                      ["model.name", "heet", "heat"]),
+    "negative size": ("[grid]\nshape = [16, -4]\n" + GOOD_REST, ["grid.shape", "at least 1"]),
+    "zero size": ("[grid]\nshape = [0]\n" + GOOD_REST, ["grid.shape"]),
+    "missing grid": (GOOD_REST, ["grid", "missing"]),
+    "missing shape": ("[grid]\nextent = [1.0]\n" + GOOD_REST, ["grid.shape", "missing"]),
+    "missing steps": (GOOD_GRID + '[model]\nname = "heat"\n[time]\ncfl = 0.5\n[output]\ndir = "{out}"\n',
+                      ["time", "steps", "end_time"]),
+    "shape of strings": ('[grid]\nshape = ["a", "b"]\n' + GOOD_REST, ["grid.shape", "string"]),
+    "steps as float": (GOOD_GRID + '[model]\nname = "heat"\n[time]\nsteps = 5.5\n[output]\ndir = "{out}"\n',
+                       ["time.steps", "integer"]),
+    "diffusivity as string": (GOOD_GRID + '[model]\nname = "heat"\ndiffusivity = "fast"\n[time]\nsteps = 5\n'
+                              '[output]\ndir = "{out}"\n', ["model.diffusivity", "number"]),
+    "unknown parameter": (GOOD_GRID + '[model]\nname = "heat"\ndifusivity = 1.0\n[time]\nsteps = 5\n'
+                          '[output]\ndir = "{out}"\n', ["model.difusivity", "diffusivity"]),
+    "broken toml": ("[grid\nshape = [16]\n", ["not valid TOML", "line 1"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
+@pytest.mark.parametrize("ranks", [1, 3])
+def test_bad_config_fails_clearly_on_every_rank(tmp_path, name, ranks):
+    text, fragments = BAD_CONFIGS[name]
+    out = tmp_path / "out"
+    config = tmp_path / "bad.toml"
+    config.write_text(text.format(out=out))
+    started = time.monotonic()
+    result = run_tessera(["run", config], ranks=ranks, timeout=60)
+    elapsed = time.monotonic() - started
+    assert result.returncode != 0
+    assert elapsed < 30, f"took {elapsed:.0f} s to fail"
+    errors = [line for line in result.stderr.splitlines() if line.startswith("tessera: error:")]
+    assert len(errors) == 1, result.stderr  # said once, by rank 0, not once per rank
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    assert "Traceback" not in result.stderr and "Fatal error" not in result.stderr
+    assert not (out / "results.hdf5").exists()
+
+
+@pytest.mark.parametrize("ranks", [3, 5])
+def test_more_ranks_than_the_grid_can_take_is_refused(tmp_path, ranks):
+    config = write_config(tmp_path / "c.toml", [2, 1], tmp_path / "out", steps=2)
+    result = run_tessera(["run", config], ranks=ranks, timeout=60)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("tessera: error:")]
+    assert len(errors) == 1, result.stderr
+    assert f"{ranks} ranks" in errors[0] and "2×1" in errors[0]
+
+
+def test_validate_reports_the_same_problems_without_mpi(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text(BAD_CONFIGS["negative size"][0].format(out=tmp_path))
+    result = run_tessera(["validate", config], timeout=30)
+    assert result.returncode == 1
+    assert "grid.shape" in result.stderr
+
+
+@pytest.mark.parametrize("ranks", [1, 2])
+def test_missing_config_file_is_named(tmp_path, ranks):
+    result = run_tessera(["run", tmp_path / "nowhere.toml"], ranks=ranks, timeout=30)
+    assert result.returncode != 0
+    assert "nowhere.toml does not exist" in result.stderr
+
+
+@pytest.mark.parametrize("ranks", [1, 3])
+def test_unwritable_output_folder_is_named(tmp_path, ranks):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    config = write_config(tmp_path / "c.toml", [8, 8], blocker / "out", steps=2)
+    result = run_tessera(["run", config], ranks=ranks, timeout=30)
+    assert result.returncode != 0
+    assert "output.dir" in result.stderr and "cannot create the output folder" in result.stderr
+    assert blocker.read_text() == "not a folder"
+
+
+def test_existing_results_are_kept_unless_overwrite_is_given(tmp_path):
+    out = tmp_path / "out"
+    config = write_config(tmp_path / "c.toml", [8, 8], out, steps=2)
+    assert run_tessera(["run", config], ranks=2).returncode == 0
+    before = (out / "results.hdf5").read_bytes()
+    again = run_tessera(["run", config], ranks=2, timeout=30)
+    assert again.returncode != 0
+    assert "already exists" in again.stderr and "--overwrite" in again.stderr
+    assert (out / "results.hdf5").read_bytes() == before
+    assert run_tessera(["run", config, "--overwrite"], ranks=2).returncode == 0
+
+
+def test_a_rank_that_dies_takes_the_job_down_within_seconds(tmp_path):
+    config = write_config(tmp_path / "long.toml", [48, 48, 48], tmp_path / "out", steps=1000000, every=1000000)
+    job = subprocess.Popen([MPIRUN, "-n", "3", str(BINARY), "run", str(config)], env=environment(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        victim = None
+        while victim is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            listing = subprocess.run(["pgrep", "-f", f"{BINARY} run {config}"], capture_output=True, text=True)
+            pids = [int(p) for p in listing.stdout.split() if int(p) != job.pid]
+            if len(pids) >= 3 and (tmp_path / "out" / "results.hdf5").exists():
+                victim = pids[-1]
+        assert victim is not None, "the job never started"
+        os.kill(victim, signal.SIGKILL)
+        killed = time.monotonic()
+        job.wait(timeout=30)
+        assert job.returncode != 0
+        assert time.monotonic() - killed < 30
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
