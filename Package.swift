@@ -17,8 +17,15 @@ import PackageDescription
 /// Warnings are errors in our own targets (not in dependencies, whose warnings we cannot fix).
 let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
 
+/// The CPU the kernels are compiled for: `TESSERA_TARGET_CPU=native` (what scripts/ use) for the
+/// machine that builds, a name such as `znver3` or `x86-64-v3` for a cluster's compute nodes,
+/// unset for the toolchain's baseline. Results do not depend on it: Swift never contracts a
+/// multiply and an add into an FMA unless asked, so every CPU computes the same bits.
+let targetCPU: [String] = Context.environment["TESSERA_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
+
 /// Kernels run without overflow and bounds checks in release builds; see docs/benchmarks.md.
-let kernel: [SwiftSetting] = strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let kernel: [SwiftSetting] =
+    strict + [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]
 
 let package = Package(
     name: "Tessera",

@@ -129,22 +129,23 @@ public enum HeatKernel {
         let layout = source.layout
         let u = UnsafePointer(source.base)
         let out = target.base
+        let corner = layout.offset(box.lower)
         switch layout.rank {
         case 1:
-            run1(u, out, start: layout.offset(box.lower), count: box.extent[0], c[0])
+            run1(u, out, start: corner, count: box.extent[0], c[0])
         case 2:
             let s0 = layout.strides[0]
-            for i in box.lower[0]..<box.upper[0] {
-                run2(u, out, start: layout.offset([i, box.lower[1]]), count: box.extent[1], s0, c[0], c[1])
+            for i in 0..<box.extent[0] {
+                run2(u, out, start: corner &+ i &* s0, count: box.extent[1], s0, c[0], c[1])
             }
         default:
             let s0 = layout.strides[0]
             let s1 = layout.strides[1]
-            for i in box.lower[0]..<box.upper[0] {
-                for j in box.lower[1]..<box.upper[1] {
-                    run3(
-                        u, out, start: layout.offset([i, j, box.lower[2]]), count: box.extent[2],
-                        s0, s1, c[0], c[1], c[2])
+            let (c0, c1, c2) = (c[0], c[1], c[2])
+            let count = box.extent[2]
+            for i in 0..<box.extent[0] {
+                for j in 0..<box.extent[1] {
+                    run3(u, out, start: corner &+ i &* s0 &+ j &* s1, count: count, s0, s1, c0, c1, c2)
                 }
             }
         }

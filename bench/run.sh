@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Heat-kernel benchmark: Tessera's Swift kernel beside the same update in plain C
+# (gcc -O3 -march=native), and the memory-bandwidth bound for that kernel, on one core.
+#
+#   bench/run.sh [ROUNDS]     (default 7)
+#
+# Every round times C, then Swift, then the copy kernel, at 128^3 and 256^3, so that all
+# three see the same machine load; the table quotes the best rate of each and the median of
+# the per-round Swift/C ratios. Speed is never asserted in tests: the machines are shared.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS="${1:-7}"
+if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
+export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
+swift build -c release >/dev/null
+mkdir -p bench/out
+gcc -O3 -march=native -o bench/out/heat-c bench/heat.c
+TESSERA=.build/release/tessera
+
+{
+    for round in $(seq "$ROUNDS"); do
+        for n in 128 256; do
+            steps=$((n == 128 ? 40 : 10))
+            echo "c $n $(bench/out/heat-c heat "$n" "$steps" 3)"
+            echo "swift $n $("$TESSERA" bench --size "$n" --steps "$steps" --repeats 3 | awk '{print $3}')"
+            echo "copy $n $(bench/out/heat-c copy "$n" "$steps" 3)"
+        done
+    done
+} > bench/out/raw.txt
+
+python3 - "$ROUNDS" <<'PY'
+import statistics, sys, platform, subprocess
+rows = [line.split() for line in open("bench/out/raw.txt")]
+rate = {}
+for kind, n, value in rows:
+    rate.setdefault((kind, int(n)), []).append(float(value))
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+print(f"heat kernel, 7-point stencil, one core of {cpu}; {sys.argv[1]} interleaved rounds")
+print(f"{'size':>6} {'C -O3 -march=native':>20} {'Tessera (Swift)':>16} {'Swift/C':>8} {'bandwidth bound':>16} {'Swift/bound':>12}")
+for n in (128, 256):
+    c, s, b = rate[("c", n)], rate[("swift", n)], rate[("copy", n)]
+    ratio = statistics.median(x / y for x, y in zip(s, c))
+    print(f"{n:>5}^3 {max(c):>20.3e} {max(s):>16.3e} {ratio:>8.2f} {max(b):>16.3e} {max(s) / max(b):>12.2f}")
+print("rates in cell updates per second (bound: copy elements per second, the same two streams)")
+PY
