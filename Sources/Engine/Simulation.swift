@@ -127,7 +127,7 @@ public final class Simulation {
     /// Runs `schedule`, writing frames to `sink` and reporting after every step.
     public func run(_ schedule: Schedule, sink: FrameSink, report: (StepReport) -> Void) throws {
         try sink.write(frame: 0, time: 0, state: state)
-        for step in 1...Swift.max(schedule.steps, 1) where schedule.steps > 0 {
+        for step in stride(from: 1, through: schedule.steps, by: 1) {
             try self.step(dt: schedule.dt)
             let time = Double(step) * schedule.dt
             if step % schedule.outputEvery == 0 {

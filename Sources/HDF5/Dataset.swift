@@ -13,7 +13,7 @@ public struct Dataset {
 
     init(file: File, id: hid_t, name: String, memoryType: Handle? = nil) {
         self.file = file
-        self.handle = Handle(id, .dataset)
+        self.handle = Handle(id, .dataset, in: file.handle)
         self.name = name
         self.memoryType = memoryType
     }

@@ -9,7 +9,7 @@ public struct Group {
 
     init(file: File, id: hid_t) {
         self.file = file
-        self.handle = Handle(id, .group)
+        self.handle = Handle(id, .group, in: file.handle)
     }
 
     /// Creates the subgroup `name`.

@@ -1,16 +1,23 @@
 import CHDF5
 
 /// An HDF5 identifier that closes itself when the last reference goes.
+///
+/// An object inside a file keeps the file's handle alive, so the file always closes after
+/// everything in it: with MPI-IO, HDF5 refuses to close a file that still has open objects
+/// (its close degree is "semi"), and the file would be left unflushed.
 public final class Handle {
     /// What kind of object the identifier names; decides which close function runs.
     enum Kind { case file, group, dataset, attribute, dataspace, datatype, propertyList }
 
     let id: hid_t
     let kind: Kind
+    /// The file this object lives in, kept open while the object is.
+    let file: Handle?
 
-    init(_ id: hid_t, _ kind: Kind) {
+    init(_ id: hid_t, _ kind: Kind, in file: Handle? = nil) {
         self.id = id
         self.kind = kind
+        self.file = file
     }
 
     deinit {

@@ -35,13 +35,13 @@ public final class Communicator {
     /// The number of ranks.
     public let size: Int
 
-    init(handle: MPI_Comm, owned: Bool) {
+    init(handle: MPI_Comm, owned: Bool) throws(MPIError) {
         self.handle = handle
         self.owned = owned
         var r: Int32 = 0
         var s: Int32 = 0
-        MPI_Comm_rank(handle, &r)
-        MPI_Comm_size(handle, &s)
+        try check(MPI_Comm_rank(handle, &r), "MPI_Comm_rank")
+        try check(MPI_Comm_size(handle, &s), "MPI_Comm_size")
         self.rank = Int(r)
         self.size = Int(s)
     }
@@ -138,7 +138,7 @@ public final class Communicator {
                 call: "MPI_Cart_create", code: -1,
                 message: "the process grid \(dims) needs \(dims.reduce(1, *)) ranks, but there are \(size)")
         }
-        return CartesianCommunicator(handle: newComm, dims: dims)
+        return try CartesianCommunicator(handle: newComm, dims: dims)
     }
 }
 
@@ -149,8 +149,8 @@ public final class CartesianCommunicator {
     /// Ranks per axis.
     public let dims: [Int]
 
-    init(handle: MPI_Comm, dims: [Int]) {
-        self.communicator = Communicator(handle: handle, owned: true)
+    init(handle: MPI_Comm, dims: [Int]) throws(MPIError) {
+        self.communicator = try Communicator(handle: handle, owned: true)
         self.dims = dims
     }
 

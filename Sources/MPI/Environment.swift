@@ -1,5 +1,9 @@
 import CMPI
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Start-up and shut-down of the MPI library for this process.
 ///
 /// `tessera` runs under `mpirun`/`srun` or as a plain process; in the latter case MPI starts
@@ -13,7 +17,7 @@ public enum MPIEnvironment {
     public static func initialize() throws(MPIError) -> Communicator {
         var provided: Int32 = 0
         try check(MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided), "MPI_Init_thread")
-        let world = Communicator(handle: cmpi_comm_world(), owned: false)
+        let world = try Communicator(handle: cmpi_comm_world(), owned: false)
         try check(MPI_Comm_set_errhandler(world.handle, cmpi_errors_return()), "MPI_Comm_set_errhandler")
         return world
     }
@@ -65,7 +69,3 @@ public enum MPIEnvironment {
         return values.map { Int($0) }
     }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#endif
