@@ -140,6 +140,12 @@ public struct RunConfig: Sendable {
         let output = try section("output", required: true)
         outputDirectory = try output.string("dir", default: "output")
         outputEvery = try output.optionalInteger("every", minimum: 1) ?? 1
+        if let steps, steps % outputEvery != 0 {
+            throw ConfigError(
+                "output.every",
+                "\(outputEvery) does not divide time.steps = \(steps): the last \(steps % outputEvery) steps would never be written; make steps a multiple of every"
+            )
+        }
     }
 }
 

@@ -35,10 +35,12 @@ public struct Schedule: Sendable, Equatable {
     public let outputEvery: Int
 
     /// A schedule of `steps` steps of `dt`, or, with `endTime`, as few equal steps as reach
-    /// `endTime` without exceeding `stableDt`.
+    /// `endTime` without exceeding `stableDt` in a whole number of output intervals, so that
+    /// frames are evenly spaced and the last one is at `endTime`.
     public init(steps: Int?, endTime: Double?, stableDt: Double, outputEvery: Int) {
         if let endTime {
-            let count = Swift.max(1, Int((endTime / stableDt).rounded(.up)))
+            let needed = Swift.max(1, Int((endTime / stableDt).rounded(.up)))
+            let count = (needed + outputEvery - 1) / outputEvery * outputEvery
             self.steps = count
             self.dt = endTime / Double(count)
         } else {

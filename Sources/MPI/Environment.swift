@@ -55,8 +55,8 @@ public enum MPIEnvironment {
         var buffer = [CChar](repeating: 0, count: Int(cmpi_max_library_version_string()) + 1)
         var length: Int32 = 0
         guard MPI_Get_library_version(&buffer, &length) == cmpi_success() else { return "unknown" }
-        let text = String(decoding: buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return text.split(separator: "\n").first.map(String.init) ?? text
+        let version = text(buffer, length: length)
+        return version.split(separator: "\n").first.map(String.init) ?? version
     }
 
     /// A balanced process grid for `ranks` ranks in `dims.count` dimensions; non-zero entries

@@ -29,6 +29,12 @@ func errorString(_ code: Int32) -> String {
     guard MPI_Error_string(code, &buffer, &length) == cmpi_success() else {
         return "unknown MPI error"
     }
-    let bytes = buffer[0..<Int(length)].map { UInt8(bitPattern: $0) }
+    return text(buffer, length: length)
+}
+
+/// The text of a buffer MPI filled with `length` characters. Some MPI libraries count the
+/// terminating NUL in `length`, so the text also ends at the first NUL.
+func text(_ buffer: [CChar], length: Int32) -> String {
+    let bytes = buffer.prefix(Int(length)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
     return String(decoding: bytes, as: UTF8.self)
 }

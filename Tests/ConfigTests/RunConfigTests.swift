@@ -74,6 +74,12 @@ let minimal = """
         #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: ["time.cfl=1.5"]) }
         #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: ["time.steps=-1"]) }
         #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: ["output.every=0"]) }
+        do {
+            _ = try RunConfig(text: minimal, overrides: ["output.every=3"])
+            Issue.record("accepted steps = 10 with every = 3")
+        } catch {
+            #expect(error.key == "output.every" && error.message.contains("last 1 steps"), "\(error)")
+        }
     }
 
     @Test func unknownSectionsAndBrokenTOMLAreReported() {
