@@ -82,34 +82,47 @@ public struct Decomposition: Sendable, Equatable {
     public var smallestBlock: [Int] { shape.indices.map { shape[$0] / dims[$0] } }
 
     /// A process grid for `ranks` ranks over `shape` that keeps the halo surface smallest,
-    /// with every block at least `minimumBlock` cells wide on each axis. Among equally good
-    /// grids it puts more ranks on earlier axes, keeping the contiguous last axis long.
-    public static func balancedDims(ranks: Int, shape: [Int], minimumBlock: Int = 1) throws(DecompositionError) -> [Int]
-    {
+    /// with every block at least `minimumBlock` cells wide on each axis and the non-zero
+    /// entries of `fixed` kept as given. Among equally good grids it puts more ranks on
+    /// earlier axes, keeping the contiguous last axis long.
+    public static func balancedDims(
+        ranks: Int, shape: [Int], minimumBlock: Int = 1, fixed: [Int]? = nil
+    ) throws(DecompositionError) -> [Int] {
+        guard ranks > 0 else { throw DecompositionError("the rank count must be positive") }
+        let fixed = fixed ?? shape.map { _ in 0 }
+        let cells = Double(shape.reduce(1, *))
         var best: (cost: Double, dims: [Int])?
+        func consider(_ dims: [Int]) {
+            guard zip(dims, shape).allSatisfy({ $1 / $0 >= minimumBlock }) else { return }
+            // Cells on the cut planes: (ranks on the axis - 1) planes of cells/extent each.
+            let cost = zip(dims, shape).reduce(0.0) { $0 + Double($1.0 - 1) * cells / Double($1.1) }
+            if let current = best {
+                let better = cost < current.cost - 1e-9
+                let tieButEarlier = abs(cost - current.cost) <= 1e-9 && current.dims.lexicographicallyPrecedes(dims)
+                guard better || tieButEarlier else { return }
+            }
+            best = (cost, dims)
+        }
         func search(_ prefix: [Int], _ remaining: Int) {
             let axis = prefix.count
             if axis == shape.count - 1 {
-                let dims = prefix + [remaining]
-                guard zip(dims, shape).allSatisfy({ $1 / $0 >= minimumBlock }) else { return }
-                let cells = Double(shape.reduce(1, *))
-                let cost = zip(dims, shape).reduce(0.0) { $0 + Double($1.0 - 1) * cells / Double($1.1) }
-                if best == nil || cost < best!.cost - 1e-9
-                    || (abs(cost - best!.cost) <= 1e-9 && dims.lexicographicallyPrecedes(best!.dims) == false)
-                {
-                    best = (cost, dims)
-                }
+                if fixed[axis] == 0 || fixed[axis] == remaining { consider(prefix + [remaining]) }
                 return
             }
-            for factor in 1...remaining where remaining % factor == 0 {
+            for factor in 1...remaining where remaining % factor == 0 && (fixed[axis] == 0 || fixed[axis] == factor) {
                 search(prefix + [factor], remaining / factor)
             }
         }
-        guard ranks > 0 else { throw DecompositionError("the rank count must be positive") }
         search([], ranks)
         guard let best else {
+            let grid = shape.map(String.init).joined(separator: "×")
+            if fixed.contains(where: { $0 != 0 }) {
+                throw DecompositionError(
+                    "no process grid for \(ranks) ranks keeps the fixed entries of \(fixed) with blocks at least \(minimumBlock) cells wide on a \(grid) grid"
+                )
+            }
             throw DecompositionError(
-                "a grid of \(shape.map(String.init).joined(separator: "×")) cells cannot be split over \(ranks) ranks with blocks at least \(minimumBlock) cells wide on each axis; use fewer ranks or a larger grid"
+                "a grid of \(grid) cells cannot be split over \(ranks) ranks with blocks at least \(minimumBlock) cells wide on each axis; use fewer ranks or a larger grid"
             )
         }
         return best.dims

@@ -24,12 +24,7 @@ struct Validate: ParsableCommand {
     func run() throws {
         do {
             let parsed = try RunConfig(text: readConfig(config), overrides: overrides)
-            let plan = try RunPlan(config: parsed, ranks: ranks) { constraints in
-                // Without MPI, fill free axes the way MPI_Dims_create does: as even as possible.
-                try Decomposition.balancedDims(ranks: ranks, shape: parsed.grid.shape).enumerated().map {
-                    constraints[$0.offset] == 0 ? $0.element : constraints[$0.offset]
-                }
-            }
+            let plan = try RunPlan(config: parsed, ranks: ranks)
             print("\(config): valid")
             print(plan.summary)
         } catch {

@@ -35,9 +35,7 @@ struct Run: ParsableCommand {
         let shared = try world.broadcast(text)
         let plan = try agreed(world) {
             let parsed = try RunConfig(text: shared, overrides: overrides)
-            return try RunPlan(config: parsed, ranks: world.size) { constraints in
-                try MPIEnvironment.dimsCreate(ranks: world.size, constraints: constraints)
-            }
+            return try RunPlan(config: parsed, ranks: world.size)
         }
         let resultsPath = try agreed(world) {
             world.rank == 0 ? try prepareOutput(plan.config.outputDirectory, overwrite: overwrite) : ""

@@ -14,7 +14,7 @@ struct RunPlan {
     /// The ghost width: the model's stencil.
     let ghost: Int
 
-    init(config: RunConfig, ranks: Int, mpiDims: ([Int]) throws -> [Int]) throws {
+    init(config: RunConfig, ranks: Int) throws {
         self.config = config
         modelType = try Tessera.modelType(named: config.modelName)
         parameters = try Parameters(config.modelTable, specs: modelType.description.parameters)
@@ -27,25 +27,10 @@ struct RunPlan {
                 shape: shape, extent: config.grid.extent, periodic: config.grid.periodic,
                 layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 })))
         ghost = probe.stencilWidth
-        let requested = config.grid.processGrid
-        let dims: [Int]
-        if requested.allSatisfy({ $0 == 0 }) {
-            dims = try Decomposition.balancedDims(ranks: ranks, shape: shape, minimumBlock: ghost)
-        } else if requested.contains(0) {
-            dims = try mpiDims(requested)
-        } else {
-            dims = requested
-        }
-        guard dims.reduce(1, *) == ranks else {
-            throw ConfigError(
-                "grid.process_grid", "\(requested) needs \(dims.reduce(1, *)) ranks, but the job has \(ranks)")
-        }
+        // The same pure choice on every rank and in `validate`, so the two always agree.
+        let dims = try Decomposition.balancedDims(
+            ranks: ranks, shape: shape, minimumBlock: ghost, fixed: config.grid.processGrid)
         decomposition = try Decomposition(shape: shape, dims: dims, periodic: config.grid.periodic)
-        for axis in shape.indices where decomposition.smallestBlock[axis] < ghost {
-            throw DecompositionError(
-                "the process grid \(dims) leaves blocks of \(decomposition.smallestBlock[axis]) cells on axis \(axis), fewer than the \(ghost) ghost cells the \(config.modelName) stencil needs; use fewer ranks or a larger grid"
-            )
-        }
     }
 
     /// The model instance for one rank's block.

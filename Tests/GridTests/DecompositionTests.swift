@@ -56,6 +56,14 @@ import Testing
         #expect(try Decomposition.balancedDims(ranks: 6, shape: [4, 3]) == [3, 2])
     }
 
+    @Test func fixedEntriesAreKeptAndTheRestChosen() throws {
+        #expect(try Decomposition.balancedDims(ranks: 8, shape: [64, 64, 64], fixed: [4, 0, 0]) == [4, 2, 1])
+        #expect(try Decomposition.balancedDims(ranks: 8, shape: [64, 64, 64], fixed: [0, 0, 8]) == [1, 1, 8])
+        #expect(throws: DecompositionError.self) {
+            try Decomposition.balancedDims(ranks: 8, shape: [64, 64, 64], fixed: [3, 0, 0])
+        }
+    }
+
     @Test func impossibleSplitsSayWhy() {
         #expect(throws: DecompositionError.self) { try Decomposition.balancedDims(ranks: 7, shape: [5, 5]) }
         #expect(throws: DecompositionError.self) { try Decomposition(shape: [4], dims: [5], periodic: [true]) }
