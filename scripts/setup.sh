@@ -15,8 +15,9 @@ if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then
 fi
 command -v swift >/dev/null || die "no Swift toolchain on PATH: install Swift 6 (https://swift.org/install) or 'module load swift'"
 
-# Debian/Ubuntu packages: Open MPI, parallel HDF5 built against it, its tools, pkg-config.
-PACKAGES=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools pkg-config)
+# Debian/Ubuntu packages: Open MPI, parallel HDF5 built against it, its tools, pkg-config,
+# and whatever the calling script adds in EXTRA_PACKAGES.
+PACKAGES=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools pkg-config ${EXTRA_PACKAGES[@]+"${EXTRA_PACKAGES[@]}"})
 missing=()
 for package in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

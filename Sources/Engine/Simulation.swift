@@ -23,6 +23,8 @@ public struct StepReport: Sendable {
 public protocol FrameSink {
     /// Writes frame `index` (0 is the initial state) at simulated `time`.
     func write(frame index: Int, time: Double, state: [Field]) throws
+    /// Completes the output after the last frame.
+    func finish() throws
 }
 
 /// How long a run goes and how often it writes.
@@ -137,5 +139,6 @@ public final class Simulation {
             }
             report(StepReport(step: step, steps: schedule.steps, time: time))
         }
+        try sink.finish()
     }
 }

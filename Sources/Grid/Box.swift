@@ -22,11 +22,6 @@ public struct Box: Hashable, Sendable, CustomStringConvertible {
     public var count: Int { extent.reduce(1, *) }
     public var isEmpty: Bool { count == 0 }
 
-    /// The cells both boxes hold.
-    public func intersection(_ other: Box) -> Box {
-        Box(lower: zip(lower, other.lower).map(Swift.max), upper: zip(upper, other.upper).map(Swift.min))
-    }
-
     /// This box grown by `width[a]` cells on both sides of axis `a` (shrunk for negative widths).
     public func grown(by width: [Int]) -> Box {
         Box(lower: zip(lower, width).map(-), upper: zip(upper, width).map(+))
@@ -35,6 +30,24 @@ public struct Box: Hashable, Sendable, CustomStringConvertible {
     /// Whether `point` lies in the box.
     public func contains(_ point: [Int]) -> Bool {
         zip(point, zip(lower, upper)).allSatisfy { $0 >= $1.0 && $0 < $1.1 }
+    }
+
+    /// Calls `body` with every point of the box, in C order (last axis fastest). For set-up
+    /// and checks; kernels walk memory with ``LocalLayout/forEachRun(in:_:)`` instead.
+    public func forEachPoint(_ body: (_ point: [Int]) -> Void) {
+        guard !isEmpty else { return }
+        var point = lower
+        while true {
+            body(point)
+            var axis = rank - 1
+            while axis >= 0 {
+                point[axis] += 1
+                if point[axis] < upper[axis] { break }
+                point[axis] = lower[axis]
+                axis -= 1
+            }
+            if axis < 0 { return }
+        }
     }
 
     public var description: String {

@@ -49,10 +49,4 @@ public final class Field: @unchecked Sendable {
         }
         return position
     }
-
-    /// Copies every allocated element of `other`, which must have the same layout.
-    public func copy(from other: Field) {
-        precondition(other.layout == layout, "fields of different layouts")
-        base.update(from: other.base, count: layout.count)
-    }
 }

@@ -49,19 +49,8 @@ public struct GhostPattern: Sendable {
         return problems
     }
 
+    /// Calls `body` with the local and global coordinates of every point of `box` (local).
     private func forEach(in box: Box, _ layout: LocalLayout, _ body: (_ local: [Int], _ global: [Int]) -> Void) {
-        guard !box.isEmpty else { return }
-        var point = box.lower
-        while true {
-            body(point, zip(point, layout.owned.lower).map(+))
-            var axis = point.count - 1
-            while axis >= 0 {
-                point[axis] += 1
-                if point[axis] < box.upper[axis] { break }
-                point[axis] = box.lower[axis]
-                axis -= 1
-            }
-            if axis < 0 { return }
-        }
+        box.forEachPoint { local in body(local, zip(local, layout.owned.lower).map(+)) }
     }
 }

@@ -40,6 +40,8 @@ public final class ResultsWriter: FrameSink {
     private var staging: UnsafeMutableBufferPointer<Float>
     private var times: [Double] = []
     let xdmf: XDMFWriter?
+    /// When results.xdmf was last brought up to date, and with how many frames.
+    private var xdmfWritten: (at: ContinuousClock.Instant, frames: Int)?
 
     /// Creates `path` (failing if it exists unless `overwrite`) and writes everything but the
     /// frames. Collective: every rank of `communicator` calls it with the same arguments.
@@ -165,6 +167,21 @@ public final class ResultsWriter: FrameSink {
         }
         try file.flush()
         times.append(value)
-        try xdmf?.write(times: times)
+        // results.xdmf lists every frame, so rewriting it each frame costs O(frames²) over a
+        // run: rewrite it for every frame while there are few, then at most every 10 seconds.
+        if times.count <= 64 || xdmfWritten.map({ ContinuousClock.now - $0.at > .seconds(10) }) ?? true {
+            try updateXDMF()
+        }
+    }
+
+    public func finish() throws {
+        try file.flush()
+        if xdmfWritten?.frames != times.count { try updateXDMF() }
+    }
+
+    private func updateXDMF() throws {
+        guard let xdmf else { return }
+        try xdmf.write(times: times)
+        xdmfWritten = (ContinuousClock.now, times.count)
     }
 }

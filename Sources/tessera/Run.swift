@@ -88,7 +88,6 @@ struct ProgressReporter {
     let cells: Double
     let start = Date()
     var lastPrinted = Date()
-    var lastStep = 0
 
     init(steps: Int, cells: Double) {
         self.steps = steps
@@ -102,7 +101,6 @@ struct ProgressReporter {
         let rate = Double(report.step) / Swift.max(elapsed, 1e-9)
         let remaining = Double(steps - report.step) / Swift.max(rate, 1e-9)
         lastPrinted = now
-        lastStep = report.step
         let percent = steps > 0 ? 100 * report.step / steps : 100
         let numbers = String(
             format: "t = %.6g  %.1f steps/s  %.3g cell updates/s", report.time, rate, rate * cells)

@@ -29,6 +29,7 @@ final class SelfExchange: DomainCommunication {
 
 struct NullSink: FrameSink {
     func write(frame index: Int, time: Double, state: [Field]) throws {}
+    func finish() throws {}
 }
 
 func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) throws -> (Heat, Geometry, HaloPlan) {

@@ -79,24 +79,10 @@ public struct Heat: Model {
 
     public func initialize(_ state: [Field], geometry: Geometry) {
         let field = state[0]
-        let layout = field.layout
-        let d = geometry.dimensions
-        var point = [Double](repeating: 0, count: d)
-        layout.forEachRun(in: layout.interior) { offset, length in
-            // Recover the local coordinates of the run's first cell from its offset.
-            var rest = offset
-            var local = [Int](repeating: 0, count: d)
-            for a in 0..<d {
-                local[a] = rest / layout.strides[a] - layout.ghost[a]
-                rest %= layout.strides[a]
-            }
-            for i in 0..<length {
-                for a in 0..<d {
-                    let global = layout.owned.lower[a] + local[a] + (a == d - 1 ? i : 0)
-                    point[a] = geometry.centre(axis: a, index: global)
-                }
-                field.base[offset + i] = value(at: point)
-            }
+        let owned = field.layout.owned
+        field.layout.interior.forEachPoint { local in
+            let point = local.indices.map { geometry.centre(axis: $0, index: owned.lower[$0] + local[$0]) }
+            field[local] = value(at: point)
         }
     }
 
