@@ -4,6 +4,7 @@
 //
 // Targets depend one way:
 //   CMPI, CHDF5            system libraries (module map + one shim header each)
+//   CSignals               the async-signal-safe stop-request handler (C)
 //   MPI, HDF5              Swift APIs over them
 //   Grid                   boxes, decomposition, halo plans, fields (pure Swift)
 //   Engine                 model protocol, boundary conditions, time stepping (pure Swift)
@@ -48,6 +49,7 @@ let package = Package(
             pkgConfig: "hdf5-openmpi",
             providers: [.apt(["libhdf5-openmpi-dev"])]
         ),
+        .target(name: "CSignals"),
         .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: strict),
         .target(name: "HDF5", dependencies: ["CHDF5", "MPI"], swiftSettings: strict),
         .target(name: "Grid", swiftSettings: kernel),
@@ -63,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "MPI", "HDF5", "Grid", "Engine", "Heat", "Distributed", "Config", "IO",
+                "MPI", "HDF5", "Grid", "Engine", "Heat", "Distributed", "Config", "IO", "CSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

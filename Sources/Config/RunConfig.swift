@@ -26,6 +26,11 @@ import Grid
 /// [output]
 /// dir = "output"                # results.hdf5 and results.xdmf go here
 /// every = 10                    # steps between frames
+///
+/// [checkpoint]                  # optional
+/// every = 1000                  # steps between checkpoints
+/// interval = "30m"              # and/or wall time between checkpoints ("90s", "1h30m")
+/// keep = 2                      # checkpoints kept (default 2)
 /// ```
 public struct RunConfig: Sendable {
     public struct GridSection: Sendable, Equatable {
@@ -50,6 +55,12 @@ public struct RunConfig: Sendable {
     public let cfl: Double
     public let outputDirectory: String
     public let outputEvery: Int
+    /// Steps between checkpoints, if set.
+    public let checkpointEvery: Int?
+    /// Wall-clock seconds between checkpoints, if set.
+    public let checkpointInterval: Double?
+    /// How many committed checkpoints to keep.
+    public let checkpointKeep: Int
 
     static let sections: [String: Set<String>] = [
         "grid": ["shape", "extent", "periodic", "process_grid"],
@@ -57,6 +68,7 @@ public struct RunConfig: Sendable {
         "model": [],
         "time": ["steps", "end_time", "cfl"],
         "output": ["dir", "every"],
+        "checkpoint": ["every", "interval", "keep"],
     ]
 
     /// Parses and validates `text`, after applying `overrides` of the form `section.key=value`.
@@ -140,6 +152,11 @@ public struct RunConfig: Sendable {
         let output = try section("output", required: true)
         outputDirectory = try output.string("dir", default: "output")
         outputEvery = try output.optionalInteger("every", minimum: 1) ?? 1
+        let checkpoint = try section("checkpoint", required: false)
+        checkpointEvery = try checkpoint.optionalInteger("every", minimum: 1)
+        checkpointInterval = try checkpoint.optionalDuration("interval")
+        checkpointKeep = try checkpoint.optionalInteger("keep", minimum: 1) ?? 2
+
         if let steps, steps % outputEvery != 0 {
             throw ConfigError(
                 "output.every",
@@ -255,6 +272,37 @@ struct Section {
         }
         guard v >= minimum else { throw ConfigError(key(k), "must be at least \(minimum), got \(v)") }
         return v
+    }
+
+    /// A wall-clock duration: a number of seconds, or text such as "90s", "30m", "2h", "1h30m".
+    func optionalDuration(_ k: String) throws(ConfigError) -> Double? {
+        guard let value = table[k] else { return nil }
+        if let seconds = value.number, seconds > 0 { return seconds }
+        guard case .string(let text) = value, let seconds = Self.duration(text), seconds > 0 else {
+            throw ConfigError(key(k), "must be a duration such as \"90s\", \"30m\" or \"1h30m\", got \(value)")
+        }
+        return seconds
+    }
+
+    /// Seconds in text such as "1h30m", "45s", "2h"; nil if it is not such text.
+    static func duration(_ text: String) -> Double? {
+        var total = 0.0
+        var number = ""
+        for character in text.lowercased() where character != " " {
+            if character.isNumber || character == "." {
+                number.append(character)
+                continue
+            }
+            guard let value = Double(number) else { return nil }
+            switch character {
+            case "h": total += value * 3600
+            case "m": total += value * 60
+            case "s": total += value
+            default: return nil
+            }
+            number = ""
+        }
+        return number.isEmpty && total > 0 ? total : nil
     }
 
     func string(_ k: String, default fallback: String) throws(ConfigError) -> String {

@@ -27,6 +27,34 @@ public protocol FrameSink {
     func finish() throws
 }
 
+/// What to do after a step. Every rank must reach the same decision (the control agrees
+/// across ranks before answering).
+public struct StepDecision: Sendable, Equatable {
+    public var checkpoint: Bool
+    public var stop: Bool
+
+    public init(checkpoint: Bool, stop: Bool) {
+        self.checkpoint = checkpoint
+        self.stop = stop
+    }
+}
+
+/// Decides when to checkpoint and when to stop early, and writes checkpoints.
+public protocol RunControl {
+    /// Called after every step, once its frame (if any) is written.
+    func decide(after step: Int, of steps: Int) throws -> StepDecision
+    /// Writes a checkpoint of `state` after `step`, when `frames` frames have been written.
+    func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws
+}
+
+/// How a run ended.
+public enum RunOutcome: Sendable, Equatable {
+    /// Every step of the schedule was taken.
+    case completed
+    /// The control stopped the run early after `step`, with a checkpoint there.
+    case stopped(step: Int)
+}
+
 /// How long a run goes and how often it writes.
 public struct Schedule: Sendable, Equatable {
     /// Time steps to take.
@@ -128,17 +156,34 @@ public final class Simulation {
         swap(&state, &next)
     }
 
-    /// Runs `schedule`, writing frames to `sink` and reporting after every step.
-    public func run(_ schedule: Schedule, sink: FrameSink, report: (StepReport) -> Void) throws {
-        try sink.write(frame: 0, time: 0, state: state)
-        for step in stride(from: 1, through: schedule.steps, by: 1) {
+    /// Runs `schedule` from step `start` (0, or the step of the checkpoint the state came
+    /// from), writing frames to `sink`, asking `control` after every step, and reporting.
+    /// Time is always `step * dt`, so a restarted run computes the same times.
+    public func run(
+        _ schedule: Schedule, from start: Int = 0, sink: FrameSink, control: RunControl? = nil,
+        report: (StepReport) -> Void
+    ) throws -> RunOutcome {
+        if start == 0 { try sink.write(frame: 0, time: 0, state: state) }
+        for step in stride(from: start + 1, through: schedule.steps, by: 1) {
             try self.step(dt: schedule.dt)
             let time = Double(step) * schedule.dt
             if step % schedule.outputEvery == 0 {
                 try sink.write(frame: step / schedule.outputEvery, time: time, state: state)
             }
             report(StepReport(step: step, steps: schedule.steps, time: time))
+            if let control {
+                let decision = try control.decide(after: step, of: schedule.steps)
+                if decision.checkpoint || decision.stop {
+                    try control.checkpoint(
+                        step: step, time: time, frames: step / schedule.outputEvery + 1, state: state)
+                }
+                if decision.stop && step < schedule.steps {
+                    try sink.finish()
+                    return .stopped(step: step)
+                }
+            }
         }
         try sink.finish()
+        return .completed
     }
 }

@@ -43,7 +43,7 @@ public struct Attributes {
     ///
     /// The corresponding C functions are `H5Acreate2` and `H5Awrite`.
     public func setAttribute(_ name: String, _ value: AttributeValue) throws(HDF5Error) {
-        if H5Aexists(objectID, name) > 0 { try check(H5Adelete(objectID, name), "H5Adelete", name) }
+        if H5Aexists(objectID, name) > 0 { try check(H5Adelete(objectID, name), "H5Adelete", name, in: owner) }
         switch value {
         case .int(let v): try write(name, [Int64(v)], type: Int64.hdf5Type, scalar: true)
         case .ints(let v): try write(name, v.map(Int64.init), type: Int64.hdf5Type, scalar: false)
@@ -64,10 +64,11 @@ public struct Attributes {
         let space = scalar ? try Dataspace.scalar() : try Dataspace(shape: [values.count])
         let attribute = Handle(
             try checked(
-                H5Acreate2(objectID, name, type, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name),
+                H5Acreate2(objectID, name, type, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name,
+                in: owner),
             .attribute)
         let status = values.withUnsafeBytes { H5Awrite(attribute.id, type, $0.baseAddress) }
-        try check(status, "H5Awrite", name)
+        try check(status, "H5Awrite", name, in: owner)
     }
 
     private func writeStrings(_ name: String, _ values: [String], scalar: Bool) throws(HDF5Error) {
@@ -76,13 +77,13 @@ public struct Attributes {
         let attribute = Handle(
             try checked(
                 H5Acreate2(objectID, name, type.id, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2",
-                name),
+                name, in: owner),
             .attribute)
         let copies = values.map { strdup($0) }
         defer { for copy in copies { free(copy) } }
         var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0) }
         let status = pointers.withUnsafeMutableBytes { H5Awrite(attribute.id, type.id, $0.baseAddress) }
-        try check(status, "H5Awrite", name)
+        try check(status, "H5Awrite", name, in: owner)
     }
 
     /// The names of this object's attributes in creation order.
@@ -90,7 +91,7 @@ public struct Attributes {
     /// The corresponding C function is `H5Aget_name_by_idx`.
     public func attributeNames() throws(HDF5Error) -> [String] {
         var info = H5O_info_t()
-        try check(H5Oget_info2(objectID, &info, UInt32(H5O_INFO_NUM_ATTRS)), "H5Oget_info2")
+        try check(H5Oget_info2(objectID, &info, UInt32(H5O_INFO_NUM_ATTRS)), "H5Oget_info2", in: owner)
         var names: [String] = []
         for index in 0..<info.num_attrs {
             var buffer = [CChar](repeating: 0, count: 1024)
@@ -111,24 +112,26 @@ public struct Attributes {
     /// The corresponding C function is `H5Aread`.
     public func attribute(_ name: String) throws(HDF5Error) -> AttributeValue? {
         guard H5Aexists(objectID, name) > 0 else { return nil }
-        let attribute = Handle(try checked(H5Aopen(objectID, name, hid_t(H5P_DEFAULT)), "H5Aopen", name), .attribute)
-        let type = Handle(try checked(H5Aget_type(attribute.id), "H5Aget_type", name), .datatype)
-        let space = Dataspace(handle: Handle(try checked(H5Aget_space(attribute.id), "H5Aget_space", name), .dataspace))
+        let attribute = Handle(
+            try checked(H5Aopen(objectID, name, hid_t(H5P_DEFAULT)), "H5Aopen", name, in: owner), .attribute)
+        let type = Handle(try checked(H5Aget_type(attribute.id), "H5Aget_type", name, in: owner), .datatype)
+        let space = Dataspace(
+            handle: Handle(try checked(H5Aget_space(attribute.id), "H5Aget_space", name, in: owner), .dataspace))
         let shape = space.shape
         let scalar = shape.isEmpty
         let count = shape.reduce(1, *)
         switch H5Tget_class(type.id) {
         case H5T_INTEGER:
             var values = [Int64](repeating: 0, count: count)
-            try check(H5Aread(attribute.id, Int64.hdf5Type, &values), "H5Aread", name)
+            try check(H5Aread(attribute.id, Int64.hdf5Type, &values), "H5Aread", name, in: owner)
             return scalar ? .int(Int(values[0])) : .ints(values.map { Int($0) })
         case H5T_FLOAT:
             var values = [Double](repeating: 0, count: count)
-            try check(H5Aread(attribute.id, Double.hdf5Type, &values), "H5Aread", name)
+            try check(H5Aread(attribute.id, Double.hdf5Type, &values), "H5Aread", name, in: owner)
             return scalar ? .double(values[0]) : .doubles(values)
         case H5T_ENUM:
             var values = [Int8](repeating: 0, count: count)
-            try check(H5Aread(attribute.id, type.id, &values), "H5Aread", name)
+            try check(H5Aread(attribute.id, type.id, &values), "H5Aread", name, in: owner)
             return scalar ? .bool(values[0] != 0) : .bools(values.map { $0 != 0 })
         case H5T_STRING:
             let strings = try readStrings(attribute.id, type.id, space.id, count: count, name: name)
@@ -144,14 +147,14 @@ public struct Attributes {
         if H5Tis_variable_str(type) > 0 {
             let memoryType = try DerivedType.utf8String()
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-            try check(H5Aread(attribute, memoryType.id, &pointers), "H5Aread", name)
+            try check(H5Aread(attribute, memoryType.id, &pointers), "H5Aread", name, in: owner)
             let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
             H5Dvlen_reclaim(memoryType.id, space, hid_t(H5P_DEFAULT), &pointers)
             return strings
         }
         let size = H5Tget_size(type)
         var bytes = [UInt8](repeating: 0, count: size * count)
-        try check(H5Aread(attribute, type, &bytes), "H5Aread", name)
+        try check(H5Aread(attribute, type, &bytes), "H5Aread", name, in: owner)
         return (0..<count).map { i in
             let slice = bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }
             return String(decoding: slice, as: UTF8.self)

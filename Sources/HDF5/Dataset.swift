@@ -37,13 +37,14 @@ public struct Dataset {
     /// The corresponding C function is `H5Dset_extent`.
     public func setExtent(_ shape: [Int]) throws(HDF5Error) {
         var dims = shape.map { hsize_t($0) }
-        try check(H5Dset_extent(handle.id, &dims), "H5Dset_extent", name)
+        try check(H5Dset_extent(handle.id, &dims), "H5Dset_extent", name, in: handle)
     }
 
-    private func transferList() throws(HDF5Error) -> Handle {
+    private func transferList(collective: Bool) throws(HDF5Error) -> Handle {
         let dxpl = try propertyList(chdf5_p_dataset_xfer())
         if file.isParallel {
-            try check(H5Pset_dxpl_mpio(dxpl.id, H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio", name)
+            let mode = collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT
+            try check(H5Pset_dxpl_mpio(dxpl.id, mode), "H5Pset_dxpl_mpio", name, in: handle)
         }
         return dxpl
     }
@@ -59,12 +60,15 @@ public struct Dataset {
     }
 
     /// Reads the block at `start` with `count` elements per axis into `data` (C order).
+    /// With `collective` false, in a parallel file, each rank reads on its own: a rank whose
+    /// read fails (a checksum mismatch in its chunks) cannot leave the others waiting.
     ///
     /// The corresponding C function is `H5Dread` with a hyperslab selection.
-    public func read<T: HDF5Scalar>(into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int])
-        throws(HDF5Error)
-    {
-        try transfer(T.hdf5Type, start: start, count: count, elements: data.count) { (file, memory, dxpl) in
+    public func read<T: HDF5Scalar>(
+        into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int], collective: Bool = true
+    ) throws(HDF5Error) {
+        try transfer(T.hdf5Type, start: start, count: count, elements: data.count, collective: collective) {
+            (file, memory, dxpl) in
             H5Dread(handle.id, T.hdf5Type, memory, file, dxpl, data.baseAddress)
         }
     }
@@ -82,11 +86,11 @@ public struct Dataset {
     }
 
     private func transfer(
-        _ type: hid_t, start: [Int], count: [Int], elements: Int,
+        _ type: hid_t, start: [Int], count: [Int], elements: Int, collective: Bool = true,
         _ body: (_ file: hid_t, _ memory: hid_t, _ dxpl: hid_t) -> herr_t
     ) throws(HDF5Error) {
         let fileSpace = Dataspace(
-            handle: Handle(try checked(H5Dget_space(handle.id), "H5Dget_space", name), .dataspace))
+            handle: Handle(try checked(H5Dget_space(handle.id), "H5Dget_space", name, in: handle), .dataspace))
         let total = count.reduce(1, *)
         guard total <= elements else {
             throw HDF5Error(
@@ -97,12 +101,12 @@ public struct Dataset {
             try fileSpace.selectNone()
             try memorySpace.selectNone()
         } else if count.isEmpty {
-            try check(H5Sselect_all(fileSpace.id), "H5Sselect_all", name)
+            try check(H5Sselect_all(fileSpace.id), "H5Sselect_all", name, in: handle)
         } else {
             try fileSpace.selectBlock(start: start, count: count)
         }
-        let dxpl = try transferList()
-        try check(body(fileSpace.id, memorySpace.id, dxpl.id), "H5Dwrite/H5Dread", name)
+        let dxpl = try transferList(collective: collective)
+        try check(body(fileSpace.id, memorySpace.id, dxpl.id), "H5Dwrite/H5Dread", name, in: handle)
     }
 }
 

@@ -17,12 +17,12 @@ public struct Group {
     /// The corresponding C function is `H5Gcreate2`.
     public func createGroup(_ name: String) throws(HDF5Error) -> Group {
         let d = hid_t(H5P_DEFAULT)
-        return Group(file: file, id: try checked(H5Gcreate2(handle.id, name, d, d, d), "H5Gcreate2", name))
+        return Group(file: file, id: try checked(H5Gcreate2(handle.id, name, d, d, d), "H5Gcreate2", name, in: handle))
     }
 
     /// Opens the subgroup `name`.
     public func openGroup(_ name: String) throws(HDF5Error) -> Group {
-        Group(file: file, id: try checked(H5Gopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Gopen2", name))
+        Group(file: file, id: try checked(H5Gopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Gopen2", name, in: handle))
     }
 
     /// Whether a link called `name` exists in this group.
@@ -38,7 +38,7 @@ public struct Group {
     /// The corresponding C functions are `H5Gget_info` and `H5Lget_name_by_idx`.
     public func members() throws(HDF5Error) -> [(name: String, kind: MemberKind)] {
         var info = H5G_info_t()
-        try check(H5Gget_info(handle.id, &info), "H5Gget_info")
+        try check(H5Gget_info(handle.id, &info), "H5Gget_info", in: handle)
         var result: [(String, MemberKind)] = []
         for index in 0..<info.nlinks {
             let length = H5Lget_name_by_idx(
@@ -50,7 +50,7 @@ public struct Group {
             H5Lget_name_by_idx(
                 handle.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(length) + 1, hid_t(H5P_DEFAULT))
             let name = string(fromCString: buffer)
-            let object = try checked(H5Oopen(handle.id, name, hid_t(H5P_DEFAULT)), "H5Oopen", name)
+            let object = try checked(H5Oopen(handle.id, name, hid_t(H5P_DEFAULT)), "H5Oopen", name, in: handle)
             let type = H5Iget_type(object)
             H5Oclose(object)
             result.append((name, type == H5I_GROUP ? .group : type == H5I_DATASET ? .dataset : .other))
@@ -63,36 +63,45 @@ public struct Group {
     /// Storage is allocated without writing fill values: every element is written by Tessera.
     ///
     /// The corresponding C function is `H5Dcreate2`.
+    /// With `checksum`, every chunk carries a Fletcher32 checksum that HDF5 verifies on
+    /// every read (a read of damaged data fails); it needs `chunk`.
     public func createDataset<T: HDF5Scalar>(
-        _ name: String, of type: T.Type, shape: [Int], maxShape: [Int?]? = nil, chunk: [Int]? = nil
+        _ name: String, of type: T.Type, shape: [Int], maxShape: [Int?]? = nil, chunk: [Int]? = nil,
+        checksum: Bool = false
     ) throws(HDF5Error) -> Dataset {
-        try createDataset(name, fileType: T.hdf5Type, shape: shape, maxShape: maxShape, chunk: chunk)
+        try createDataset(
+            name, fileType: T.hdf5Type, shape: shape, maxShape: maxShape, chunk: chunk, checksum: checksum)
     }
 
     /// Creates a dataset of h5py booleans (written from `Int8` 0 and 1).
     public func createBoolDataset(_ name: String, shape: [Int]) throws(HDF5Error) -> Dataset {
         let type = try DerivedType.h5pyBool()
-        return try createDataset(name, fileType: type.id, shape: shape, maxShape: nil, chunk: nil, keep: type)
+        return try createDataset(
+            name, fileType: type.id, shape: shape, maxShape: nil, chunk: nil, checksum: false, keep: type)
     }
 
     private func createDataset(
-        _ name: String, fileType: hid_t, shape: [Int], maxShape: [Int?]?, chunk: [Int]?, keep: Handle? = nil
+        _ name: String, fileType: hid_t, shape: [Int], maxShape: [Int?]?, chunk: [Int]?, checksum: Bool,
+        keep: Handle? = nil
     ) throws(HDF5Error) -> Dataset {
         let space = try Dataspace(shape: shape, maxShape: maxShape)
         let dcpl = try propertyList(chdf5_p_dataset_create())
         if let chunk {
             var dims = chunk.map { hsize_t($0) }
-            try check(H5Pset_chunk(dcpl.id, Int32(dims.count), &dims), "H5Pset_chunk", name)
+            try check(H5Pset_chunk(dcpl.id, Int32(dims.count), &dims), "H5Pset_chunk", name, in: handle)
+            if checksum { try check(H5Pset_fletcher32(dcpl.id), "H5Pset_fletcher32", name, in: handle) }
         }
-        try check(H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", name)
+        try check(H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", name, in: handle)
         let d = hid_t(H5P_DEFAULT)
-        let id = try checked(H5Dcreate2(handle.id, name, fileType, space.id, d, dcpl.id, d), "H5Dcreate2", name)
+        let id = try checked(
+            H5Dcreate2(handle.id, name, fileType, space.id, d, dcpl.id, d), "H5Dcreate2", name, in: handle)
         return Dataset(file: file, id: id, name: name, memoryType: keep)
     }
 
     /// Opens the dataset `name`.
     public func openDataset(_ name: String) throws(HDF5Error) -> Dataset {
         Dataset(
-            file: file, id: try checked(H5Dopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", name), name: name)
+            file: file, id: try checked(H5Dopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", name, in: handle),
+            name: name)
     }
 }

@@ -48,17 +48,28 @@ func captureErrorStack() -> [String] {
     return lines.items.reversed()
 }
 
-/// The one funnel for HDF5 calls that return an identifier: negative means failure.
+/// The one funnel for HDF5 calls that return an identifier: negative means failure. With
+/// `object` in a collectively opened file, a failure aborts the job (``Handle/abortIfCollective(_:)``).
 @inline(__always)
-func checked(_ id: hid_t, _ call: StaticString, _ context: @autoclosure () -> String = "") throws(HDF5Error) -> hid_t {
-    if id < 0 { throw HDF5Error(call: "\(call)", context: context(), stack: captureErrorStack()) }
+func checked(_ id: hid_t, _ call: StaticString, _ context: @autoclosure () -> String = "", in object: Handle? = nil)
+    throws(HDF5Error) -> hid_t
+{
+    if id < 0 { try fail(call, context(), object) }
     return id
 }
 
 /// The one funnel for HDF5 calls that return a status: negative means failure.
 @inline(__always)
-func check(_ status: herr_t, _ call: StaticString, _ context: @autoclosure () -> String = "") throws(HDF5Error) {
-    if status < 0 { throw HDF5Error(call: "\(call)", context: context(), stack: captureErrorStack()) }
+func check(_ status: herr_t, _ call: StaticString, _ context: @autoclosure () -> String = "", in object: Handle? = nil)
+    throws(HDF5Error)
+{
+    if status < 0 { try fail(call, context(), object) }
+}
+
+private func fail(_ call: StaticString, _ context: String, _ object: Handle?) throws(HDF5Error) {
+    let error = HDF5Error(call: "\(call)", context: context, stack: captureErrorStack())
+    object?.abortIfCollective(error)
+    throw error
 }
 
 /// The text in a NUL-terminated C buffer.

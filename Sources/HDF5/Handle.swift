@@ -1,4 +1,6 @@
 import CHDF5
+import Foundation
+import MPI
 
 /// An HDF5 identifier that closes itself when the last reference goes.
 ///
@@ -13,11 +15,30 @@ public final class Handle {
     let kind: Kind
     /// The file this object lives in, kept open while the object is.
     let file: Handle?
+    /// Whether a failed call on this object must end the job: true for everything in a file
+    /// opened collectively (see ``abortIfCollective(_:)``).
+    let abortsOnFailure: Bool
 
-    init(_ id: hid_t, _ kind: Kind, in file: Handle? = nil) {
+    init(_ id: hid_t, _ kind: Kind, in file: Handle? = nil, abortsOnFailure: Bool = false) {
         self.id = id
         self.kind = kind
         self.file = file
+        self.abortsOnFailure = abortsOnFailure || (file?.abortsOnFailure ?? false)
+    }
+
+    /// Ends every rank at once if `error` happened in a collectively opened file.
+    ///
+    /// When a collective call (a write, a metadata change, a flush) fails on some ranks only,
+    /// the others are already waiting in it or in the next one; unwinding would then release
+    /// handles, and closing a file is itself collective, so the job would hang. Nothing can be
+    /// recovered there, so the error is printed and the job aborted at the point of failure.
+    func abortIfCollective(_ error: HDF5Error) {
+        guard abortsOnFailure else { return }
+        let rank = MPIEnvironment.isActive ? (try? MPIEnvironment.worldRank()) ?? -1 : -1
+        let text =
+            "tessera: error: rank \(rank): \(error)\n  (a collective HDF5 operation failed; aborting every rank)\n"
+        FileHandle.standardError.write(Data(text.utf8))
+        MPIEnvironment.abort(code: 1)
     }
 
     deinit {

@@ -37,23 +37,42 @@ public final class ResultsWriter: FrameSink {
     let fields: [(spec: FieldSpec, dataset: Dataset)]
     let time: Dataset
     let shape: [Int]
-    private var staging: UnsafeMutableBufferPointer<Float>
-    private var times: [Double] = []
+    private let staging: UnsafeMutableBufferPointer<Float>
+    private var times: [Double]
     let xdmf: XDMFWriter?
     /// When results.xdmf was last brought up to date, and with how many frames.
     private var xdmfWritten: (at: ContinuousClock.Instant, frames: Int)?
 
+    private init(
+        file: HDF5.File, path: String, communicator: Communicator, geometry: Geometry,
+        fields: [(spec: FieldSpec, dataset: Dataset)], time: Dataset, times: [Double]
+    ) {
+        self.file = file
+        self.layout = geometry.layout
+        self.isWriter = communicator.rank == 0
+        self.shape = geometry.shape
+        self.fields = fields
+        self.time = time
+        self.times = times
+        self.staging = .allocate(capacity: Swift.max(layout.interior.count, 1))
+        let url = URL(fileURLWithPath: path)
+        self.xdmf =
+            isWriter
+            ? XDMFWriter(
+                url: url.deletingPathExtension().appendingPathExtension("xdmf"), dataFile: url.lastPathComponent,
+                geometry: geometry, fields: fields.map(\.spec)) : nil
+    }
+
     /// Creates `path` (failing if it exists unless `overwrite`) and writes everything but the
     /// frames. Collective: every rank of `communicator` calls it with the same arguments.
-    public init(
+    public convenience init(
         path: String, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
         constants: [(name: String, value: Double)], boundaries: [BoundaryCondition], datasetName: String,
         provenance: Provenance, overwrite: Bool
     ) throws {
-        file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite)
-        layout = geometry.layout
-        isWriter = communicator.rank == 0
-        shape = geometry.shape
+        let file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite)
+        let isWriter = communicator.rank == 0
+        let shape = geometry.shape
         let d = geometry.dimensions
         let axes = ["x", "y", "z"].prefix(d).map { $0 }
         let root = try file.root
@@ -65,14 +84,11 @@ public final class ResultsWriter: FrameSink {
         try attrs.setAttribute("n_trajectories", .int(1))
         try attrs.setAttribute("simulation_parameters", .strings(constants.map(\.name)))
         for constant in constants { try attrs.setAttribute(constant.name, .double(constant.value)) }
-        try attrs.setAttribute("tessera_version", .string(provenance.version))
-        try attrs.setAttribute("tessera_config", .string(provenance.configText))
-        try attrs.setAttribute("tessera_ranks", .int(provenance.ranks))
-        try attrs.setAttribute("tessera_process_grid", .ints(provenance.processGrid))
+        try Self.record(provenance, in: attrs)
 
         let dimensions = try root.createGroup("dimensions")
         try dimensions.attributes.setAttribute("spatial_dims", .strings(axes))
-        time = try dimensions.createDataset("time", of: Double.self, shape: [0], maxShape: [nil], chunk: [1024])
+        let time = try dimensions.createDataset("time", of: Double.self, shape: [0], maxShape: [nil], chunk: [1024])
         try time.attributes.setAttribute("sample_varying", .bool(false))
         for (axis, name) in axes.enumerated() {
             let coords = try dimensions.createDataset(name, of: Double.self, shape: [shape[axis]])
@@ -124,14 +140,51 @@ public final class ResultsWriter: FrameSink {
                 made.append((spec, dataset))
             }
         }
-        fields = made
-        staging = .allocate(capacity: Swift.max(layout.interior.count, 1))
-        let url = URL(fileURLWithPath: path)
-        xdmf =
-            isWriter
-            ? XDMFWriter(
-                url: url.deletingPathExtension().appendingPathExtension("xdmf"), dataFile: url.lastPathComponent,
-                geometry: geometry, fields: specs) : nil
+        self.init(
+            file: file, path: path, communicator: communicator, geometry: geometry, fields: made, time: time, times: [])
+    }
+
+    /// Reopens the results of an interrupted run to continue after a restart: cuts every
+    /// time series back to its first `frames` frames (dropping any the interrupted run wrote
+    /// after its checkpoint) and records this run's provenance. Collective.
+    public convenience init(
+        resuming path: String, frames: Int, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
+        provenance: Provenance
+    ) throws {
+        let file = try HDF5.File.open(path, readOnly: false, communicator: communicator)
+        let root = try file.root
+        try Self.record(provenance, in: root.attributes)
+        let time = try root.openGroup("dimensions").openDataset("time")
+        let stored = try time.shape[0]
+        guard stored >= frames else {
+            throw CheckpointError("\(path) holds \(stored) frames, fewer than the \(frames) the checkpoint expects")
+        }
+        try time.setExtent([frames])
+        var times = [Double](repeating: 0, count: frames)
+        try times.withUnsafeMutableBufferPointer { buffer in
+            try time.read(into: buffer, start: [0], count: [frames])
+        }
+        var opened: [(FieldSpec, Dataset)] = []
+        for spec in specs {
+            let dataset = try root.openGroup("t\(spec.tensorOrder)_fields").openDataset(spec.name)
+            var extent = try dataset.shape
+            extent[1] = frames
+            try dataset.setExtent(extent)
+            opened.append((spec, dataset))
+        }
+        try file.flush()
+        self.init(
+            file: file, path: path, communicator: communicator, geometry: geometry, fields: opened, time: time,
+            times: times)
+        try updateXDMF()
+    }
+
+    /// Records who wrote the file; on a restart, the latest run's ranks and process grid.
+    private static func record(_ provenance: Provenance, in attributes: Attributes) throws {
+        try attributes.setAttribute("tessera_version", .string(provenance.version))
+        try attributes.setAttribute("tessera_config", .string(provenance.configText))
+        try attributes.setAttribute("tessera_ranks", .int(provenance.ranks))
+        try attributes.setAttribute("tessera_process_grid", .ints(provenance.processGrid))
     }
 
     deinit { staging.deallocate() }

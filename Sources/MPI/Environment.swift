@@ -48,6 +48,13 @@ public enum MPIEnvironment {
         exit(code)
     }
 
+    /// This process's rank in the world communicator.
+    public static func worldRank() throws(MPIError) -> Int {
+        var rank: Int32 = 0
+        try check(MPI_Comm_rank(cmpi_comm_world(), &rank), "MPI_Comm_rank")
+        return Int(rank)
+    }
+
     /// The MPI library's own version text, for example `Open MPI v4.1.4, ...`.
     ///
     /// The corresponding C function is `MPI_Get_library_version`.

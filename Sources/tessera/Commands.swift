@@ -35,22 +35,70 @@ struct Validate: ParsableCommand {
 }
 
 struct Inspect: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Summarise an HDF5 file that Tessera wrote.")
+    static let configuration = CommandConfiguration(
+        abstract: "Summarise an HDF5 file that Tessera wrote, or list the checkpoints in a folder.",
+        discussion: """
+            On a checkpoint, says its step, time and model, how many ranks wrote it, and whether every \
+            checksum verifies. On a folder (an output folder or its checkpoints/), lists the checkpoints \
+            and says which one --restart auto would take.
+            """)
 
-    @Argument(help: "The HDF5 file.")
-    var file: String
+    @Argument(help: "An HDF5 file, or a folder of checkpoints.")
+    var path: String
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: file) else {
-            printError("\(file) does not exist")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            printError("\(path) does not exist")
             throw ExitCode(1)
         }
         do {
-            print(try Inspector.summary(of: file))
+            if isFolder.boolValue {
+                print(folderSummary())
+            } else {
+                if let checkpoint = checkpointSummary(path) { print(checkpoint) }
+                print(try Inspector.summary(of: path))
+            }
         } catch {
-            printError("cannot read \(file): \(error)")
+            printError("cannot read \(path): \(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// The checkpoint lines for `file`, or nil when it is not a checkpoint.
+    func checkpointSummary(_ file: String) -> String? {
+        guard let info = try? Checkpoint.info(at: file) else { return nil }  // Not a checkpoint: no section.
+        let verdict: String
+        do {
+            _ = try Checkpoint.verify(file)
+            verdict = "yes, every checksum matches"
+        } catch {
+            verdict = "NO: \(error)"
+        }
+        return """
+            checkpoint: step \(info.step), time \(info.time), dt \(info.dt), model \(info.model)
+            written by \(info.ranks) ranks (process grid \(info.processGrid)), tessera \(info.version), \(info.frames) results frames
+            verifies: \(verdict)
+            """
+    }
+
+    func folderSummary() -> String {
+        let nested = (path as NSString).appendingPathComponent("checkpoints")
+        let folder = FileManager.default.fileExists(atPath: nested) ? nested : path
+        let listed = Checkpoint.list(in: folder)
+        guard !listed.isEmpty else { return "\(folder): no checkpoints; --restart auto would start from the beginning" }
+        var lines = ["\(folder): \(listed.count) checkpoints, newest first"]
+        for entry in listed {
+            do {
+                let info = try Checkpoint.verify(entry.path)
+                lines.append("  step \(entry.step)  t = \(info.time)  \(info.ranks) ranks  verifies  \(entry.path)")
+            } catch {
+                lines.append("  step \(entry.step)  DOES NOT VERIFY (\(error))  \(entry.path)")
+            }
+        }
+        let (chosen, _) = Checkpoint.choose(in: folder)
+        lines.append("--restart auto would take: \(chosen ?? "none (it would start from the beginning)")")
+        return lines.joined(separator: "\n")
     }
 }
 
@@ -115,6 +163,7 @@ struct CheckHalo: ParsableCommand {
                 )
             }
             if total > 0 { throw AgreedFailure(description: "\(total) ghost cells hold the wrong value") }
+            return 0
         }
     }
 }

@@ -11,15 +11,24 @@ struct AgreedFailure: Error, CustomStringConvertible {
 /// every rank throws ``AgreedFailure`` carrying the lowest failing rank's message, so the
 /// error is printed once and every rank exits, none left waiting in a later collective call.
 func agreed<T>(_ world: Communicator, _ body: () throws -> T) throws -> T {
+    switch try attempt(world, body) {
+    case .success(let value): return value
+    case .failure(let failure): throw failure
+    }
+}
+
+/// Runs `body` on every rank and agrees on the outcome: the value where every rank
+/// succeeded, otherwise the lowest failing rank's error, the same on every rank.
+func attempt<T>(_ world: Communicator, _ body: () throws -> T) throws -> Result<T, AgreedFailure> {
     var result: T?
     var message = ""
     do { result = try body() } catch { message = "\(error)" }
     let firstFailing = try world.allReduce(Int64(message.isEmpty ? Int64.max : Int64(world.rank)), .min)
     if firstFailing != Int64.max {
-        let text = try world.broadcast(message, root: Int(firstFailing))
-        throw AgreedFailure(description: text)
+        return .failure(AgreedFailure(description: try world.broadcast(message, root: Int(firstFailing))))
     }
-    return result!
+    guard let result else { return .failure(AgreedFailure(description: "internal error: no result")) }
+    return .success(result)
 }
 
 /// Writes `text` to standard error.
@@ -31,7 +40,7 @@ func printError(_ text: String) {
 /// rank within seconds. An agreed failure exits cleanly everywhere; any other failure (one
 /// rank failing alone, for example a write error mid-run) aborts the whole job, because the
 /// other ranks may be waiting for this one in a collective call.
-func withMPI(_ body: (Communicator) throws -> Void) -> Never {
+func withMPI(_ body: (Communicator) throws -> Int32) -> Never {
     let world: Communicator
     do {
         world = try MPIEnvironment.initialize()
@@ -40,9 +49,9 @@ func withMPI(_ body: (Communicator) throws -> Void) -> Never {
         exit(2)
     }
     do {
-        try body(world)
+        let code = try body(world)
         try MPIEnvironment.finalize()
-        exit(0)
+        exit(code)
     } catch let failure as AgreedFailure {
         if world.rank == 0 { printError(failure.description) }
         try? MPIEnvironment.finalize()  // Best effort: the process exits non-zero either way.

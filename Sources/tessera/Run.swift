@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSignals
 import Config
 import Distributed
 import Engine
@@ -10,7 +11,11 @@ import MPI
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a simulation (under mpirun or srun, or as one process).")
+        abstract: "Run a simulation (under mpirun or srun, or as one process).",
+        discussion: """
+            Exit codes: 0 finished; 1 failed (the message says why); \(exitStoppedEarly) stopped early with a \
+            checkpoint (on SIGTERM, SIGINT or SIGUSR1, or near the wall-clock limit): continue with --restart auto.
+            """)
 
     @Argument(help: "The TOML input file.")
     var config: String
@@ -21,11 +26,24 @@ struct Run: ParsableCommand {
     @Flag(help: "Replace results.hdf5 if the output folder already holds one.")
     var overwrite = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Continue from a checkpoint: 'auto' takes the newest one that verifies (or starts afresh if there is none); a path takes that file.",
+            valueName: "auto|PATH"))
+    var restart: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The job's wall-clock limit (HH:MM:SS or D-HH:MM:SS), so the run checkpoints and stops in time; without it, SLURM_JOB_END_TIME is used where set.",
+            valueName: "time"))
+    var walltime: String?
+
     func run() throws {
+        guard csignals_install() == 0 else { throw ValidationError("cannot install the signal handlers") }
         withMPI { world in try execute(world) }
     }
 
-    func execute(_ world: Communicator) throws {
+    func execute(_ world: Communicator) throws -> Int32 {
         var logger = Logger(label: "tessera")
         logger.logLevel = world.rank == 0 ? .info : .warning
 
@@ -33,14 +51,17 @@ struct Run: ParsableCommand {
         // and reaches the same verdict on it.
         let text = try agreed(world) { world.rank == 0 ? try readConfig(config) : "" }
         let shared = try world.broadcast(text)
-        let plan = try agreed(world) {
+        let (plan, timeLeft) = try agreed(world) {
             let parsed = try RunConfig(text: shared, overrides: overrides)
-            return try RunPlan(config: parsed, ranks: world.size)
+            return (try RunPlan(config: parsed, ranks: world.size), try wallTimeLeft(option: walltime))
         }
-        let resultsPath = try agreed(world) {
-            world.rank == 0 ? try prepareOutput(plan.config.outputDirectory, overwrite: overwrite) : ""
-        }
-        let path = try world.broadcast(resultsPath)
+        let outputDirectory = plan.config.outputDirectory
+        let checkpoints = (outputDirectory as NSString).appendingPathComponent("checkpoints")
+        let path = try world.broadcast(
+            try agreed(world) {
+                world.rank == 0
+                    ? try prepareOutput(outputDirectory, overwrite: overwrite, restarting: restart != nil) : ""
+            })
 
         let decomposition = plan.decomposition
         let cartesian = try world.cartesian(dims: decomposition.dims, periodic: decomposition.periodic)
@@ -64,33 +85,120 @@ struct Run: ParsableCommand {
         for line in plan.summary.split(separator: "\n") { logger.info("\(line)") }
         logger.info("dt = \(schedule.dt), \(schedule.steps) steps, \(schedule.frameCount) frames")
 
-        let writer = try agreed(world) {
-            try ResultsWriter(
-                path: path, communicator: world, geometry: geometry, fields: model.fields, constants: model.constants,
-                boundaries: plan.config.boundaries, datasetName: "tessera_\(plan.config.modelName)",
-                provenance: Provenance(
-                    version: tesseraVersion, configText: plan.config.text, ranks: world.size,
-                    processGrid: decomposition.dims),
-                overwrite: overwrite)
+        let resumed =
+            try restart.map { try resume(from: $0, into: simulation, checkpoints: checkpoints, world, logger) } ?? nil
+        let provenance = Provenance(
+            version: tesseraVersion, configText: plan.config.text, ranks: world.size, processGrid: decomposition.dims)
+        let writer: ResultsWriter
+        if let resumed {
+            try agreed(world) {
+                guard resumed.physics == plan.physics else {
+                    throw ConfigError(
+                        "",
+                        "the checkpoint was written for different physics; restart with the same model, grid and boundaries.\n  checkpoint: \(resumed.physics)\n  this run:   \(plan.physics)"
+                    )
+                }
+                guard resumed.dt.bitPattern == schedule.dt.bitPattern else {
+                    throw ConfigError(
+                        "time",
+                        "the checkpoint was written with dt = \(resumed.dt), this config gives dt = \(schedule.dt); restart with the same [time] settings"
+                    )
+                }
+                guard resumed.step <= schedule.steps else {
+                    throw ConfigError(
+                        "time", "the checkpoint is at step \(resumed.step), past this run's \(schedule.steps) steps")
+                }
+            }
+            writer = try agreed(world) {
+                try ResultsWriter(
+                    resuming: path, frames: resumed.frames, communicator: world, geometry: geometry,
+                    fields: model.fields,
+                    provenance: provenance)
+            }
+            logger.info(
+                "continuing from step \(resumed.step) (t = \(resumed.time)), results cut back to \(resumed.frames) frames"
+            )
+        } else {
+            writer = try agreed(world) {
+                try ResultsWriter(
+                    path: path, communicator: world, geometry: geometry, fields: model.fields,
+                    constants: model.constants,
+                    boundaries: plan.config.boundaries, datasetName: "tessera_\(plan.config.modelName)",
+                    provenance: provenance, overwrite: overwrite || restart != nil)
+            }
+        }
+
+        let control = CheckpointControl(
+            world: world, directory: checkpoints, every: plan.config.checkpointEvery,
+            interval: plan.config.checkpointInterval, keep: plan.config.checkpointKeep, walltime: timeLeft,
+            shape: plan.config.grid.shape, fields: model.fields.count, logger: logger
+        ) { step, time, frames in
+            CheckpointInfo(
+                step: step, time: time, dt: schedule.dt, frames: frames, model: plan.config.modelName,
+                physics: plan.physics, configText: plan.config.text, version: tesseraVersion, ranks: world.size,
+                processGrid: decomposition.dims, fields: model.fields.map(\.name))
         }
         let cells = Double(plan.config.grid.shape.reduce(1, *))
-        var progress = ProgressReporter(steps: schedule.steps, cells: cells)
-        try simulation.run(schedule, sink: writer) { report in
+        var progress = ProgressReporter(steps: schedule.steps, start: resumed?.step ?? 0, cells: cells)
+        let outcome = try simulation.run(schedule, from: resumed?.step ?? 0, sink: writer, control: control) { report in
             if world.rank == 0, let line = progress.line(for: report) { logger.info("\(line)") }
         }
-        logger.info("wrote \(schedule.frameCount) frames to \(path)")
+        switch outcome {
+        case .completed:
+            logger.info("finished: \(schedule.frameCount) frames in \(path)")
+            return 0
+        case .stopped(let step):
+            logger.info(
+                "stopped at step \(step) because \(control.stopReason ?? "asked to"); continue with --restart auto (exit code \(exitStoppedEarly))"
+            )
+            return exitStoppedEarly
+        }
+    }
+
+    /// Loads the checkpoint `choice` names into the simulation's state: `auto` tries the
+    /// committed checkpoints newest first and takes the first that every rank reads and
+    /// verifies, warning about each it skips; a path must verify. Returns nil when `auto`
+    /// finds none (a fresh start).
+    func resume(
+        from choice: String, into simulation: Simulation, checkpoints: String, _ world: Communicator, _ logger: Logger
+    ) throws -> CheckpointInfo? {
+        let listed = world.rank == 0 ? Checkpoint.list(in: checkpoints).map(\.path).joined(separator: "\n") : ""
+        let candidates =
+            choice == "auto" ? try world.broadcast(listed).split(separator: "\n").map(String.init) : [choice]
+        for candidate in candidates {
+            switch try attempt(world, { try Checkpoint.read(candidate, into: simulation.state, communicator: world) }) {
+            case .success(let info):
+                logger.info("restarting from \(candidate)")
+                return info
+            case .failure(let failure):
+                guard choice == "auto" else {
+                    throw AgreedFailure(description: "cannot restart from \(candidate): \(failure.description)")
+                }
+                if world.rank == 0 {
+                    logger.warning("skipping checkpoint \(candidate): it does not verify (\(failure.description))")
+                }
+            }
+        }
+        logger.info(
+            candidates.isEmpty
+                ? "no checkpoint in \(checkpoints): starting from the beginning"
+                : "no checkpoint in \(checkpoints) verifies: starting from the beginning")
+        return nil
     }
 }
 
 /// Turns step reports into progress lines, at most one every two seconds plus the last step.
 struct ProgressReporter {
     let steps: Int
+    /// The step the run started from (not 0 after a restart).
+    let firstStep: Int
     let cells: Double
     let start = Date()
     var lastPrinted = Date()
 
-    init(steps: Int, cells: Double) {
+    init(steps: Int, start: Int, cells: Double) {
         self.steps = steps
+        self.firstStep = start
         self.cells = cells
     }
 
@@ -98,7 +206,7 @@ struct ProgressReporter {
         let now = Date()
         guard now.timeIntervalSince(lastPrinted) >= 2 || report.step == steps else { return nil }
         let elapsed = now.timeIntervalSince(start)
-        let rate = Double(report.step) / Swift.max(elapsed, 1e-9)
+        let rate = Double(report.step - firstStep) / Swift.max(elapsed, 1e-9)
         let remaining = Double(steps - report.step) / Swift.max(rate, 1e-9)
         lastPrinted = now
         let percent = steps > 0 ? 100 * report.step / steps : 100

@@ -2,6 +2,7 @@ import Config
 import Engine
 import Foundation
 import Grid
+import IO
 
 /// A run's configuration resolved against a rank count: the model, the process grid, the
 /// decomposition. Pure: `validate` builds it for any rank count without MPI, and `run` builds
@@ -44,6 +45,16 @@ struct RunPlan {
             layout: LocalLayout(owned: decomposition.ownedBox(of: rank), ghost: config.grid.shape.map { _ in ghost }))
     }
 
+    /// What a restart must share with the run that wrote its checkpoint: the model and its
+    /// parameters, the grid and the boundaries. (Output and checkpoint settings may change.)
+    var physics: String {
+        let grid = config.grid
+        return """
+            model \(config.modelName) \(parameters.values.keys.sorted().map { "\($0)=\(parameters.values[$0]!)" }.joined(separator: " "))
+            shape \(grid.shape) extent \(grid.extent) periodic \(grid.periodic) boundaries \(config.boundaries)
+            """
+    }
+
     /// A few lines on what the run will do, for `validate` and the start of `run`.
     var summary: String {
         let blocks = (0..<decomposition.rankCount).map { decomposition.ownedBox(of: $0).extent }
@@ -81,22 +92,28 @@ func readConfig(_ path: String) throws -> String {
     return text
 }
 
-/// Makes the output folder and checks that results can go there without destroying any.
-func prepareOutput(_ directory: String, overwrite: Bool) throws -> String {
+/// Makes the output folder and its checkpoints folder, and checks that results can go there
+/// without destroying any: an existing results.hdf5 is an error unless `overwrite`, or unless
+/// the run is a restart (which continues it).
+func prepareOutput(_ directory: String, overwrite: Bool, restarting: Bool) throws -> String {
     let manager = FileManager.default
     do {
-        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try manager.createDirectory(
+            atPath: (directory as NSString).appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
     } catch {
         throw ConfigError(
             "output.dir", "cannot create the output folder \(directory): \((error as NSError).localizedDescription)")
     }
+    Checkpoint.removeLeftovers(in: (directory as NSString).appendingPathComponent("checkpoints"))
     guard manager.isWritableFile(atPath: directory) else {
         throw ConfigError("output.dir", "the output folder \(directory) is not writable")
     }
     let results = (directory as NSString).appendingPathComponent("results.hdf5")
-    if manager.fileExists(atPath: results) && !overwrite {
+    if manager.fileExists(atPath: results) && !overwrite && !restarting {
         throw ConfigError(
-            "output.dir", "\(results) already exists; pass --overwrite to replace it, or choose another output.dir")
+            "output.dir",
+            "\(results) already exists; pass --restart auto to continue that run, --overwrite to replace it, or choose another output.dir"
+        )
     }
     return results
 }

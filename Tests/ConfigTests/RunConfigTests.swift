@@ -92,4 +92,16 @@ let minimal = """
             #expect(error.message.contains("line 1"))
         }
     }
+
+    @Test func checkpointSectionReadsDurationsAndDefaults() throws {
+        let none = try RunConfig(text: minimal)
+        #expect(none.checkpointEvery == nil && none.checkpointInterval == nil && none.checkpointKeep == 2)
+        let c = try RunConfig(text: minimal + "\n[checkpoint]\nevery = 5\ninterval = \"1h30m\"\nkeep = 3")
+        #expect(c.checkpointEvery == 5 && c.checkpointInterval == 5400 && c.checkpointKeep == 3)
+        #expect(try RunConfig(text: minimal, overrides: ["checkpoint.interval=90"]).checkpointInterval == 90)
+        #expect(Section.duration("45s") == 45 && Section.duration("2h") == 7200 && Section.duration("10") == nil)
+        for bad in ["checkpoint.interval=\"soon\"", "checkpoint.keep=0", "checkpoint.every=1.5"] {
+            #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: [bad]) }
+        }
+    }
 }

@@ -107,7 +107,7 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
                 communication: SelfExchange(plan: plan))
             let schedule = Schedule(
                 steps: nil, endTime: 0.02, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1)
-            try sim.run(schedule, sink: NullSink()) { _ in }
+            _ = try sim.run(schedule, sink: NullSink()) { _ in }
             var sum = 0.0
             for i in 0..<n {
                 for j in 0..<n {

@@ -1,0 +1,273 @@
+import Engine
+import Foundation
+import Grid
+import HDF5
+import MPI
+
+/// What a checkpoint records besides the fields: enough to continue exactly.
+public struct CheckpointInfo: Sendable, Equatable {
+    /// Steps taken.
+    public let step: Int
+    /// Simulated time reached.
+    public let time: Double
+    /// The time step.
+    public let dt: Double
+    /// Frames in results.hdf5 when the checkpoint was taken (frame indices 0..<frames).
+    public let frames: Int
+    /// The model's name.
+    public let model: String
+    /// The physics a restart must share: model, parameters, grid and boundaries, as text.
+    public let physics: String
+    /// The config text of the run that wrote it.
+    public let configText: String
+    public let version: String
+    /// Ranks and process grid of the run that wrote it.
+    public let ranks: Int
+    public let processGrid: [Int]
+    /// The fields, in the model's order.
+    public let fields: [String]
+    /// The random generator's state (empty: no model draws random numbers yet).
+    public let randomState: [Int]
+
+    public init(
+        step: Int, time: Double, dt: Double, frames: Int, model: String, physics: String, configText: String,
+        version: String, ranks: Int, processGrid: [Int], fields: [String], randomState: [Int] = []
+    ) {
+        self.step = step
+        self.time = time
+        self.dt = dt
+        self.frames = frames
+        self.model = model
+        self.physics = physics
+        self.configText = configText
+        self.version = version
+        self.ranks = ranks
+        self.processGrid = processGrid
+        self.fields = fields
+        self.randomState = randomState
+    }
+}
+
+/// Checkpoints: one HDF5 file each in `<output.dir>/checkpoints/`, named by step, holding the
+/// full state in float64 as global arrays without ghosts (so any decomposition can read it),
+/// every dataset chunked with a Fletcher32 checksum that every read verifies.
+///
+/// A checkpoint is written collectively under a temporary name, closed, flushed to disk with
+/// `fsync`, and only then renamed to its final name (and the folder synced), so a file with a
+/// final name is always complete. Older checkpoints beyond `keep` are removed only after a
+/// newer one is committed.
+public enum Checkpoint {
+    static let prefix = "checkpoint-"
+    static let suffix = ".hdf5"
+
+    /// The file name for the checkpoint at `step`.
+    public static func fileName(step: Int) -> String {
+        prefix + String(format: "%010d", step) + suffix
+    }
+
+    /// Committed checkpoints in `directory`, newest first.
+    public static func list(in directory: String) -> [(step: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix),
+                let step = Int(name.dropFirst(prefix.count).dropLast(suffix.count))
+            else { return nil }
+            return (step, (directory as NSString).appendingPathComponent(name))
+        }.sorted { $0.0 > $1.0 }
+    }
+
+    /// Removes checkpoints that a crash left half-written (never valid; never read).
+    public static func removeLeftovers(in directory: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(".\(prefix)") && name.hasSuffix(".partial") {
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+        }
+    }
+
+    /// The checkpoint `--restart auto` would take in `directory`: the newest that verifies,
+    /// with the reasons each newer one was passed over.
+    public static func choose(in directory: String) -> (chosen: String?, skipped: [(path: String, reason: String)]) {
+        var skipped: [(String, String)] = []
+        for candidate in list(in: directory) {
+            do {
+                _ = try verify(candidate.path)
+                return (candidate.path, skipped)
+            } catch {
+                skipped.append((candidate.path, "\(error)"))
+            }
+        }
+        return (nil, skipped)
+    }
+
+    /// Writes a checkpoint of `state` into `directory` and commits it; collective. Returns the
+    /// committed path and the bytes of field data written.
+    public static func write(
+        _ info: CheckpointInfo, state: [Field], shape: [Int], directory: String, communicator: Communicator,
+        keep: Int
+    ) throws -> (path: String, bytes: Int) {
+        let final = (directory as NSString).appendingPathComponent(fileName(step: info.step))
+        let temporary = (directory as NSString).appendingPathComponent(".\(fileName(step: info.step)).partial")
+        try writeContents(info, state: state, shape: shape, path: temporary, communicator: communicator)
+        // Every rank has closed the file (HDF5 closes it collectively); now make it durable
+        // and give it its final name, once.
+        try communicator.barrier()
+        if communicator.rank == 0 {
+            FaultInjection.crashIfAsked(at: "checkpoint-before-commit", step: info.step)
+            try syncFile(temporary)
+            guard rename(temporary, final) == 0 else {
+                throw CheckpointError("cannot rename \(temporary) to \(final): \(String(cString: strerror(errno)))")
+            }
+            try syncFile(directory)
+            for old in list(in: directory).dropFirst(keep) {
+                try? FileManager.default.removeItem(atPath: old.path)  // A leftover is harmless.
+            }
+        }
+        try communicator.barrier()
+        return (final, shape.reduce(1, *) * 8 * state.count)
+    }
+
+    private static func writeContents(
+        _ info: CheckpointInfo, state: [Field], shape: [Int], path: String, communicator: Communicator
+    ) throws {
+        let file = try HDF5.File.create(path, communicator: communicator, overwrite: true)
+        let root = try file.root
+        let attributes = root.attributes
+        try attributes.setAttribute("step", .int(info.step))
+        try attributes.setAttribute("time", .double(info.time))
+        try attributes.setAttribute("dt", .double(info.dt))
+        try attributes.setAttribute("results_frames", .int(info.frames))
+        try attributes.setAttribute("model", .string(info.model))
+        try attributes.setAttribute("physics", .string(info.physics))
+        try attributes.setAttribute("tessera_config", .string(info.configText))
+        try attributes.setAttribute("tessera_version", .string(info.version))
+        try attributes.setAttribute("tessera_ranks", .int(info.ranks))
+        try attributes.setAttribute("tessera_process_grid", .ints(info.processGrid))
+        try attributes.setAttribute("field_names", .strings(info.fields))
+        try attributes.setAttribute("rng_state", .ints(info.randomState))
+        let group = try root.createGroup("fields")
+        let chunk = ResultsWriter.chunk(for: shape)
+        guard let layout = state.first?.layout else { return }
+        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(layout.interior.count, 1))
+        defer { buffer.deallocate() }
+        for field in state {
+            let dataset = try group.createDataset(
+                field.name, of: Double.self, shape: shape, chunk: chunk, checksum: true)
+            field.pack(layout.interior, into: buffer.baseAddress!)
+            try dataset.write(UnsafeBufferPointer(buffer), start: layout.owned.lower, count: layout.extent)
+        }
+        try file.flush()
+    }
+
+    /// Reads the metadata of the checkpoint at `path` (one process, no field data).
+    public static func info(at path: String) throws -> CheckpointInfo {
+        try info(of: HDF5.File.open(path).root)
+    }
+
+    static func info(of root: Group) throws -> CheckpointInfo {
+        let a = root.attributes
+        func int(_ name: String) throws -> Int {
+            guard case .int(let v) = try a.attribute(name) else {
+                throw CheckpointError("attribute \(name) is missing")
+            }
+            return v
+        }
+        func double(_ name: String) throws -> Double {
+            guard case .double(let v) = try a.attribute(name) else {
+                throw CheckpointError("attribute \(name) is missing")
+            }
+            return v
+        }
+        func string(_ name: String) throws -> String {
+            guard case .string(let v) = try a.attribute(name) else {
+                throw CheckpointError("attribute \(name) is missing")
+            }
+            return v
+        }
+        func ints(_ name: String) throws -> [Int] {
+            switch try a.attribute(name) {
+            case .ints(let v): return v
+            case .int(let v): return [v]
+            default: throw CheckpointError("attribute \(name) is missing")
+            }
+        }
+        guard case .strings(let fields) = try a.attribute("field_names") else {
+            throw CheckpointError("attribute field_names is missing")
+        }
+        return CheckpointInfo(
+            step: try int("step"), time: try double("time"), dt: try double("dt"), frames: try int("results_frames"),
+            model: try string("model"), physics: try string("physics"), configText: try string("tessera_config"),
+            version: try string("tessera_version"), ranks: try int("tessera_ranks"),
+            processGrid: try ints("tessera_process_grid"), fields: fields, randomState: try ints("rng_state"))
+    }
+
+    /// Reads this rank's block of every field from the checkpoint at `path` into `state`,
+    /// verifying each chunk's checksum. Collective in the sense that every rank must call it;
+    /// the reads are independent, so a rank that meets damage fails alone and the caller
+    /// agrees on the outcome afterwards.
+    public static func read(_ path: String, into state: [Field], communicator: Communicator) throws -> CheckpointInfo {
+        let file = try HDF5.File.open(path, communicator: communicator, collectiveMetadata: false)
+        let root = try file.root
+        let info = try info(of: root)
+        guard info.fields == state.map(\.name) else {
+            throw CheckpointError("it holds the fields \(info.fields), the model has \(state.map(\.name))")
+        }
+        guard let layout = state.first?.layout else { return info }
+        let group = try root.openGroup("fields")
+        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(layout.interior.count, 1))
+        defer { buffer.deallocate() }
+        for field in state {
+            let dataset = try group.openDataset(field.name)
+            try dataset.read(into: buffer, start: layout.owned.lower, count: layout.extent, collective: false)
+            field.unpack(layout.interior, from: UnsafePointer(buffer.baseAddress!))
+        }
+        return info
+    }
+
+    /// Reads every field of the checkpoint at `path` in full on one process, so that every
+    /// checksum is checked. Throws what is wrong; returns the metadata when all is well.
+    public static func verify(_ path: String) throws -> CheckpointInfo {
+        let root = try HDF5.File.open(path).root
+        let info = try info(of: root)
+        let group = try root.openGroup("fields")
+        for name in info.fields {
+            let dataset = try group.openDataset(name)
+            let shape = try dataset.shape
+            var data = [Double](repeating: 0, count: shape.reduce(1, *))
+            try data.withUnsafeMutableBufferPointer { buffer in
+                try dataset.read(into: buffer, start: shape.map { _ in 0 }, count: shape)
+            }
+        }
+        return info
+    }
+
+    /// Flushes a file or folder to stable storage.
+    static func syncFile(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw CheckpointError("cannot open \(path) to sync it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw CheckpointError("fsync of \(path) failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// A checkpoint problem that is not HDF5's own.
+public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Crashes this process at a named point when `TESSERA_FAULT` asks for it, so tests can check
+/// what a crash at exactly that instant leaves behind. `TESSERA_FAULT=checkpoint-before-commit@200`
+/// kills rank 0 with SIGKILL after the checkpoint of step 200 is written but before it is
+/// renamed into place. Unset in normal runs; costs one environment lookup per checkpoint.
+public enum FaultInjection {
+    static func crashIfAsked(at point: String, step: Int) {
+        guard let spec = ProcessInfo.processInfo.environment["TESSERA_FAULT"], spec == "\(point)@\(step)" else {
+            return
+        }
+        kill(getpid(), SIGKILL)
+    }
+}

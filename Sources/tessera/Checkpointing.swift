@@ -1,0 +1,133 @@
+import CSignals
+import Engine
+import Foundation
+import Grid
+import IO
+import Logging
+import MPI
+
+/// The exit code of a run that checkpointed and stopped before its end (on a signal or near
+/// its wall-clock limit) and should be restarted with `--restart auto`. It is EX_TEMPFAIL
+/// from sysexits.h: "try again later".
+let exitStoppedEarly: Int32 = 75
+
+/// When to checkpoint and when to stop, decided alike on every rank: each rank looks at its
+/// own clock and signals, and one reduction per step makes the decision common.
+///
+/// - every `every` steps and every `interval` seconds of wall time, and after the last step;
+/// - on SIGTERM, SIGINT or SIGUSR1: checkpoint and stop;
+/// - before `deadline`: checkpoint and stop while there is still time, leaving a margin of
+///   twice the last checkpoint's duration plus three of the slowest steps (before the first
+///   checkpoint, its duration is estimated at 100 MB/s).
+final class CheckpointControl: RunControl {
+    let world: Communicator
+    let directory: String
+    let every: Int?
+    let interval: Double?
+    let keep: Int
+    let deadline: ContinuousClock.Instant?
+    let shape: [Int]
+    let info: (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
+    let logger: Logger
+    private var lastCheckpoint = ContinuousClock.now
+    private var lastCheckpointDuration: Duration
+    private var lastStep = ContinuousClock.now
+    private var slowestStep = Duration.zero
+    /// Why the run stopped early, once it has.
+    private(set) var stopReason: String?
+
+    init(
+        world: Communicator, directory: String, every: Int?, interval: Double?, keep: Int, walltime: Double?,
+        shape: [Int], fields: Int, logger: Logger,
+        info: @escaping (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
+    ) {
+        self.world = world
+        self.directory = directory
+        self.every = every
+        self.interval = interval
+        self.keep = keep
+        self.deadline = walltime.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        self.shape = shape
+        self.info = info
+        self.logger = logger
+        let bytes = Double(shape.reduce(1, *) * fields * 8)
+        self.lastCheckpointDuration = .milliseconds(Int64(bytes / 100e6 * 1000))
+    }
+
+    func decide(after step: Int, of steps: Int) throws -> StepDecision {
+        let now = ContinuousClock.now
+        slowestStep = max(slowestStep, now - lastStep)
+        lastStep = now
+        var checkpoint = step == steps
+        if let every, step % every == 0 { checkpoint = true }
+        if let interval, now - lastCheckpoint >= .milliseconds(Int64(interval * 1000)) { checkpoint = true }
+        let signal = Int64(csignals_received())
+        var nearDeadline = false
+        if let deadline {
+            let margin = lastCheckpointDuration * 2 + slowestStep * 3
+            nearDeadline = now + margin >= deadline
+        }
+        var flags: [Int64] = [checkpoint ? 1 : 0, nearDeadline ? 1 : 0, signal]
+        try world.allReduce(&flags, .max)
+        if flags[2] != 0 {
+            stopReason = "received \(Self.name(of: Int32(flags[2])))"
+        } else if flags[1] != 0 {
+            stopReason = "the wall-clock limit is near"
+        }
+        return StepDecision(checkpoint: flags[0] != 0, stop: stopReason != nil)
+    }
+
+    func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws {
+        let start = ContinuousClock.now
+        let (path, bytes) = try Checkpoint.write(
+            info(step, time, frames), state: state, shape: shape, directory: directory, communicator: world, keep: keep)
+        let elapsed = ContinuousClock.now - start
+        lastCheckpointDuration = elapsed
+        lastCheckpoint = ContinuousClock.now
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        logger.info(
+            "checkpoint at step \(step): \(path) (\(String(format: "%.1f MB in %.3f s, %.2f GB/s", Double(bytes) / 1e6, seconds, Double(bytes) / max(seconds, 1e-9) / 1e9)))"
+        )
+    }
+
+    static func name(of signal: Int32) -> String {
+        switch signal {
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGUSR1: "SIGUSR1"
+        default: "signal \(signal)"
+        }
+    }
+}
+
+/// Seconds in a wall-clock limit written `HH:MM:SS`, `MM:SS`, `D-HH:MM:SS` (Slurm's forms)
+/// or as plain seconds; nil if it is none of these.
+func parseWalltime(_ text: String) -> Double? {
+    var days = 0.0
+    var rest = Substring(text)
+    if let dash = rest.firstIndex(of: "-") {
+        guard let d = Double(rest[..<dash]) else { return nil }
+        days = d
+        rest = rest[rest.index(after: dash)...]
+    }
+    let parts = rest.split(separator: ":", omittingEmptySubsequences: false).map { Double($0) }
+    guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+    let seconds = parts.reduce(0.0) { $0 * 60 + $1! }
+    let total = days * 86400 + seconds
+    return total > 0 ? total : nil
+}
+
+/// The wall-clock time left, from `--walltime` or, where the scheduler exports it, from
+/// `SLURM_JOB_END_TIME` (Unix seconds).
+func wallTimeLeft(option: String?) throws -> Double? {
+    if let option {
+        guard let seconds = parseWalltime(option) else {
+            throw ConfigError("", "--walltime \(option): expected HH:MM:SS, D-HH:MM:SS or seconds")
+        }
+        return seconds
+    }
+    if let end = ProcessInfo.processInfo.environment["SLURM_JOB_END_TIME"].flatMap(Double.init) {
+        return end - Date().timeIntervalSince1970
+    }
+    return nil
+}
