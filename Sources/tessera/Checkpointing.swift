@@ -1,4 +1,5 @@
 import CSignals
+import Config
 import Engine
 import Foundation
 import Grid
@@ -100,28 +101,11 @@ final class CheckpointControl: RunControl {
     }
 }
 
-/// Seconds in a wall-clock limit written `HH:MM:SS`, `MM:SS`, `D-HH:MM:SS` (Slurm's forms)
-/// or as plain seconds; nil if it is none of these.
-func parseWalltime(_ text: String) -> Double? {
-    var days = 0.0
-    var rest = Substring(text)
-    if let dash = rest.firstIndex(of: "-") {
-        guard let d = Double(rest[..<dash]) else { return nil }
-        days = d
-        rest = rest[rest.index(after: dash)...]
-    }
-    let parts = rest.split(separator: ":", omittingEmptySubsequences: false).map { Double($0) }
-    guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
-    let seconds = parts.reduce(0.0) { $0 * 60 + $1! }
-    let total = days * 86400 + seconds
-    return total > 0 ? total : nil
-}
-
 /// The wall-clock time left, from `--walltime` or, where the scheduler exports it, from
 /// `SLURM_JOB_END_TIME` (Unix seconds).
 func wallTimeLeft(option: String?) throws -> Double? {
     if let option {
-        guard let seconds = parseWalltime(option) else {
+        guard let seconds = WallTime.seconds(in: option) else {
             throw ConfigError("", "--walltime \(option): expected HH:MM:SS, D-HH:MM:SS or seconds")
         }
         return seconds

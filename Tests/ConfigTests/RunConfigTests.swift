@@ -104,4 +104,14 @@ let minimal = """
             #expect(throws: ConfigError.self) { try RunConfig(text: minimal, overrides: [bad]) }
         }
     }
+
+    @Test func wallTimesInSlurmsForms() {
+        #expect(WallTime.seconds(in: "01:30:00") == 5400)
+        #expect(WallTime.seconds(in: "2-00:00:10") == 172_810)
+        #expect(WallTime.seconds(in: "05:00") == 300)
+        #expect(WallTime.seconds(in: "90") == 90)
+        for bad in ["", "soon", "1:x:3", "1:2:3:4", "00:00:00", "-1"] {
+            #expect(WallTime.seconds(in: bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Engine
@@ -29,5 +30,26 @@ import Testing
         #expect(xml.contains("0 2 0 0 1 1 1 1 1 1 4 6"))
         #expect(xml.contains("results.hdf5:/t0_fields/temperature"))
         #expect(xml.components(separatedBy: "<Grid").count == xml.components(separatedBy: "</Grid>").count)
+    }
+}
+
+@Suite struct CheckpointNamingTests {
+    @Test func checkpointsListNewestFirstAndIgnoreLeftoversAndStrangers() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tessera-list-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let names = [
+            Checkpoint.fileName(step: 900), Checkpoint.fileName(step: 10_000), Checkpoint.fileName(step: 50),
+            ".\(Checkpoint.fileName(step: 20_000)).partial", "checkpoint-abc.hdf5", "notes.txt",
+        ]
+        for name in names {
+            #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: nil))
+        }
+        #expect(Checkpoint.fileName(step: 900) == "checkpoint-0000000900.hdf5")
+        #expect(Checkpoint.list(in: folder.path).map(\.step) == [10_000, 900, 50])
+        Checkpoint.removeLeftovers(in: folder.path)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(!left.contains { $0.hasSuffix(".partial") })
+        #expect(left.count == 5)
     }
 }

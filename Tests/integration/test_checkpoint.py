@@ -1,0 +1,302 @@
+"""Checkpoints and restart through the real binary under mpirun: a run stopped in any way and
+restarted, on the same or another rank count, ends bitwise identical to a straight run."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import BINARY, MPIRUN, environment, run_tessera
+
+STOPPED_EARLY = 75
+STEPS = 6000
+CONFIG = """
+[grid]
+shape = [40, 36, 30]
+periodic = [true, false, true]
+[boundary]
+condition = ["dirichlet", "neumann", "dirichlet"]
+value = 0.1
+[model]
+name = "heat"
+initial = "gaussian"
+diffusivity = 0.5
+[time]
+steps = {steps}
+[output]
+dir = "{out}"
+every = 20
+[checkpoint]
+every = 500
+keep = 3
+"""
+
+
+def write(tmp_path, name, steps=STEPS):
+    out = tmp_path / name
+    config = tmp_path / f"{name}.toml"
+    config.write_text(CONFIG.format(out=out, steps=steps))
+    return config, out
+
+
+def start(config, ranks, *extra, env=None):
+    """Starts tessera under mpirun in its own session; returns the Popen."""
+    return subprocess.Popen(
+        [MPIRUN, "-n", str(ranks), str(BINARY), "run", str(config), *extra],
+        env=env or environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+
+
+def rank_pids(config):
+    """The tessera rank processes of a run of `config` (not mpirun)."""
+    listing = subprocess.run(["pgrep", "-f", f"^{BINARY} run {config}"], capture_output=True, text=True)
+    return [int(p) for p in listing.stdout.split()]
+
+
+def checkpoints(out):
+    folder = out / "checkpoints"
+    return sorted(folder.glob("checkpoint-*.hdf5")) if folder.exists() else []
+
+
+def wait_for(predicate, timeout=60, job=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if job is not None and job.poll() is not None:
+            raise AssertionError(f"the job ended first: {job.communicate()[1][-2000:]}")
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def step_of(path):
+    return int(path.name[len("checkpoint-"):-len(".hdf5")])
+
+
+def finish(job, timeout=120):
+    try:
+        _, err = job.communicate(timeout=timeout)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+            job.wait()
+    return job.returncode, err
+
+
+def kill_job(config, job, sig=signal.SIGKILL):
+    for pid in rank_pids(config):
+        os.kill(pid, sig)
+    return finish(job, timeout=30)
+
+
+def assert_same_as_gold(gold, out):
+    with h5py.File(gold / "results.hdf5", "r") as a, h5py.File(out / "results.hdf5", "r") as b:
+        assert a["t0_fields/temperature"].shape == b["t0_fields/temperature"].shape
+        assert a["t0_fields/temperature"][...].tobytes() == b["t0_fields/temperature"][...].tobytes()
+        assert a["dimensions/time"][...].tobytes() == b["dimensions/time"][...].tobytes()
+    final = f"checkpoint-{STEPS:010d}.hdf5"
+    with h5py.File(gold / "checkpoints" / final, "r") as a, h5py.File(out / "checkpoints" / final, "r") as b:
+        assert a["fields/temperature"][...].tobytes() == b["fields/temperature"][...].tobytes()
+        assert a.attrs["time"] == b.attrs["time"] and a.attrs["step"] == b.attrs["step"] == STEPS
+
+
+@pytest.fixture(scope="module")
+def gold(tmp_path_factory):
+    """The straight run, on 2 ranks."""
+    tmp_path = tmp_path_factory.mktemp("gold")
+    config, out = write(tmp_path, "gold")
+    result = run_tessera(["run", config], ranks=2, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_killed_twice_and_restarted_on_other_rank_counts_matches_the_straight_run(tmp_path, gold):
+    config, out = write(tmp_path, "silver")
+    job = start(config, 4)
+    wait_for(lambda: len(checkpoints(out)) >= 1, job=job)
+    code, _ = kill_job(config, job)
+    assert code != 0
+    first = max(step_of(p) for p in checkpoints(out))
+    assert first < STEPS
+
+    job = start(config, 3, "--restart", "auto")
+    wait_for(lambda: max(step_of(p) for p in checkpoints(out)) > first, job=job)
+    code, _ = kill_job(config, job)
+    assert code != 0
+    assert max(step_of(p) for p in checkpoints(out)) < STEPS, "the second run finished before it was killed"
+
+    result = run_tessera(["run", config, "--restart", "auto"], ranks=1, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "restarting from" in result.stdout + result.stderr
+    assert_same_as_gold(gold, out)
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to the ranks", "SIGUSR1 to mpirun", "SIGINT to the ranks"])
+def test_a_signal_checkpoints_and_exits_75_and_the_restart_matches(tmp_path, gold, how):
+    config, out = write(tmp_path, "signal")
+    job = start(config, 3)
+    wait_for(lambda: len(checkpoints(out)) >= 1, job=job)
+    if how == "SIGUSR1 to mpirun":
+        os.kill(job.pid, signal.SIGUSR1)
+        code, err = finish(job, timeout=30)
+    else:
+        code, err = kill_job(config, job, signal.SIGTERM if "TERM" in how else signal.SIGINT)
+    assert code == STOPPED_EARLY, err[-2000:]
+    stopped = max(step_of(p) for p in checkpoints(out))
+    assert 0 < stopped < STEPS
+    result = run_tessera(["run", config, "--restart", "auto"], ranks=2, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"continuing from step {stopped}" in result.stdout + result.stderr
+    assert_same_as_gold(gold, out)
+
+
+def test_a_rank_killed_ends_every_rank_and_the_run_continues(tmp_path, gold):
+    config, out = write(tmp_path, "onerank")
+    job = start(config, 3)
+    wait_for(lambda: len(checkpoints(out)) >= 1, job=job)
+    os.kill(rank_pids(config)[-1], signal.SIGKILL)
+    killed = time.monotonic()
+    code, _ = finish(job, timeout=30)
+    assert code != 0
+    assert time.monotonic() - killed < 30
+    assert rank_pids(config) == []
+    result = run_tessera(["run", config, "--restart", "auto"], ranks=4, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert_same_as_gold(gold, out)
+
+
+def test_a_crash_while_a_checkpoint_is_written_leaves_the_previous_one_in_use(tmp_path, gold):
+    config, out = write(tmp_path, "crash")
+    env = environment()
+    env["TESSERA_FAULT"] = "checkpoint-before-commit@1000"
+    job = start(config, 3, env=env)
+    code, _ = finish(job, timeout=120)
+    assert code != 0
+    folder = out / "checkpoints"
+    assert [p.name for p in checkpoints(out)] == ["checkpoint-0000000500.hdf5"]
+    assert (folder / ".checkpoint-0000001000.hdf5.partial").exists()
+    listing = run_tessera(["inspect", out])
+    assert "would take: " + str(folder / "checkpoint-0000000500.hdf5") in listing.stdout
+    result = run_tessera(["run", config, "--restart", "auto"], ranks=3, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "continuing from step 500" in result.stdout + result.stderr
+    assert not (folder / ".checkpoint-0000001000.hdf5.partial").exists()
+    assert_same_as_gold(gold, out)
+
+
+def flip_a_byte_of_field_data(path):
+    with h5py.File(path, "r") as f:
+        offset = f["fields/temperature"].id.get_chunk_info(0).byte_offset
+    with open(path, "r+b") as f:
+        f.seek(offset + 1000)
+        byte = f.read(1)
+        f.seek(offset + 1000)
+        f.write(bytes([byte[0] ^ 0x10]))
+
+
+def test_truncated_and_corrupted_checkpoints_are_detected_and_skipped(tmp_path, gold):
+    out = tmp_path / "damaged"
+    shutil.copytree(gold, out)
+    config = tmp_path / "damaged.toml"
+    config.write_text(CONFIG.format(out=out, steps=STEPS))
+    folder = out / "checkpoints"
+    newest, middle, oldest = (folder / f"checkpoint-{s:010d}.hdf5" for s in (6000, 5500, 5000))
+    with open(newest, "r+b") as f:
+        f.truncate(os.path.getsize(newest) // 2)
+    flip_a_byte_of_field_data(middle)
+
+    for damaged in (newest, middle):
+        report = run_tessera(["inspect", damaged])
+        assert "verifies: NO" in report.stdout or report.returncode != 0, report.stdout
+    listing = run_tessera(["inspect", out])
+    assert listing.stdout.count("DOES NOT VERIFY") == 2, listing.stdout
+    assert f"would take: {oldest}" in listing.stdout
+
+    explicit = run_tessera(["run", config, "--restart", middle], ranks=3, timeout=60)
+    assert explicit.returncode != 0
+    assert f"cannot restart from {middle}" in explicit.stderr
+
+    result = run_tessera(["run", config, "--restart", "auto"], ranks=3, timeout=300)
+    assert result.returncode == 0, result.stderr
+    log = result.stdout + result.stderr
+    assert f"skipping checkpoint {newest}" in log and f"skipping checkpoint {middle}" in log
+    assert "continuing from step 5000" in log
+    assert_same_as_gold(gold, out)
+
+
+def test_the_wall_clock_limit_stops_the_run_in_time_and_it_continues(tmp_path, gold):
+    config, out = write(tmp_path, "walltime")
+    started = time.monotonic()
+    result = run_tessera(["run", config, "--walltime", "00:00:02"], ranks=2, timeout=120)
+    elapsed = time.monotonic() - started
+    assert result.returncode == STOPPED_EARLY, result.stderr
+    assert "wall-clock limit" in result.stdout + result.stderr
+    assert elapsed < 10
+    assert max(step_of(p) for p in checkpoints(out)) < STEPS
+    resumed = run_tessera(["run", config, "--restart", "auto"], ranks=3, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert_same_as_gold(gold, out)
+
+
+def test_a_restart_with_other_physics_or_time_step_is_refused(tmp_path, gold):
+    out = tmp_path / "other"
+    shutil.copytree(gold, out)
+    config = tmp_path / "other.toml"
+    config.write_text(CONFIG.format(out=out, steps=STEPS))
+    before = (out / "results.hdf5").read_bytes()
+    for override, fragment in [("model.diffusivity=0.25", "different physics"), ("time.cfl=0.5", "dt =")]:
+        result = run_tessera(["run", config, "--restart", "auto", "--set", override], ranks=2, timeout=60)
+        assert result.returncode == 1
+        assert fragment in result.stderr
+    assert (out / "results.hdf5").read_bytes() == before
+
+
+def test_restart_auto_without_checkpoints_starts_from_the_beginning(tmp_path, gold):
+    config, out = write(tmp_path, "fresh")
+    result = run_tessera(["run", config, "--restart", "auto"], ranks=2, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "starting from the beginning" in result.stdout + result.stderr
+    assert_same_as_gold(gold, out)
+
+
+def test_keep_holds_the_newest_checkpoints_only(gold):
+    assert [step_of(p) for p in checkpoints(gold)] == [5000, 5500, 6000]
+    with h5py.File(checkpoints(gold)[-1], "r") as f:
+        assert f["fields/temperature"].dtype == np.float64
+        assert f["fields/temperature"].shape == (40, 36, 30)
+        assert f["fields/temperature"].fletcher32
+        assert f.attrs["results_frames"] == STEPS // 20 + 1
+        assert f.attrs["model"] == "heat"
+        assert "name = \"heat\"" in f.attrs["tessera_config"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_a_full_disk_during_a_checkpoint_fails_clearly_and_keeps_earlier_checkpoints(tmp_path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    # Room for the results and about two checkpoints of a 32^3 state (270 kB each).
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=700k", "tmpfs", str(mount)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        config = tmp_path / "full.toml"
+        config.write_text(
+            "[grid]\nshape = [32, 32, 32]\n[model]\nname = \"heat\"\ninitial = \"gaussian\"\n[time]\nsteps = 40\n"
+            f"[output]\ndir = \"{mount / 'out'}\"\nevery = 40\n[checkpoint]\nevery = 10\nkeep = 5\n")
+        started = time.monotonic()
+        result = run_tessera(["run", config], ranks=3, timeout=60)
+        assert result.returncode != 0
+        assert time.monotonic() - started < 30
+        assert "No space left on device" in result.stderr
+        assert "tessera: error:" in result.stderr
+        kept = checkpoints(mount / "out")
+        assert kept, "the first checkpoints fit and must be there"
+        for path in kept:
+            report = run_tessera(["inspect", path])
+            assert "verifies: yes" in report.stdout
+    finally:
+        subprocess.run(["umount", str(mount)])
