@@ -40,34 +40,37 @@ public struct Dataset {
         try check(H5Dset_extent(handle.id, &dims), "H5Dset_extent", name, in: handle)
     }
 
-    private func transferList(collective: Bool) throws(HDF5Error) -> Handle {
+    private func transferList() throws(HDF5Error) -> Handle {
         let dxpl = try propertyList(chdf5_p_dataset_xfer())
         if file.isParallel {
-            let mode = collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT
-            try check(H5Pset_dxpl_mpio(dxpl.id, mode), "H5Pset_dxpl_mpio", name, in: handle)
+            try check(H5Pset_dxpl_mpio(dxpl.id, H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio", name, in: handle)
         }
         return dxpl
     }
 
     /// Writes `data` (C order) into the block at `start` with `count` elements per axis.
-    /// A rank with nothing to write passes a `count` with a zero.
+    /// A rank with nothing to write passes a `count` with a zero. With `memory`, `data` is a
+    /// larger array and the block is taken from inside it (a field's owned cells among its
+    /// ghosts), so HDF5 gathers it without a copy here.
     ///
     /// The corresponding C function is `H5Dwrite` with a hyperslab selection.
-    public func write<T: HDF5Scalar>(_ data: UnsafeBufferPointer<T>, start: [Int], count: [Int]) throws(HDF5Error) {
-        try transfer(T.hdf5Type, start: start, count: count, elements: data.count) { (file, memory, dxpl) in
+    public func write<T: HDF5Scalar>(
+        _ data: UnsafeBufferPointer<T>, start: [Int], count: [Int], memory: MemoryBlock? = nil
+    ) throws(HDF5Error) {
+        try transfer(T.hdf5Type, start: start, count: count, elements: data.count, memory: memory) {
+            (file, memory, dxpl) in
             H5Dwrite(handle.id, memoryType?.id ?? T.hdf5Type, memory, file, dxpl, data.baseAddress)
         }
     }
 
-    /// Reads the block at `start` with `count` elements per axis into `data` (C order).
-    /// With `collective` false, in a parallel file, each rank reads on its own: a rank whose
-    /// read fails (a checksum mismatch in its chunks) cannot leave the others waiting.
+    /// Reads the block at `start` with `count` elements per axis into `data` (C order), or,
+    /// with `memory`, into that block of a larger array.
     ///
     /// The corresponding C function is `H5Dread` with a hyperslab selection.
     public func read<T: HDF5Scalar>(
-        into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int], collective: Bool = true
+        into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int], memory: MemoryBlock? = nil
     ) throws(HDF5Error) {
-        try transfer(T.hdf5Type, start: start, count: count, elements: data.count, collective: collective) {
+        try transfer(T.hdf5Type, start: start, count: count, elements: data.count, memory: memory) {
             (file, memory, dxpl) in
             H5Dread(handle.id, T.hdf5Type, memory, file, dxpl, data.baseAddress)
         }
@@ -86,17 +89,18 @@ public struct Dataset {
     }
 
     private func transfer(
-        _ type: hid_t, start: [Int], count: [Int], elements: Int, collective: Bool = true,
+        _ type: hid_t, start: [Int], count: [Int], elements: Int, memory block: MemoryBlock? = nil,
         _ body: (_ file: hid_t, _ memory: hid_t, _ dxpl: hid_t) -> herr_t
     ) throws(HDF5Error) {
         let fileSpace = Dataspace(
             handle: Handle(try checked(H5Dget_space(handle.id), "H5Dget_space", name, in: handle), .dataspace))
         let total = count.reduce(1, *)
-        guard total <= elements else {
+        let needed = block.map { $0.shape.reduce(1, *) } ?? total
+        guard needed <= elements else {
             throw HDF5Error(
-                call: "H5Dwrite", context: "\(name): buffer of \(elements) for block of \(total)", stack: [])
+                call: "H5Dwrite", context: "\(name): buffer of \(elements) for block of \(needed)", stack: [])
         }
-        let memorySpace = try Dataspace(shape: [max(total, 1)])
+        let memorySpace = try Dataspace(shape: block?.shape ?? [max(total, 1)])
         if total == 0 || count.contains(0) {
             try fileSpace.selectNone()
             try memorySpace.selectNone()
@@ -104,9 +108,22 @@ public struct Dataset {
             try check(H5Sselect_all(fileSpace.id), "H5Sselect_all", name, in: handle)
         } else {
             try fileSpace.selectBlock(start: start, count: count)
+            if let block { try memorySpace.selectBlock(start: block.start, count: count) }
         }
-        let dxpl = try transferList(collective: collective)
+        let dxpl = try transferList()
         try check(body(fileSpace.id, memorySpace.id, dxpl.id), "H5Dwrite/H5Dread", name, in: handle)
+    }
+}
+
+/// Where a block lies in memory when it is part of a larger array: the array's shape and the
+/// block's first element in it (for example a field with ghosts: allocated shape, ghost widths).
+public struct MemoryBlock: Sendable {
+    public let shape: [Int]
+    public let start: [Int]
+
+    public init(shape: [Int], start: [Int]) {
+        self.shape = shape
+        self.start = start
     }
 }
 

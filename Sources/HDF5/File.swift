@@ -21,15 +21,13 @@ public final class File {
 
     /// File access properties: MPI-IO on `communicator` with collective metadata operations,
     /// or the default single-process driver.
-    private static func accessList(_ communicator: Communicator?, collectiveMetadata: Bool = true) throws(HDF5Error)
-        -> Handle
-    {
+    private static func accessList(_ communicator: Communicator?) throws(HDF5Error) -> Handle {
         quietErrors()
         let fapl = try propertyList(chdf5_p_file_access())
         if let communicator {
             try check(H5Pset_fapl_mpio(fapl.id, communicator.handle, cmpi_info_null()), "H5Pset_fapl_mpio")
-            try check(H5Pset_all_coll_metadata_ops(fapl.id, collectiveMetadata), "H5Pset_all_coll_metadata_ops")
-            try check(H5Pset_coll_metadata_write(fapl.id, collectiveMetadata), "H5Pset_coll_metadata_write")
+            try check(H5Pset_all_coll_metadata_ops(fapl.id, true), "H5Pset_all_coll_metadata_ops")
+            try check(H5Pset_coll_metadata_write(fapl.id, true), "H5Pset_coll_metadata_write")
         }
         return fapl
     }
@@ -38,29 +36,35 @@ public final class File {
     /// Collective over `communicator` when one is given.
     ///
     /// The corresponding C function is `H5Fcreate`.
-    public static func create(_ path: String, communicator: Communicator?, overwrite: Bool) throws(HDF5Error) -> File {
+    ///
+    /// With `checksummedMetadata`, the file uses HDF5's 1.8+ format, whose superblock and object
+    /// headers carry checksums that HDF5 verifies when it reads them.
+    public static func create(
+        _ path: String, communicator: Communicator?, overwrite: Bool, checksummedMetadata: Bool = false
+    )
+        throws(HDF5Error) -> File
+    {
         let fapl = try accessList(communicator)
+        if checksummedMetadata {
+            try check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V110), "H5Pset_libver_bounds")
+        }
         let flags = overwrite ? chdf5_acc_trunc() : chdf5_acc_excl()
         let id = try checked(H5Fcreate(path, flags, hid_t(H5P_DEFAULT), fapl.id), "H5Fcreate", path)
         return File(
             handle: Handle(id, .file, abortsOnFailure: communicator != nil), parallel: communicator != nil, path: path)
     }
 
-    /// Opens an existing file. Collective over `communicator` when one is given; with
-    /// `collectiveMetadata` false each rank reads metadata on its own, so that a rank that
-    /// meets damage fails alone instead of inside a collective call.
+    /// Opens an existing file. Collective over `communicator` when one is given.
     ///
     /// The corresponding C function is `H5Fopen`.
-    public static func open(
-        _ path: String, readOnly: Bool = true, communicator: Communicator? = nil, collectiveMetadata: Bool = true
-    ) throws(HDF5Error) -> File {
-        let fapl = try accessList(communicator, collectiveMetadata: collectiveMetadata)
+    public static func open(_ path: String, readOnly: Bool = true, communicator: Communicator? = nil) throws(HDF5Error)
+        -> File
+    {
+        let fapl = try accessList(communicator)
         let flags = readOnly ? chdf5_acc_rdonly() : chdf5_acc_rdwr()
         let id = try checked(H5Fopen(path, flags, fapl.id), "H5Fopen", path)
-        // Independent access (collectiveMetadata false) is for reads that may fail on one rank
-        // alone: those errors are thrown, for the caller to agree on.
-        let aborts = communicator != nil && collectiveMetadata
-        return File(handle: Handle(id, .file, abortsOnFailure: aborts), parallel: communicator != nil, path: path)
+        let parallel = communicator != nil
+        return File(handle: Handle(id, .file, abortsOnFailure: parallel), parallel: parallel, path: path)
     }
 
     /// The root group `/`.

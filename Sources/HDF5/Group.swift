@@ -63,25 +63,22 @@ public struct Group {
     /// Storage is allocated without writing fill values: every element is written by Tessera.
     ///
     /// The corresponding C function is `H5Dcreate2`.
-    /// With `checksum`, every chunk carries a Fletcher32 checksum that HDF5 verifies on
-    /// every read (a read of damaged data fails); it needs `chunk`.
     public func createDataset<T: HDF5Scalar>(
-        _ name: String, of type: T.Type, shape: [Int], maxShape: [Int?]? = nil, chunk: [Int]? = nil,
-        checksum: Bool = false
+        _ name: String, of type: T.Type, shape: [Int], maxShape: [Int?]? = nil, chunk: [Int]? = nil
     ) throws(HDF5Error) -> Dataset {
         try createDataset(
-            name, fileType: T.hdf5Type, shape: shape, maxShape: maxShape, chunk: chunk, checksum: checksum)
+            name, fileType: T.hdf5Type, shape: shape, maxShape: maxShape, chunk: chunk)
     }
 
     /// Creates a dataset of h5py booleans (written from `Int8` 0 and 1).
     public func createBoolDataset(_ name: String, shape: [Int]) throws(HDF5Error) -> Dataset {
         let type = try DerivedType.h5pyBool()
         return try createDataset(
-            name, fileType: type.id, shape: shape, maxShape: nil, chunk: nil, checksum: false, keep: type)
+            name, fileType: type.id, shape: shape, maxShape: nil, chunk: nil, keep: type)
     }
 
     private func createDataset(
-        _ name: String, fileType: hid_t, shape: [Int], maxShape: [Int?]?, chunk: [Int]?, checksum: Bool,
+        _ name: String, fileType: hid_t, shape: [Int], maxShape: [Int?]?, chunk: [Int]?,
         keep: Handle? = nil
     ) throws(HDF5Error) -> Dataset {
         let space = try Dataspace(shape: shape, maxShape: maxShape)
@@ -89,7 +86,6 @@ public struct Group {
         if let chunk {
             var dims = chunk.map { hsize_t($0) }
             try check(H5Pset_chunk(dcpl.id, Int32(dims.count), &dims), "H5Pset_chunk", name, in: handle)
-            if checksum { try check(H5Pset_fletcher32(dcpl.id), "H5Pset_fletcher32", name, in: handle) }
         }
         try check(H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", name, in: handle)
         let d = hid_t(H5P_DEFAULT)

@@ -20,6 +20,8 @@ public protocol MPIScalar {
 extension Double: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_double() } }
 extension Float: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_float() } }
 extension Int64: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int64() } }
+/// Sums of unsigned 64-bit values wrap modulo 2^64, as C's unsigned arithmetic does.
+extension UInt64: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_uint64() } }
 extension Int32: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int32() } }
 extension UInt8: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_uint8() } }
 

@@ -38,7 +38,8 @@ final class CheckpointControl: RunControl {
     private(set) var stopReason: String?
 
     init(
-        world: Communicator, directory: String, every: Int?, interval: Double?, keep: Int, walltime: Double?,
+        world: Communicator, directory: String, every: Int?, interval: Double?, keep: Int,
+        deadline: ContinuousClock.Instant?,
         shape: [Int], fields: Int, logger: Logger,
         info: @escaping (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
     ) {
@@ -47,7 +48,7 @@ final class CheckpointControl: RunControl {
         self.every = every
         self.interval = interval
         self.keep = keep
-        self.deadline = walltime.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        self.deadline = deadline
         self.shape = shape
         self.info = info
         self.logger = logger
@@ -101,8 +102,9 @@ final class CheckpointControl: RunControl {
     }
 }
 
-/// The wall-clock time left, from `--walltime` or, where the scheduler exports it, from
-/// `SLURM_JOB_END_TIME` (Unix seconds).
+/// The wall-clock time left when the job started, from `--walltime` or, where the scheduler
+/// exports it, from `SLURM_JOB_END_TIME` (Unix seconds; then counted from now, a slight
+/// overestimate of the time used so far that only makes the stop earlier).
 func wallTimeLeft(option: String?) throws -> Double? {
     if let option {
         guard let seconds = WallTime.seconds(in: option) else {

@@ -39,11 +39,13 @@ struct Run: ParsableCommand {
     var walltime: String?
 
     func run() throws {
+        // The wall-clock limit counts from here, before MPI starts and the run is set up.
+        let started = ContinuousClock.now
         guard csignals_install() == 0 else { throw ValidationError("cannot install the signal handlers") }
-        withMPI { world in try execute(world) }
+        withMPI { world in try execute(world, started: started) }
     }
 
-    func execute(_ world: Communicator) throws -> Int32 {
+    func execute(_ world: Communicator, started: ContinuousClock.Instant) throws -> Int32 {
         var logger = Logger(label: "tessera")
         logger.logLevel = world.rank == 0 ? .info : .warning
 
@@ -130,7 +132,8 @@ struct Run: ParsableCommand {
 
         let control = CheckpointControl(
             world: world, directory: checkpoints, every: plan.config.checkpointEvery,
-            interval: plan.config.checkpointInterval, keep: plan.config.checkpointKeep, walltime: timeLeft,
+            interval: plan.config.checkpointInterval, keep: plan.config.checkpointKeep,
+            deadline: timeLeft.map { started + .milliseconds(Int64($0 * 1000)) },
             shape: plan.config.grid.shape, fields: model.fields.count, logger: logger
         ) { step, time, frames in
             CheckpointInfo(
@@ -166,9 +169,22 @@ struct Run: ParsableCommand {
         let candidates =
             choice == "auto" ? try world.broadcast(listed).split(separator: "\n").map(String.init) : [choice]
         for candidate in candidates {
-            switch try attempt(world, { try Checkpoint.read(candidate, into: simulation.state, communicator: world) }) {
+            let start = ContinuousClock.now
+            let outcome = try attempt(world) {
+                try Checkpoint.read(candidate, into: simulation.state)
+            }.flatMap { read in
+                // Every rank read its block; now check the checksums over all of them.
+                Result { try Checkpoint.verify(read.sums, fields: read.info.fields, communicator: world) }
+                    .map { read.info }.mapError { AgreedFailure(description: "\($0)") }
+            }
+            switch outcome {
             case .success(let info):
-                logger.info("restarting from \(candidate)")
+                let elapsed = ContinuousClock.now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                let bytes = Double(simulation.geometry.shape.reduce(1, *) * info.fields.count * 8)
+                logger.info(
+                    "restarting from \(candidate) (\(String(format: "%.1f MB read and verified in %.3f s, %.2f GB/s", bytes / 1e6, seconds, bytes / max(seconds, 1e-9) / 1e9)))"
+                )
                 return info
             case .failure(let failure):
                 guard choice == "auto" else {

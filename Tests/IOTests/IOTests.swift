@@ -53,3 +53,49 @@ import Testing
         #expect(left.count == 5)
     }
 }
+
+@Suite struct StateChecksumTests {
+    @Test func partsOverAnyDecompositionAddUpToTheWholeAndOneFlippedBitShows() throws {
+        let shape = [7, 5, 6]
+        let values = (0..<shape.reduce(1, *)).map { sin(Double($0)) * 1e3 }
+        let whole = values.withUnsafeBufferPointer {
+            StateChecksum.partial($0, block: Box(extent: shape), shape: shape)
+        }
+        for dims in [[1, 1, 1], [3, 1, 2], [7, 5, 1], [2, 2, 3]] {
+            let d = try Decomposition(shape: shape, dims: dims, periodic: [false, false, false])
+            var total: UInt64 = 0
+            for rank in 0..<d.rankCount {
+                let block = d.ownedBox(of: rank)
+                var part: [Double] = []
+                block.forEachPoint { p in part.append(values[(p[0] * shape[1] + p[1]) * shape[2] + p[2]]) }
+                total = total &+ part.withUnsafeBufferPointer { StateChecksum.partial($0, block: block, shape: shape) }
+            }
+            #expect(total == whole, "process grid \(dims)")
+        }
+        // Read in place from a field with ghosts, a block sums to the same part.
+        let d = try Decomposition(shape: shape, dims: [2, 1, 3], periodic: [true, true, true])
+        let block = d.ownedBox(of: 4)
+        let field = Field(name: "u", layout: LocalLayout(owned: block, ghost: [1, 2, 1]))
+        field.storage.update(repeating: .nan)
+        var packed: [Double] = []
+        Box(extent: block.extent).forEachPoint { local in
+            let p = zip(local, block.lower).map(+)
+            field[local] = values[(p[0] * shape[1] + p[1]) * shape[2] + p[2]]
+            packed.append(field[local])
+        }
+        #expect(
+            StateChecksum.partial(field, shape: shape)
+                == packed.withUnsafeBufferPointer { StateChecksum.partial($0, block: block, shape: shape) })
+        var damaged = values
+        damaged[101] = Double(bitPattern: damaged[101].bitPattern ^ 1)
+        let changed = damaged.withUnsafeBufferPointer {
+            StateChecksum.partial($0, block: Box(extent: shape), shape: shape)
+        }
+        #expect(changed != whole)
+        var swapped = values
+        swapped.swapAt(3, 4)
+        #expect(
+            swapped.withUnsafeBufferPointer { StateChecksum.partial($0, block: Box(extent: shape), shape: shape) }
+                != whole)
+    }
+}

@@ -191,7 +191,7 @@ def test_a_crash_while_a_checkpoint_is_written_leaves_the_previous_one_in_use(tm
 
 def flip_a_byte_of_field_data(path):
     with h5py.File(path, "r") as f:
-        offset = f["fields/temperature"].id.get_chunk_info(0).byte_offset
+        offset = f["fields/temperature"].id.get_offset()
     with open(path, "r+b") as f:
         f.seek(offset + 1000)
         byte = f.read(1)
@@ -232,11 +232,13 @@ def test_truncated_and_corrupted_checkpoints_are_detected_and_skipped(tmp_path, 
 def test_the_wall_clock_limit_stops_the_run_in_time_and_it_continues(tmp_path, gold):
     config, out = write(tmp_path, "walltime")
     started = time.monotonic()
-    result = run_tessera(["run", config, "--walltime", "00:00:02"], ranks=2, timeout=120)
+    result = run_tessera(["run", config, "--walltime", "00:00:03"], ranks=2, timeout=120)
     elapsed = time.monotonic() - started
-    assert result.returncode == STOPPED_EARLY, result.stderr
-    assert "wall-clock limit" in result.stdout + result.stderr
-    assert elapsed < 10
+    log = result.stdout + result.stderr
+    assert result.returncode == STOPPED_EARLY, log[-3000:]
+    assert "wall-clock limit" in log
+    # Stopped before the limit, with the launcher's start-up and shut-down on top.
+    assert elapsed < 3 + 5, log[-3000:]
     assert max(step_of(p) for p in checkpoints(out)) < STEPS
     resumed = run_tessera(["run", config, "--restart", "auto"], ranks=3, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
@@ -269,7 +271,7 @@ def test_keep_holds_the_newest_checkpoints_only(gold):
     with h5py.File(checkpoints(gold)[-1], "r") as f:
         assert f["fields/temperature"].dtype == np.float64
         assert f["fields/temperature"].shape == (40, 36, 30)
-        assert f["fields/temperature"].fletcher32
+        assert "tessera_checksum" in f["fields/temperature"].attrs
         assert f.attrs["results_frames"] == STEPS // 20 + 1
         assert f.attrs["model"] == "heat"
         assert "name = \"heat\"" in f.attrs["tessera_config"]
