@@ -205,13 +205,19 @@ struct Section {
         return result
     }
 
-    func numbers(_ k: String, count: Int, default fallback: Double, positive: Bool) throws(ConfigError) -> [Double] {
-        guard let value = table[k] else { return Array(repeating: fallback, count: count) }
-        let items: [ConfigValue]
-        if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
+    /// The value of a per-axis key as one item per axis: a list of `count` items, or a single
+    /// value that stands for every axis; nil when the key is absent.
+    private func perAxis(_ k: String, count: Int) throws(ConfigError) -> [ConfigValue]? {
+        guard let value = table[k] else { return nil }
+        guard case .array(let items) = value else { return Array(repeating: value, count: count) }
         guard items.count == count else {
             throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)")
         }
+        return items
+    }
+
+    func numbers(_ k: String, count: Int, default fallback: Double, positive: Bool) throws(ConfigError) -> [Double] {
+        guard let items = try perAxis(k, count: count) else { return Array(repeating: fallback, count: count) }
         return try items.map { (item) throws(ConfigError) -> Double in
             guard let v = item.number, v.isFinite else {
                 throw ConfigError(key(k), "must hold numbers, got a \(item.typeName) (\(item))")
@@ -222,12 +228,7 @@ struct Section {
     }
 
     func booleans(_ k: String, count: Int, default fallback: Bool) throws(ConfigError) -> [Bool] {
-        guard let value = table[k] else { return Array(repeating: fallback, count: count) }
-        let items: [ConfigValue]
-        if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
-        guard items.count == count else {
-            throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)")
-        }
+        guard let items = try perAxis(k, count: count) else { return Array(repeating: fallback, count: count) }
         return try items.map { (item) throws(ConfigError) -> Bool in
             guard case .bool(let v) = item else {
                 throw ConfigError(key(k), "must hold true or false, got a \(item.typeName) (\(item))")
@@ -237,12 +238,7 @@ struct Section {
     }
 
     func strings(_ k: String, count: Int, default fallback: String, allowed: [String]) throws(ConfigError) -> [String] {
-        guard let value = table[k] else { return Array(repeating: fallback, count: count) }
-        let items: [ConfigValue]
-        if case .array(let list) = value { items = list } else { items = Array(repeating: value, count: count) }
-        guard items.count == count else {
-            throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)")
-        }
+        guard let items = try perAxis(k, count: count) else { return Array(repeating: fallback, count: count) }
         return try items.map { (item) throws(ConfigError) -> String in
             guard case .string(let v) = item, allowed.contains(v) else {
                 throw ConfigError(
