@@ -107,8 +107,7 @@ public enum Checkpoint {
     ) throws -> (path: String, bytes: Int) {
         let final = (directory as NSString).appendingPathComponent(fileName(step: info.step))
         let temporary = (directory as NSString).appendingPathComponent(".\(fileName(step: info.step)).partial")
-        try writeContents(
-            info, state: state, shape: shape, path: temporary, communicator: communicator)
+        try writeContents(info, state: state, shape: shape, path: temporary, communicator: communicator)
         // Every rank has closed the file (HDF5 closes it collectively); now make it durable
         // and give it its final name, once.
         try communicator.barrier()
@@ -210,8 +209,7 @@ public enum Checkpoint {
         throws -> (info: CheckpointInfo, sums: [(partial: UInt64, stored: UInt64)])
     {
         // Each rank opens the file on its own with HDF5's POSIX driver: a read needs no collective
-        // operation, a rank that meets damage fails alone, and it reads at the disk's rate
-        // (through MPI-IO, a quarter of it here; see docs/benchmarks.md).
+        // operation, so a rank that meets damage fails alone and none waits for it.
         let file = try HDF5.File.open(path)
         let root = try file.root
         let info = try info(of: root)
