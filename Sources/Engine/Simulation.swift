@@ -139,6 +139,10 @@ public final class Simulation {
         try communication.globalMinimum(model.stableTimeStep(state, geometry: geometry)) * cfl
     }
 
+    /// A field's worth of memory, already allocated and touched, whose contents are free between
+    /// steps (the state the next step writes into): scratch space for reading a checkpoint.
+    public var scratch: Field { next[0] }
+
     /// Fills every ghost cell of the current state: exchange, then boundary conditions.
     public func fillGhosts() throws {
         try communication.beginExchange(state)

@@ -202,10 +202,16 @@ public enum Checkpoint {
     }
 
     /// Reads this rank's block of every field from the checkpoint at `path` into `state`.
+    /// Each rank opens the file on its own; there is no collective call inside.
     /// Every rank must call it; the reads are independent, so a rank that meets damage fails
     /// alone, and the caller agrees on the outcome afterwards. Returns the metadata and, per
     /// field, this rank's part of the checksum with the stored total, for ``verify(_:fields:communicator:)``.
-    public static func read(_ path: String, into state: [Field])
+    ///
+    /// `scratch` is memory of the same layout whose contents may be overwritten (the state the
+    /// next step writes into): each field is read into it contiguously and then unpacked.
+    /// Measured here on a cold cache, that reads at the disk's rate, where reading straight
+    /// into the field's owned cells among its ghosts took twice as long.
+    public static func read(_ path: String, into state: [Field], scratch: Field)
         throws -> (info: CheckpointInfo, sums: [(partial: UInt64, stored: UInt64)])
     {
         // Each rank opens the file on its own with HDF5's POSIX driver: a read needs no collective
@@ -225,10 +231,11 @@ public enum Checkpoint {
             guard shape.count == layout.rank else {
                 throw CheckpointError("field \(field.name) has \(shape.count) axes, the grid \(layout.rank)")
             }
-            try dataset.read(
-                into: field.storage, start: layout.owned.lower, count: layout.extent,
-                memory: MemoryBlock(shape: layout.allocated, start: layout.ghost))
-            sums.append((StateChecksum.partial(field, shape: shape), try StateChecksum.stored(on: dataset)))
+            let buffer = UnsafeMutableBufferPointer(rebasing: scratch.storage[0..<layout.interior.count])
+            try dataset.read(into: buffer, start: layout.owned.lower, count: layout.extent)
+            field.unpack(layout.interior, from: UnsafePointer(buffer.baseAddress!))
+            let partial = StateChecksum.partial(UnsafeBufferPointer(buffer), block: layout.owned, shape: shape)
+            sums.append((partial, try StateChecksum.stored(on: dataset)))
         }
         return (info, sums)
     }
