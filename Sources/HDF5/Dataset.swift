@@ -63,15 +63,13 @@ public struct Dataset {
         }
     }
 
-    /// Reads the block at `start` with `count` elements per axis into `data` (C order), or,
-    /// with `memory`, into that block of a larger array.
+    /// Reads the block at `start` with `count` elements per axis into `data` (C order).
     ///
     /// The corresponding C function is `H5Dread` with a hyperslab selection.
-    public func read<T: HDF5Scalar>(
-        into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int], memory: MemoryBlock? = nil
-    ) throws(HDF5Error) {
-        try transfer(T.hdf5Type, start: start, count: count, elements: data.count, memory: memory) {
-            (file, memory, dxpl) in
+    public func read<T: HDF5Scalar>(into data: UnsafeMutableBufferPointer<T>, start: [Int], count: [Int])
+        throws(HDF5Error)
+    {
+        try transfer(T.hdf5Type, start: start, count: count, elements: data.count) { (file, memory, dxpl) in
             H5Dread(handle.id, T.hdf5Type, memory, file, dxpl, data.baseAddress)
         }
     }
