@@ -78,9 +78,6 @@ public struct Decomposition: Sendable, Equatable {
         return Box(lower: ranges.map(\.lowerBound), upper: ranges.map(\.upperBound))
     }
 
-    /// The smallest block any rank owns along each axis.
-    public var smallestBlock: [Int] { shape.indices.map { shape[$0] / dims[$0] } }
-
     /// A process grid for `ranks` ranks over `shape` that keeps the halo surface smallest,
     /// with every block at least `minimumBlock` cells wide on each axis and the non-zero
     /// entries of `fixed` kept as given. Among equally good grids it puts more ranks on

@@ -25,11 +25,6 @@ public struct Group {
         Group(file: file, id: try checked(H5Gopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Gopen2", name, in: handle))
     }
 
-    /// Whether a link called `name` exists in this group.
-    public func contains(_ name: String) -> Bool {
-        H5Lexists(handle.id, name, hid_t(H5P_DEFAULT)) > 0
-    }
-
     /// What a group member is.
     public enum MemberKind: Sendable { case group, dataset, other }
 

@@ -84,21 +84,6 @@ public enum Checkpoint {
         }
     }
 
-    /// The checkpoint `--restart auto` would take in `directory`: the newest that verifies,
-    /// with the reasons each newer one was passed over.
-    public static func choose(in directory: String) -> (chosen: String?, skipped: [(path: String, reason: String)]) {
-        var skipped: [(String, String)] = []
-        for candidate in list(in: directory) {
-            do {
-                _ = try verify(candidate.path)
-                return (candidate.path, skipped)
-            } catch {
-                skipped.append((candidate.path, "\(error)"))
-            }
-        }
-        return (nil, skipped)
-    }
-
     /// Writes a checkpoint of `state` into `directory` and commits it; collective. Returns the
     /// committed path and the bytes of field data written.
     public static func write(

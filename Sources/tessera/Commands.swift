@@ -88,15 +88,17 @@ struct Inspect: ParsableCommand {
         let listed = Checkpoint.list(in: folder)
         guard !listed.isEmpty else { return "\(folder): no checkpoints; --restart auto would start from the beginning" }
         var lines = ["\(folder): \(listed.count) checkpoints, newest first"]
+        // --restart auto takes the newest checkpoint that verifies.
+        var chosen: String?
         for entry in listed {
             do {
                 let info = try Checkpoint.verify(entry.path)
+                chosen = chosen ?? entry.path
                 lines.append("  step \(entry.step)  t = \(info.time)  \(info.ranks) ranks  verifies  \(entry.path)")
             } catch {
                 lines.append("  step \(entry.step)  DOES NOT VERIFY (\(error))  \(entry.path)")
             }
         }
-        let (chosen, _) = Checkpoint.choose(in: folder)
         lines.append("--restart auto would take: \(chosen ?? "none (it would start from the beginning)")")
         return lines.joined(separator: "\n")
     }
