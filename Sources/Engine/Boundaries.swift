@@ -20,7 +20,7 @@ public struct BoundaryFiller: Sendable {
         let layout = plan.layout
         for (axis, side) in plan.physicalBoundaries {
             let n = layout.extent[axis]
-            for depth in 1...max(layout.ghost[axis], 1) where depth <= layout.ghost[axis] {
+            for depth in stride(from: 1, through: layout.ghost[axis], by: 1) {
                 var ghostSlab = layout.whole
                 var insideSlab = layout.whole
                 let ghostIndex = side < 0 ? -depth : n - 1 + depth

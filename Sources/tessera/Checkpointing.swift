@@ -86,9 +86,9 @@ final class CheckpointControl: RunControl {
         let elapsed = ContinuousClock.now - start
         lastCheckpointDuration = elapsed
         lastCheckpoint = ContinuousClock.now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.seconds
         logger.info(
-            "checkpoint at step \(step): \(path) (\(String(format: "%.1f MB in %.3f s, %.2f GB/s", Double(bytes) / 1e6, seconds, Double(bytes) / max(seconds, 1e-9) / 1e9)))"
+            "checkpoint at step \(step): \(path) (\(transferRate(bytes: Double(bytes), seconds: seconds)))"
         )
     }
 
@@ -116,4 +116,14 @@ func wallTimeLeft(option: String?) throws -> Double? {
         return end - Date().timeIntervalSince1970
     }
     return nil
+}
+
+/// How much was moved and how fast, for log lines (bench/checkpoint.sh reads the GB/s).
+func transferRate(bytes: Double, seconds: Double) -> String {
+    String(format: "%.1f MB in %.3f s, %.2f GB/s", bytes / 1e6, seconds, bytes / max(seconds, 1e-9) / 1e9)
+}
+
+extension Duration {
+    /// The duration in seconds, for rates and log lines.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

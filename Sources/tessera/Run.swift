@@ -179,11 +179,10 @@ struct Run: ParsableCommand {
             }
             switch outcome {
             case .success(let info):
-                let elapsed = ContinuousClock.now - start
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                let seconds = (ContinuousClock.now - start).seconds
                 let bytes = Double(simulation.geometry.shape.reduce(1, *) * info.fields.count * 8)
                 logger.info(
-                    "restarting from \(candidate) (\(String(format: "%.1f MB read and verified in %.3f s, %.2f GB/s", bytes / 1e6, seconds, bytes / max(seconds, 1e-9) / 1e9)))"
+                    "restarting from \(candidate) (read and verified \(transferRate(bytes: bytes, seconds: seconds)))"
                 )
                 return info
             case .failure(let failure):
