@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Grid", "Heat"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Heat"], swiftSettings: strict),
         .testTarget(name: "IOTests", dependencies: ["IO", "Grid", "Engine"], swiftSettings: strict),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "MPI"], swiftSettings: strict),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "MPI", "IO", "Grid"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,16 +2,19 @@
 # Checkpoint bandwidth: writing and restart-reading a 256^3 heat state (134 MB in float64)
 # on 1 and 2 ranks, beside the raw sequential write and read bandwidth of the same disk,
 # measured in the same run with dd (conv=fsync for the write; the page cache is dropped
-# before every read when run as root, so reads come from the disk).
+# before every read and write when run as root, so reads come from the disk).
 #
-#   bench/checkpoint.sh [FOLDER]     (default bench/out/checkpoint, on the disk to measure)
+#   bench/checkpoint.sh [ROUNDS] [FOLDER]
+#       ROUNDS: interleaved rounds, medians reported (default 5)
+#       FOLDER: on the disk to measure (default bench/out/checkpoint)
 #
 # A checkpoint write includes everything a committed checkpoint costs: the collective
-# HDF5 write with Fletcher32 checksums, fsync, rename and folder fsync. A restart read
+# HDF5 write, the checksum, fsync, rename and folder fsync. A restart read
 # includes verifying every checksum.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FOLDER="${1:-bench/out/checkpoint}"
+ROUNDS="${1:-5}"
+FOLDER="${2:-bench/out/checkpoint}"
 if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
@@ -19,14 +22,18 @@ swift build -c release >/dev/null
 TESSERA="$PWD/.build/release/tessera"
 rm -rf "$FOLDER" && mkdir -p "$FOLDER"
 
-drop_caches() { sync; if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi; }
+# Drops the page cache, then waits: on a virtual machine the memory it frees goes back to the
+# host within a second or two, and filling the cache again is slower after that (here dd
+# read 1.8 GB/s at once, 0.7 GB/s two seconds later). Tessera reads after its start-up, so
+# dd and Tessera both start from that settled state.
+drop_caches() {
+    sync
+    if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi
+    sleep 3
+}
 rate() { grep -aoE '[0-9.]+ GB/s' | tail -1 | cut -d' ' -f1; }
-
-drop_caches
-raw_write=$(dd if=/dev/zero of="$FOLDER/raw" bs=8M count=16 conv=fsync 2>&1 | grep -oE '[0-9.]+ [MG]B/s' | awk '{print ($2 == "MB/s") ? $1 / 1000 : $1}')
-drop_caches
-raw_read=$(dd if="$FOLDER/raw" of=/dev/null bs=8M 2>&1 | grep -oE '[0-9.]+ [MG]B/s' | awk '{print ($2 == "MB/s") ? $1 / 1000 : $1}')
-rm -f "$FOLDER/raw"
+dd_rate() { grep -oE '[0-9.]+ [MG]B/s' | awk '{print ($2 == "MB/s") ? $1 / 1000 : $1}'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 cat > "$FOLDER/c.toml" <<TOML
 [grid]
@@ -41,13 +48,32 @@ dir = "$FOLDER/run"
 every = 1
 TOML
 
-echo "checkpoint of a 256^3 float64 state (134 MB); raw disk: write $raw_write GB/s, read $raw_read GB/s (dd, 128 MB)"
+# Rounds interleave the disk's raw figures with Tessera's, so that both see the same
+# moments of a shared machine; the table gives medians over the rounds.
+for round in $(seq "$ROUNDS"); do
+    drop_caches
+    dd if=/dev/zero of="$FOLDER/raw" bs=8M count=16 conv=fsync 2>&1 | dd_rate >> "$FOLDER/raw-write"
+    drop_caches
+    dd if="$FOLDER/raw" of=/dev/null bs=8M 2>&1 | dd_rate >> "$FOLDER/raw-read"
+    rm -f "$FOLDER/raw"
+    for ranks in 1 2; do
+        rm -rf "$FOLDER/run"
+        drop_caches
+        mpirun -n "$ranks" "$TESSERA" run "$FOLDER/c.toml" 2>&1 | grep -a "checkpoint at step" | rate >> "$FOLDER/write-$ranks"
+        drop_caches
+        mpirun -n "$ranks" "$TESSERA" run "$FOLDER/c.toml" --restart auto 2>&1 | grep -a "restarting from" | rate \
+            >> "$FOLDER/read-$ranks"
+    done
+done
+
+raw_write=$(median < "$FOLDER/raw-write")
+raw_read=$(median < "$FOLDER/raw-read")
+echo "checkpoint of a 256^3 float64 state (134 MB), medians of $ROUNDS rounds;" \
+    "raw disk: write $raw_write GB/s, read $raw_read GB/s (dd, 128 MB)"
 printf '%6s %18s %12s %18s %12s\n' ranks "write GB/s" "vs raw" "restart GB/s" "vs raw"
 for ranks in 1 2; do
-    rm -rf "$FOLDER/run"
-    write=$(mpirun -n "$ranks" "$TESSERA" run "$FOLDER/c.toml" 2>&1 | grep -a "checkpoint at step" | rate)
-    drop_caches
-    read=$(mpirun -n "$ranks" "$TESSERA" run "$FOLDER/c.toml" --restart auto 2>&1 | grep -a "restarting from" | rate)
+    write=$(median < "$FOLDER/write-$ranks")
+    read=$(median < "$FOLDER/read-$ranks")
     awk -v r="$ranks" -v w="$write" -v rd="$read" -v rw="$raw_write" -v rr="$raw_read" \
         'BEGIN { printf "%6d %18.2f %12.2f %18.2f %12.2f\n", r, w, w / rw, rd, rd / rr }'
 done

@@ -50,7 +50,7 @@ public struct CheckpointInfo: Sendable, Equatable {
 
 /// Checkpoints: one HDF5 file each in `<output.dir>/checkpoints/`, named by step, holding the
 /// full state in float64 as global arrays without ghosts (so any decomposition can read it),
-/// every dataset chunked with a Fletcher32 checksum that every read verifies.
+/// every dataset with a ``StateChecksum`` that every restart verifies.
 ///
 /// A checkpoint is written collectively under a temporary name, closed, flushed to disk with
 /// `fsync`, and only then renamed to its final name (and the folder synced), so a file with a
@@ -193,10 +193,11 @@ public enum Checkpoint {
     /// field, this rank's part of the checksum with the stored total, for ``verify(_:fields:communicator:)``.
     ///
     /// `scratch` is memory of the same layout whose contents may be overwritten (the state the
-    /// next step writes into): each field is read into it contiguously and then unpacked.
-    /// Measured here on a cold cache, that reads at the disk's rate, where reading straight
-    /// into the field's owned cells among its ghosts took twice as long.
-    public static func read(_ path: String, into state: [Field], scratch: Field)
+    /// next step writes into): each field is read into it contiguously, a slab of about
+    /// `slabBytes` at a time, then unpacked and summed while the slab is still in cache.
+    /// Measured here on a cold cache, reading straight into the field's owned cells among its
+    /// ghosts took twice as long, and one read of the whole block ran at half the rate of slabs.
+    public static func read(_ path: String, into state: [Field], scratch: Field, slabBytes: Int = 4 << 20)
         throws -> (info: CheckpointInfo, sums: [(partial: UInt64, stored: UInt64)])
     {
         // Each rank opens the file on its own with HDF5's POSIX driver: a read needs no collective
@@ -216,10 +217,24 @@ public enum Checkpoint {
             guard shape.count == layout.rank else {
                 throw CheckpointError("field \(field.name) has \(shape.count) axes, the grid \(layout.rank)")
             }
-            let buffer = UnsafeMutableBufferPointer(rebasing: scratch.storage[0..<layout.interior.count])
-            try dataset.read(into: buffer, start: layout.owned.lower, count: layout.extent)
-            field.unpack(layout.interior, from: UnsafePointer(buffer.baseAddress!))
-            let partial = StateChecksum.partial(UnsafeBufferPointer(buffer), block: layout.owned, shape: shape)
+            // Slabs of whole planes along the first axis; the kernel's read-ahead fetches the
+            // next slab while this one is unpacked and summed.
+            let plane = layout.interior.count / max(layout.extent[0], 1)
+            let planes = max(1, min(layout.extent[0], slabBytes / max(plane * MemoryLayout<Double>.stride, 1)))
+            let buffer = UnsafeMutableBufferPointer(rebasing: scratch.storage[0..<(planes * plane)])
+            var partial: UInt64 = 0
+            for first in stride(from: 0, to: layout.extent[0], by: planes) {
+                var slab = layout.interior
+                slab.lower[0] = first
+                slab.upper[0] = min(first + planes, layout.extent[0])
+                let global = Box(
+                    lower: zip(slab.lower, layout.owned.lower).map(+), upper: zip(slab.upper, layout.owned.lower).map(+)
+                )
+                let values = UnsafeMutableBufferPointer(rebasing: buffer[0..<slab.count])
+                try dataset.read(into: values, start: global.lower, count: global.extent)
+                field.unpack(slab, from: UnsafePointer(values.baseAddress!))
+                partial &+= StateChecksum.partial(UnsafeBufferPointer(values), block: global, shape: shape)
+            }
             sums.append((partial, try StateChecksum.stored(on: dataset)))
         }
         return (info, sums)
