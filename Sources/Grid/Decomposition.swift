@@ -119,7 +119,7 @@ public struct Decomposition: Sendable, Equatable {
                 )
             }
             throw DecompositionError(
-                "a grid of \(grid) cells cannot be split over \(ranks) ranks with blocks at least \(minimumBlock) cells wide on each axis; use fewer ranks or a larger grid"
+                "a grid of \(grid) cells cannot be split over \(ranks) ranks with blocks at least \(minimumBlock) \(minimumBlock == 1 ? "cell" : "cells") wide on each axis; use fewer ranks or a larger grid"
             )
         }
         return best.dims

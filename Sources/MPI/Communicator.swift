@@ -98,6 +98,30 @@ public final class Communicator {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Collects one string from every rank, in rank order, on every rank.
+    ///
+    /// The corresponding C functions are `MPI_Allgather` (the lengths) and `MPI_Allgatherv`.
+    public func allGather(_ text: String) throws(MPIError) -> [String] {
+        let bytes = Array(text.utf8)
+        var lengths = [Int32](repeating: 0, count: size)
+        var length = Int32(bytes.count)
+        try check(MPI_Allgather(&length, 1, cmpi_int32(), &lengths, 1, cmpi_int32(), handle), "MPI_Allgather")
+        var offsets = [Int32](repeating: 0, count: size)
+        for index in lengths.indices.dropFirst() { offsets[index] = offsets[index - 1] + lengths[index - 1] }
+        var gathered = [UInt8](repeating: 0, count: Int(lengths.reduce(0, +)))
+        let code = bytes.withUnsafeBytes { send in
+            gathered.withUnsafeMutableBytes { receive in
+                MPI_Allgatherv(
+                    send.baseAddress, length, cmpi_uint8(), receive.baseAddress, lengths, offsets, cmpi_uint8(), handle)
+            }
+        }
+        try check(code, "MPI_Allgatherv")
+        return lengths.indices.map { index in
+            let start = Int(offsets[index])
+            return String(decoding: gathered[start..<start + Int(lengths[index])], as: UTF8.self)
+        }
+    }
+
     /// Starts sending `count` elements at `buffer` to `destination`. The buffer must stay
     /// alive and unchanged until the returned request completes.
     ///

@@ -55,6 +55,16 @@ public enum MPIEnvironment {
         return Int(rank)
     }
 
+    /// The name of the node this process runs on, as MPI reports it (usually the host name).
+    ///
+    /// The corresponding C function is `MPI_Get_processor_name`.
+    public static func processorName() throws(MPIError) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(cmpi_max_processor_name()) + 1)
+        var length: Int32 = 0
+        try check(MPI_Get_processor_name(&buffer, &length), "MPI_Get_processor_name")
+        return text(buffer, length: length)
+    }
+
     /// The MPI library's own version text, for example `Open MPI v4.1.4, ...`.
     ///
     /// The corresponding C function is `MPI_Get_library_version`.

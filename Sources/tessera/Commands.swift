@@ -34,6 +34,36 @@ struct Validate: ParsableCommand {
     }
 }
 
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Size a job before submitting it: process grid, cells, halo traffic, memory and file sizes.",
+        discussion: """
+            Works out, without MPI and without allocating the grid, what a run of CONFIG on --ranks \
+            ranks would use: the process grid, cells per rank, halo bytes each rank sends per step, \
+            memory per rank, and the size of each results frame and checkpoint.
+            """)
+
+    @Argument(help: "The TOML input file.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "The number of ranks the job will have.")
+    var ranks: Int
+
+    func run() throws {
+        do {
+            let parsed = try RunConfig(text: readConfig(config), overrides: overrides)
+            guard ranks >= 1 else { throw ConfigError("", "--ranks must be at least 1, not \(ranks)") }
+            for line in try RunPlan(config: parsed, ranks: ranks).sizing() { print(line) }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Summarise an HDF5 file that Tessera wrote, or list the checkpoints in a folder.",

@@ -85,6 +85,8 @@ struct Run: ParsableCommand {
 
         logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion)")
         for line in plan.summary.split(separator: "\n") { logger.info("\(line)") }
+        let hosts = try world.allGather(try MPIEnvironment.processorName())
+        for line in plan.layout(hosts: hosts, launcher: launcherName(ranks: world.size)) { logger.info("\(line)") }
         logger.info("dt = \(schedule.dt), \(schedule.steps) steps, \(schedule.frameCount) frames")
 
         let resumed =

@@ -14,6 +14,8 @@ struct RunPlan {
     let decomposition: Decomposition
     /// The ghost width: the model's stencil.
     let ghost: Int
+    /// The fields the model evolves.
+    let fields: [FieldSpec]
 
     init(config: RunConfig, ranks: Int) throws {
         self.config = config
@@ -28,6 +30,7 @@ struct RunPlan {
                 shape: shape, extent: config.grid.extent, periodic: config.grid.periodic,
                 layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 })))
         ghost = probe.stencilWidth
+        fields = probe.fields
         // The same pure choice on every rank and in `validate`, so the two always agree.
         let dims = try Decomposition.balancedDims(
             ranks: ranks, shape: shape, minimumBlock: ghost, fixed: config.grid.processGrid)
@@ -59,7 +62,6 @@ struct RunPlan {
     var summary: String {
         let blocks = (0..<decomposition.rankCount).map { decomposition.ownedBox(of: $0).extent }
         let cells = blocks.map { $0.reduce(1, *) }
-        func shapeText(_ s: [Int]) -> String { s.map(String.init).joined(separator: "×") }
         let smallest = blocks[cells.firstIndex(of: cells.min()!)!]
         let largest = blocks[cells.firstIndex(of: cells.max()!)!]
         let time = config.steps.map { "\($0) steps" } ?? "until t = \(config.endTime!)"
@@ -70,6 +72,80 @@ struct RunPlan {
             \(time), cfl \(config.cfl), a frame every \(config.outputEvery) steps into \(config.outputDirectory)/results.hdf5
             """
     }
+}
+
+extension RunPlan {
+    /// How the ranks landed: launcher, nodes, process grid and each rank's block (listed up to
+    /// `listed` ranks), for the start of a run. `hosts` holds each rank's node name.
+    func layout(hosts: [String], launcher: String, listed: Int = 32) -> [String] {
+        var nodes: [String: Int] = [:]
+        for host in hosts { nodes[host, default: 0] += 1 }
+        let perNode = nodes.keys.sorted().prefix(8).map { "\($0): \(nodes[$0]!)" }.joined(separator: ", ")
+        var lines = [
+            "\(launcher): \(hosts.count) \(hosts.count == 1 ? "rank" : "ranks") on \(nodes.count) "
+                + "\(nodes.count == 1 ? "node" : "nodes") (\(perNode)\(nodes.count > 8 ? ", ..." : "")), "
+                + "process grid \(shapeText(decomposition.dims))"
+        ]
+        guard hosts.count <= listed else {
+            lines.append("(the block of each rank is listed for up to \(listed) ranks)")
+            return lines
+        }
+        for (rank, host) in hosts.enumerated() {
+            let block = decomposition.ownedBox(of: rank)
+            let ranges = zip(block.lower, block.upper).map { "\($0)..<\($1)" }.joined(separator: ", ")
+            lines.append("rank \(rank) on \(host): cells [\(ranges)], \(shapeText(block.extent))")
+        }
+        return lines
+    }
+
+    /// What a run costs per rank and on disk, for `tessera plan`.
+    func sizing() throws -> [String] {
+        let footprint = try Footprint(
+            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: fields.count)
+        func range(_ values: [Int], _ format: (Int) -> String) -> String {
+            let low = values.min()!
+            let high = values.max()!
+            return low == high ? format(low) : "\(format(low)) to \(format(high))"
+        }
+        let ranks = footprint.ranks
+        let frames = config.steps.map { $0 / config.outputEvery + 1 }
+        let total = frames.map { "\($0) frames, \(byteText(footprint.frameBytes * $0)) in all" } ?? "frames set by dt"
+        return [
+            "process grid \(shapeText(decomposition.dims)) for \(ranks.count) ranks; "
+                + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(fields.count) "
+                + "\(fields.count == 1 ? "field" : "fields"), \(ghost) ghost \(ghost == 1 ? "cell" : "cells")",
+            "cells per rank:       \(range(ranks.map(\.cells), String.init))",
+            "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank",
+            "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) (state, next state, halo buffers)",
+            "results frame:        \(byteText(footprint.frameBytes)) (float32); \(total)",
+            "checkpoint:           \(byteText(footprint.checkpointBytes)) (float64); keep \(config.checkpointKeep): "
+                + "\(byteText(footprint.checkpointBytes * config.checkpointKeep)) on disk",
+        ]
+    }
+}
+
+/// Sizes in powers of 1000, as `ls -h --si` and `df -H` print them.
+func byteText(_ bytes: Int) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1000 && unit < units.count - 1 {
+        value /= 1000
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }
+
+/// How this process of `ranks` was started, from the variables each launcher sets.
+func launcherName(ranks: Int, _ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    if let job = environment["SLURM_JOB_ID"], let step = environment["SLURM_STEP_ID"] {
+        return "launched by srun (Slurm job \(job), step \(step))"
+    }
+    if environment["OMPI_COMM_WORLD_SIZE"] != nil { return "launched by mpirun (Open MPI)" }
+    if environment["PMI_RANK"] != nil || environment["HYDRA_CONTROL_FD"] != nil { return "launched by mpiexec (Hydra)" }
+    return ranks == 1 ? "started as a single process" : "launched by a launcher Tessera does not know"
 }
 
 extension Tessera {

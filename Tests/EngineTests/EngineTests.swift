@@ -146,3 +146,18 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
         #expect(p.string("initial") == "sine")
     }
 }
+
+@Suite struct FootprintTests {
+    /// Worked by hand: a 10×6 grid over 2×1 ranks, periodic along the second axis only, two
+    /// fields, one ghost cell. Rank 0 owns 5×6 cells (7×8 with ghosts) and sends its neighbour
+    /// one row of 6 plus two corners, and itself (across the periodic axis) two columns of 5.
+    @Test func sizesFollowFromTheDecompositionAlone() throws {
+        let decomposition = try Decomposition(shape: [10, 6], dims: [2, 1], periodic: [false, true])
+        let footprint = try Footprint(decomposition: decomposition, ghost: [1, 1], fields: 2, exchangesPerStep: 2)
+        let halo = (6 + 1 + 1 + 5 + 5) * 2 * 8
+        let rank = Footprint.Rank(cells: 30, haloBytesPerStep: 2 * halo, memoryBytes: 2 * 2 * 7 * 8 * 8 + 2 * halo)
+        #expect(footprint.ranks == [rank, rank])
+        #expect(footprint.frameBytes == 60 * 2 * 4)
+        #expect(footprint.checkpointBytes == 60 * 2 * 8)
+    }
+}

@@ -1,0 +1,46 @@
+import Grid
+
+/// What one run costs per rank and on disk, from the decomposition alone: for sizing a job
+/// before it is submitted (`tessera plan`), so it needs no MPI and no allocation.
+public struct Footprint: Sendable, Equatable {
+    /// One rank's share.
+    public struct Rank: Sendable, Equatable {
+        /// Owned cells.
+        public let cells: Int
+        /// Bytes this rank sends to its neighbours in one step's halo exchanges (it receives
+        /// as many).
+        public let haloBytesPerStep: Int
+        /// Bytes the simulation allocates: the state and the next state with their ghosts,
+        /// and one send and one receive buffer per neighbour.
+        public let memoryBytes: Int
+    }
+
+    /// Per rank, in rank order.
+    public let ranks: [Rank]
+    /// One frame of results.hdf5: every field over the whole grid in float32.
+    public let frameBytes: Int
+    /// One checkpoint's field data: every field over the whole grid in float64.
+    public let checkpointBytes: Int
+
+    /// - Parameters:
+    ///   - fields: the fields the model evolves (and exchanges).
+    ///   - exchangesPerStep: halo exchanges per time step (one per stage of the integrator).
+    public init(decomposition: Decomposition, ghost: [Int], fields: Int, exchangesPerStep: Int = 1)
+        throws(DecompositionError)
+    {
+        let value = MemoryLayout<Double>.stride
+        var ranks: [Rank] = []
+        for rank in 0..<decomposition.rankCount {
+            let plan = try HaloPlan(decomposition: decomposition, rank: rank, ghost: ghost)
+            let message = plan.messages.reduce(0) { $0 + $1.send.count } * fields * value
+            ranks.append(
+                Rank(
+                    cells: plan.layout.owned.count, haloBytesPerStep: message * exchangesPerStep,
+                    memoryBytes: 2 * fields * plan.layout.count * value + 2 * message))
+        }
+        self.ranks = ranks
+        let cells = decomposition.shape.reduce(1, *)
+        frameBytes = cells * fields * MemoryLayout<Float>.stride
+        checkpointBytes = cells * fields * value
+    }
+}
