@@ -44,7 +44,9 @@ fi
 
 # Kernels are compiled for this machine's CPU unless told otherwise (see docs/install.md).
 export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
-say "building tessera (release, TESSERA_TARGET_CPU=${TESSERA_TARGET_CPU:-baseline})"
-swift build -c release
-TESSERA="$PWD/.build/release/tessera"
+# BUILD_ARGS (an array the caller may set) adds swift build options, for example a
+# statically linked Swift runtime for installation (scripts/install.sh).
+say "building tessera (release, TESSERA_TARGET_CPU=${TESSERA_TARGET_CPU:-baseline}${BUILD_ARGS[*]+, ${BUILD_ARGS[*]}})"
+swift build -c release ${BUILD_ARGS[@]+"${BUILD_ARGS[@]}"}
+TESSERA="$(swift build -c release ${BUILD_ARGS[@]+"${BUILD_ARGS[@]}"} --show-bin-path)/tessera"
 export TESSERA

@@ -1,0 +1,119 @@
+"""The modulefiles, loaded by real Lmod and real Environment Modules.
+
+scripts/install.sh installs Tessera and writes both modulefiles, with the MPI and HDF5
+modules that were loaded when it ran. The site's MPI and HDF5 modules are stood in for by
+two plain modulefiles that set a variable each. Lmod comes from Debian's package; the
+Environment Modules package conflicts with it, so scripts/test unpacks that one into
+.venv/environment-modules without installing it, and its modulecmd.tcl runs from there.
+"""
+
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from conftest import ROOT
+
+LMOD_INIT = pathlib.Path("/usr/share/lmod/lmod/init/bash")
+MODULECMD = pathlib.Path(os.environ.get(
+    "TESSERA_MODULECMD", ROOT / ".venv" / "environment-modules" / "usr/lib/x86_64-linux-gnu/modulecmd.tcl"))
+INIT = {
+    "lmod": f"source {LMOD_INIT}",
+    "environment-modules": f'eval "$(tclsh {MODULECMD} bash autoinit)"',
+}
+PRESENT = {"lmod": LMOD_INIT.exists(), "environment-modules": MODULECMD.exists()}
+SITE = {"openmpi/4.1.4": "SITE_MPI", "hdf5/1.10.8": "SITE_HDF5"}
+# Variables the module systems keep for their own bookkeeping.
+BOOKKEEPING = ("_ModuleTable", "__LMOD", "LMOD_", "_LMFILES_", "LOADEDMODULES", "MODULES_", "__MODULES_")
+
+
+def bash(script, cwd=None, timeout=120):
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    for name in ("TESSERA_TARGET_CPU",):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def installation(tmp_path_factory):
+    """Tessera installed as a site would, with the stand-in MPI and HDF5 modules loaded."""
+    if not PRESENT["lmod"]:
+        pytest.skip("Lmod is not installed (scripts/test installs it when run as root)")
+    base = tmp_path_factory.mktemp("site")
+    site, prefix, modules = base / "site-modules", base / "tessera" / "0.1.0", base / "modulefiles"
+    for name, variable in SITE.items():
+        path = site / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"#%Module1.0\nsetenv {variable} {name}\n")
+    result = bash(f"""set -e
+        {INIT['lmod']}
+        module use {site}
+        module load {' '.join(SITE)}
+        bash scripts/install.sh {prefix} {modules}
+        """, cwd=ROOT, timeout=1200)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return site, prefix, modules
+
+
+def test_install_records_the_mpi_and_hdf5_modules_it_was_built_with(installation):
+    _, prefix, modules = installation
+    lua = (modules / "tessera" / "0.1.0.lua").read_text()
+    tcl = (modules / "tessera" / "0.1.0").read_text()
+    assert f'local root = "{prefix}"' in lua and 'local mpi = "openmpi/4.1.4"' in lua
+    assert 'local hdf5 = "hdf5/1.10.8"' in lua
+    assert f"set root {{{prefix}}}" in tcl and 'set mpi "openmpi/4.1.4"' in tcl and 'set hdf5 "hdf5/1.10.8"' in tcl
+    # The installed binary carries its own Swift runtime: compute nodes need no Swift.
+    libraries = subprocess.run(["ldd", prefix / "bin" / "tessera"], capture_output=True, text=True).stdout
+    assert "libswiftCore" not in libraries and "libmpi" in libraries
+
+
+def environment_of(text):
+    lines = (line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return {k: v for k, v in lines if not k.startswith(BOOKKEEPING)}
+
+
+@pytest.mark.parametrize("system", ["lmod", "environment-modules"])
+def test_module_load_runs_tessera_and_unload_restores_the_environment(installation, system, tmp_path):
+    if not PRESENT[system]:
+        pytest.skip(f"{system} is not available (scripts/test provides it when run as root)")
+    site, prefix, modules = installation
+    result = bash(f"""set -e
+        {INIT[system]}
+        module use {site} {modules}
+        env > {tmp_path}/before
+        module load tessera
+        tessera --version
+        echo "found $(command -v tessera) home=$TESSERA_HOME mpi=$SITE_MPI hdf5=$SITE_HDF5"
+        module whatis tessera 2>&1
+        module help tessera 2>&1
+        module unload tessera
+        env > {tmp_path}/after
+        """)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert result.stdout.splitlines()[0] == "0.1.0"
+    assert f"found {prefix}/bin/tessera home={prefix} mpi=openmpi/4.1.4 hdf5=hdf5/1.10.8" in output
+    assert "Version: 0.1.0" in output and "tessera plan CONFIG --ranks N" in output
+    before = environment_of((tmp_path / "before").read_text())
+    after = environment_of((tmp_path / "after").read_text())
+    assert after == before, {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()
+                             if before.get(k) != after.get(k)}
+
+
+@pytest.mark.parametrize("system", ["lmod", "environment-modules"])
+def test_both_modulefiles_in_the_repository_load_as_kept(system, tmp_path):
+    """The files under Modulefiles/ as committed (Debian's packages, no MPI or HDF5 module)."""
+    if not PRESENT[system]:
+        pytest.skip(f"{system} is not available (scripts/test provides it when run as root)")
+    result = bash(f"""set -e
+        {INIT[system]}
+        module use {ROOT / 'Modulefiles'}
+        module load tessera/0.1.0
+        echo "home=$TESSERA_HOME path=$PATH"
+        module list 2>&1
+        """)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "home=/opt/tessera/0.1.0 path=/opt/tessera/0.1.0/bin:" in result.stdout
