@@ -50,7 +50,7 @@ TOML
 
 # Rounds interleave the disk's raw figures with Tessera's, so that both see the same
 # moments of a shared machine; the table gives medians over the rounds.
-for round in $(seq "$ROUNDS"); do
+for _ in $(seq "$ROUNDS"); do
     drop_caches
     dd if=/dev/zero of="$FOLDER/raw" bs=8M count=16 conv=fsync 2>&1 | dd_rate >> "$FOLDER/raw-write"
     drop_caches

@@ -18,7 +18,7 @@ gcc -O3 -march=native -o bench/out/heat-c bench/heat.c
 TESSERA=.build/release/tessera
 
 {
-    for round in $(seq "$ROUNDS"); do
+    for _ in $(seq "$ROUNDS"); do
         for n in 128 256; do
             steps=$((n == 128 ? 40 : 10))
             echo "c $n $(bench/out/heat-c heat "$n" "$steps" 3)"

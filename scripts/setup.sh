@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared set-up for scripts/quickstart and scripts/test (sourced, not run).
 #
 # Checks for the Swift toolchain, MPI, parallel HDF5 and pkg-config; installs the missing

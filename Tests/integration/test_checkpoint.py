@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import BINARY, MPIRUN, environment, run_tessera
+from conftest import BINARY, MPIRUN, assert_same_as_gold, environment, run_tessera
 
 STOPPED_EARLY = 75
 STEPS = 6000
@@ -94,17 +94,6 @@ def kill_job(config, job, sig=signal.SIGKILL):
     return finish(job, timeout=30)
 
 
-def assert_same_as_gold(gold, out, steps=STEPS):
-    with h5py.File(gold / "results.hdf5", "r") as a, h5py.File(out / "results.hdf5", "r") as b:
-        assert a["t0_fields/temperature"].shape == b["t0_fields/temperature"].shape
-        assert a["t0_fields/temperature"][...].tobytes() == b["t0_fields/temperature"][...].tobytes()
-        assert a["dimensions/time"][...].tobytes() == b["dimensions/time"][...].tobytes()
-    final = f"checkpoint-{steps:010d}.hdf5"
-    with h5py.File(gold / "checkpoints" / final, "r") as a, h5py.File(out / "checkpoints" / final, "r") as b:
-        assert a["fields/temperature"][...].tobytes() == b["fields/temperature"][...].tobytes()
-        assert a.attrs["time"] == b.attrs["time"] and a.attrs["step"] == b.attrs["step"] == steps
-
-
 @pytest.fixture(scope="module")
 def gold(tmp_path_factory):
     """The straight run, on 2 ranks."""
@@ -133,7 +122,7 @@ def test_killed_twice_and_restarted_on_other_rank_counts_matches_the_straight_ru
     result = run_tessera(["run", config, "--restart", "auto"], ranks=1, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "restarting from" in result.stdout + result.stderr
-    assert_same_as_gold(gold, out)
+    assert_same_as_gold(gold, out, STEPS)
 
 
 @pytest.mark.parametrize("how", ["SIGTERM to the ranks", "SIGUSR1 to mpirun", "SIGINT to the ranks"])
@@ -152,7 +141,7 @@ def test_a_signal_checkpoints_and_exits_75_and_the_restart_matches(tmp_path, gol
     result = run_tessera(["run", config, "--restart", "auto"], ranks=2, timeout=300)
     assert result.returncode == 0, result.stderr
     assert f"continuing from step {stopped}" in result.stdout + result.stderr
-    assert_same_as_gold(gold, out)
+    assert_same_as_gold(gold, out, STEPS)
 
 
 def test_a_rank_killed_ends_every_rank_and_the_run_continues(tmp_path, gold):
@@ -167,7 +156,7 @@ def test_a_rank_killed_ends_every_rank_and_the_run_continues(tmp_path, gold):
     assert rank_pids(config) == []
     result = run_tessera(["run", config, "--restart", "auto"], ranks=4, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert_same_as_gold(gold, out)
+    assert_same_as_gold(gold, out, STEPS)
 
 
 def test_a_crash_while_a_checkpoint_is_written_leaves_the_previous_one_in_use(tmp_path, gold):
@@ -186,7 +175,7 @@ def test_a_crash_while_a_checkpoint_is_written_leaves_the_previous_one_in_use(tm
     assert result.returncode == 0, result.stderr
     assert "continuing from step 500" in result.stdout + result.stderr
     assert not (folder / ".checkpoint-0000001000.hdf5.partial").exists()
-    assert_same_as_gold(gold, out)
+    assert_same_as_gold(gold, out, STEPS)
 
 
 def flip_a_byte_of_field_data(path):
@@ -226,7 +215,7 @@ def test_truncated_and_corrupted_checkpoints_are_detected_and_skipped(tmp_path, 
     log = result.stdout + result.stderr
     assert f"skipping checkpoint {newest}" in log and f"skipping checkpoint {middle}" in log
     assert "continuing from step 5000" in log
-    assert_same_as_gold(gold, out)
+    assert_same_as_gold(gold, out, STEPS)
 
 
 def test_the_wall_clock_limit_stops_the_run_in_time_and_it_continues(tmp_path):
@@ -269,7 +258,7 @@ def test_restart_auto_without_checkpoints_starts_from_the_beginning(tmp_path, go
     result = run_tessera(["run", config, "--restart", "auto"], ranks=2, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "starting from the beginning" in result.stdout + result.stderr
-    assert_same_as_gold(gold, out)
+    assert_same_as_gold(gold, out, STEPS)
 
 
 def test_keep_holds_the_newest_checkpoints_only(gold):
