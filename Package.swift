@@ -24,6 +24,20 @@ let strict: [SwiftSetting] = [.unsafeFlags(["-warnings-as-errors"])]
 /// multiply and an add into an FMA unless asked, so every CPU computes the same bits.
 let targetCPU: [String] = Context.environment["TESSERA_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
 
+/// The MPI implementation, chosen at build time: `TESSERA_MPI=openmpi` (the default) or
+/// `mpich` (also for MPICH-derived MPIs: Cray MPICH, Intel MPI, MVAPICH). It names the
+/// pkg-config packages of the MPI and of the parallel HDF5 built against it, Debian's names by
+/// default; `TESSERA_MPI_PC` and `TESSERA_HDF5_PC` name others. Build each in its own folder
+/// (scripts/setup.sh uses .build-mpich for MPICH); see docs/install.md.
+let mpiImplementation = Context.environment["TESSERA_MPI"] ?? "openmpi"
+let mpiPackages: (mpi: String, hdf5: String, apt: [String]) = {
+    switch mpiImplementation {
+    case "openmpi": return ("ompi", "hdf5-openmpi", ["libopenmpi-dev", "libhdf5-openmpi-dev"])
+    case "mpich": return ("mpich", "hdf5-mpich", ["libmpich-dev", "libhdf5-mpich-dev"])
+    default: fatalError("TESSERA_MPI must be openmpi or mpich, not \(mpiImplementation)")
+    }
+}()
+
 /// Kernels run without overflow and bounds checks in release builds; see docs/benchmarks.md.
 let kernel: [SwiftSetting] =
     strict + [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]
@@ -41,16 +55,19 @@ let package = Package(
     targets: [
         .systemLibrary(
             name: "CMPI",
-            pkgConfig: "ompi",
-            providers: [.apt(["libopenmpi-dev"])]
+            pkgConfig: Context.environment["TESSERA_MPI_PC"] ?? mpiPackages.mpi,
+            providers: [.apt([mpiPackages.apt[0]])]
         ),
         .systemLibrary(
             name: "CHDF5",
-            pkgConfig: "hdf5-openmpi",
-            providers: [.apt(["libhdf5-openmpi-dev"])]
+            pkgConfig: Context.environment["TESSERA_HDF5_PC"] ?? mpiPackages.hdf5,
+            providers: [.apt([mpiPackages.apt[1]])]
         ),
         .target(name: "CSignals"),
-        .target(name: "MPI", dependencies: ["CMPI"], swiftSettings: strict),
+        .target(
+            name: "MPI", dependencies: ["CMPI"],
+            swiftSettings: strict + (mpiImplementation == "mpich" ? [.define("TESSERA_MPICH")] : [])
+        ),
         .target(name: "HDF5", dependencies: ["CHDF5", "MPI"], swiftSettings: strict),
         .target(name: "Grid", swiftSettings: kernel),
         .target(name: "Engine", dependencies: ["Grid"], swiftSettings: kernel),

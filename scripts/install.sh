@@ -18,7 +18,7 @@
 set -euo pipefail
 PREFIX="${1:?usage: scripts/install.sh PREFIX [MODULEFILES]}"
 MODULEFILES="${2:-}"
-BUILD_ARGS=(--static-swift-stdlib --scratch-path .build-static)
+STATIC_SWIFT=1
 # shellcheck source=setup.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/setup.sh"
 

@@ -16,9 +16,22 @@ if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then
 fi
 command -v swift >/dev/null || die "no Swift toolchain on PATH: install Swift 6 (https://swift.org/install) or 'module load swift'"
 
-# Debian/Ubuntu packages: Open MPI, parallel HDF5 built against it, its tools, pkg-config,
+# The MPI to build with (see Package.swift): Open MPI by default, TESSERA_MPI=mpich for MPICH,
+# built in its own folder so that both builds can sit side by side.
+export TESSERA_MPI="${TESSERA_MPI:-openmpi}"
+case "$TESSERA_MPI" in
+    openmpi) MPI_PACKAGES=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev) PC=(ompi hdf5-openmpi) scratch=.build ;;
+    mpich) MPI_PACKAGES=(libmpich-dev mpich libhdf5-mpich-dev) PC=(mpich hdf5-mpich) scratch=.build-mpich ;;
+    *) die "TESSERA_MPI must be openmpi or mpich, not '$TESSERA_MPI'" ;;
+esac
+# STATIC_SWIFT=1 (scripts/install.sh) links the Swift runtime into the binary, in a folder
+# of its own.
+BUILD_ARGS=(--scratch-path "$scratch${STATIC_SWIFT:+-static}")
+if [ -n "${STATIC_SWIFT:-}" ]; then BUILD_ARGS+=(--static-swift-stdlib); fi
+
+# Debian/Ubuntu packages: the MPI, parallel HDF5 built against it, HDF5's tools, pkg-config,
 # and whatever the calling script adds in EXTRA_PACKAGES.
-PACKAGES=(libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools pkg-config ${EXTRA_PACKAGES[@]+"${EXTRA_PACKAGES[@]}"})
+PACKAGES=("${MPI_PACKAGES[@]}" hdf5-tools pkg-config ${EXTRA_PACKAGES[@]+"${EXTRA_PACKAGES[@]}"})
 missing=()
 for package in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -29,14 +42,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq "${missing[@]}" >/dev/null
-    elif pkg-config --exists ompi hdf5-openmpi 2>/dev/null && command -v mpirun >/dev/null; then
+    elif pkg-config --exists "${PC[@]}" 2>/dev/null; then
         say "using the MPI and HDF5 that pkg-config finds (packages ${missing[*]} not installed)"
     else
-        die "missing ${missing[*]}. As root: apt-get install ${missing[*]}. On a cluster: 'module load openmpi hdf5' (a parallel HDF5 built with that MPI) so that pkg-config finds 'ompi' and 'hdf5-openmpi'."
+        die "missing ${missing[*]}. As root: apt-get install ${missing[*]}. On a cluster: 'module load $TESSERA_MPI hdf5' (a parallel HDF5 built with that MPI) so that pkg-config finds '${PC[0]}' and '${PC[1]}'."
     fi
 fi
-pkg-config --exists ompi || die "pkg-config cannot find 'ompi' (Open MPI's development files)"
-pkg-config --exists hdf5-openmpi || die "pkg-config cannot find 'hdf5-openmpi' (parallel HDF5's development files)"
+pkg-config --exists "${PC[0]}" || die "pkg-config cannot find '${PC[0]}' (the development files of $TESSERA_MPI)"
+pkg-config --exists "${PC[1]}" || die "pkg-config cannot find '${PC[1]}' (parallel HDF5's development files)"
 
 # Open MPI refuses to run as root unless told, and needs leave to put more ranks than cores.
 if [ "$(id -u)" -eq 0 ]; then
@@ -45,9 +58,7 @@ fi
 
 # Kernels are compiled for this machine's CPU unless told otherwise (see docs/install.md).
 export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
-# BUILD_ARGS (an array the caller may set) adds swift build options, for example a
-# statically linked Swift runtime for installation (scripts/install.sh).
-say "building tessera (release, TESSERA_TARGET_CPU=${TESSERA_TARGET_CPU:-baseline}${BUILD_ARGS[*]+, ${BUILD_ARGS[*]}})"
-swift build -c release ${BUILD_ARGS[@]+"${BUILD_ARGS[@]}"}
-TESSERA="$(swift build -c release ${BUILD_ARGS[@]+"${BUILD_ARGS[@]}"} --show-bin-path)/tessera"
+say "building tessera (release, $TESSERA_MPI, TESSERA_TARGET_CPU=${TESSERA_TARGET_CPU:-baseline}, ${BUILD_ARGS[*]})"
+swift build -c release "${BUILD_ARGS[@]}"
+TESSERA="$(swift build -c release "${BUILD_ARGS[@]}" --show-bin-path)/tessera"
 export TESSERA

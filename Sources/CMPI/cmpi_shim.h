@@ -2,8 +2,10 @@
 //
 // Open MPI defines MPI_COMM_WORLD, the predefined datatypes and ops, MPI_IN_PLACE and the
 // status-ignore markers as macros that take the address of a global or cast an integer to a
-// pointer; Swift's Clang importer drops such macros. Each getter below returns the value
-// the macro stands for. Every symbol is prefixed `cmpi_` so it cannot clash with MPI's own.
+// pointer; MPICH's handles are integers, but some of its macros are casts too. Swift's Clang
+// importer drops such macros. Each getter below returns the value the macro stands for, with
+// the handle type of whichever MPI is built against, so the same Swift code serves both.
+// Every symbol is prefixed `cmpi_` so it cannot clash with MPI's own.
 #ifndef CMPI_SHIM_H
 #define CMPI_SHIM_H
 

@@ -25,6 +25,20 @@ extension UInt64: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi
 extension Int32: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int32() } }
 extension UInt8: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_uint8() } }
 
+#if TESSERA_MPICH
+    /// A handle as a C out-parameter holds it: MPICH's handles are integers.
+    typealias CommSlot = MPI_Comm
+    typealias RequestSlot = MPI_Request
+#else
+    /// A handle as a C out-parameter holds it: Open MPI's handles are pointers, which Swift sees
+    /// as optional there.
+    typealias CommSlot = MPI_Comm?
+    typealias RequestSlot = MPI_Request?
+#endif
+
+/// The communicator in `slot`, if any: the same code for both kinds of slot.
+private func present(_ slot: CommSlot) -> MPI_Comm? { slot }
+
 /// A group of ranks that talk to each other. Communicators this type creates are freed when
 /// the last reference goes; the world communicator is never freed.
 public final class Communicator {
@@ -50,7 +64,7 @@ public final class Communicator {
 
     deinit {
         if owned && MPIEnvironment.isActive {
-            var h: MPI_Comm? = handle
+            var h: CommSlot = handle
             MPI_Comm_free(&h)
         }
     }
@@ -129,7 +143,7 @@ public final class Communicator {
     public func isend<T: MPIScalar>(
         _ buffer: UnsafePointer<T>, count: Int, to destination: Int, tag: Int
     ) throws(MPIError) -> Request {
-        var request: MPI_Request? = cmpi_request_null()
+        var request: RequestSlot = cmpi_request_null()
         try check(
             MPI_Isend(buffer, Int32(count), T.mpiDatatype, Int32(destination), Int32(tag), handle, &request),
             "MPI_Isend")
@@ -142,7 +156,7 @@ public final class Communicator {
     public func irecv<T: MPIScalar>(
         _ buffer: UnsafeMutablePointer<T>, count: Int, from source: Int, tag: Int
     ) throws(MPIError) -> Request {
-        var request: MPI_Request? = cmpi_request_null()
+        var request: RequestSlot = cmpi_request_null()
         try check(
             MPI_Irecv(buffer, Int32(count), T.mpiDatatype, Int32(source), Int32(tag), handle, &request),
             "MPI_Irecv")
@@ -157,9 +171,9 @@ public final class Communicator {
     public func cartesian(dims: [Int], periodic: [Bool]) throws(MPIError) -> CartesianCommunicator {
         var d = dims.map { Int32($0) }
         var p = periodic.map { Int32($0 ? 1 : 0) }
-        var newComm: MPI_Comm? = cmpi_comm_null()
-        try check(MPI_Cart_create(handle, Int32(d.count), &d, &p, 0, &newComm), "MPI_Cart_create")
-        guard let newComm, newComm != cmpi_comm_null() else {
+        var slot: CommSlot = cmpi_comm_null()
+        try check(MPI_Cart_create(handle, Int32(d.count), &d, &p, 0, &slot), "MPI_Cart_create")
+        guard let newComm = present(slot), newComm != cmpi_comm_null() else {
             throw MPIError(
                 call: "MPI_Cart_create", code: -1,
                 message: "the process grid \(dims) needs \(dims.reduce(1, *)) ranks, but there are \(size)")
@@ -203,7 +217,7 @@ public final class CartesianCommunicator {
 
 /// An outstanding nonblocking operation.
 public struct Request {
-    var handle: MPI_Request?
+    var handle: RequestSlot
 
     /// Waits for every request in `requests` and resets them to null.
     ///

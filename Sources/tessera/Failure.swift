@@ -51,13 +51,23 @@ func withMPI(_ body: (Communicator) throws -> Int32) -> Never {
     do {
         let code = try body(world)
         try MPIEnvironment.finalize()
-        exit(code)
+        exitTogether(code, rank: world.rank)
     } catch let failure as AgreedFailure {
         if world.rank == 0 { printError(failure.description) }
         try? MPIEnvironment.finalize()  // Best effort: the process exits non-zero either way.
-        exit(1)
+        exitTogether(1, rank: world.rank)
     } catch {
         printError("rank \(world.rank): \(error); aborting every rank")
         MPIEnvironment.abort(code: 1)
     }
+}
+
+/// Exits with `code` after MPI has finished, every rank with the same code. Rank 0 goes first
+/// when the code is not 0: MPICH's launcher before 4.2.3 (Hydra, as in Debian 12) can report 0
+/// for a job whose ranks all exit non-zero at the same instant (pmodels/mpich#7057), and
+/// then a batch script would take a stopped run for a finished one. With rank 0 ahead,
+/// Hydra sees one failing rank and stops the others; other launchers see every rank's code.
+func exitTogether(_ code: Int32, rank: Int) -> Never {
+    if code != 0 && rank != 0 { usleep(500_000) }
+    exit(code)
 }

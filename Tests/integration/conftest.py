@@ -15,6 +15,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BINARY = pathlib.Path(os.environ.get("TESSERA_BIN", ROOT / ".build" / "release" / "tessera"))
 MPIRUN = os.environ.get("MPIRUN", "mpirun")
+# The MPI the binary was built with (scripts/test runs the multi-rank tests for each).
+MPI = os.environ.get("TESSERA_MPI", "openmpi")
+LAUNCHED_BY = {"openmpi": "launched by mpirun (Open MPI)", "mpich": "launched by mpiexec (Hydra)"}[MPI]
 
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from conftest import run_tessera, write_config
+from conftest import LAUNCHED_BY, run_tessera, write_config
 
 
 def blocks(log):
@@ -18,14 +18,14 @@ def blocks(log):
 
 
 @pytest.mark.parametrize("ranks", [1, 3, 4])
-def test_rank_zero_reports_the_layout_under_mpirun(tmp_path, ranks):
+def test_rank_zero_reports_the_layout_under_the_launcher(tmp_path, ranks):
     shape = [12, 10, 7]
     config = write_config(tmp_path / "c.toml", shape, tmp_path / "out", steps=2)
     result = run_tessera(["run", config], ranks=ranks)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     noun = "rank" if ranks == 1 else "ranks"
-    assert f"launched by mpirun (Open MPI): {ranks} {noun} on 1 node" in log
+    assert f"{LAUNCHED_BY}: {ranks} {noun} on 1 node" in log
     found = blocks(log)
     assert sorted(found) == list(range(ranks))
     # The blocks tile the grid exactly: their cells add up and none overlaps another.
