@@ -10,8 +10,9 @@ public struct Footprint: Sendable, Equatable {
         /// Bytes this rank sends to its neighbours in one step's halo exchanges (it receives
         /// as many).
         public let haloBytesPerStep: Int
-        /// Bytes the simulation allocates: the state and the next state with their ghosts,
-        /// and one send and one receive buffer per neighbour.
+        /// Bytes the simulation allocates: the state and the next state with their ghosts
+        /// (and a stage's for integrators of more than one stage), and one send and one
+        /// receive buffer per neighbour.
         public let memoryBytes: Int
     }
 
@@ -24,10 +25,11 @@ public struct Footprint: Sendable, Equatable {
 
     /// - Parameters:
     ///   - fields: the fields the model evolves (and exchanges).
-    ///   - exchangesPerStep: halo exchanges per time step (one per stage of the integrator).
-    public init(decomposition: Decomposition, ghost: [Int], fields: Int, exchangesPerStep: Int = 1)
+    ///   - stages: stages of the time integrator, each with its own halo exchange.
+    public init(decomposition: Decomposition, ghost: [Int], fields: Int, stages: Int = 1)
         throws(DecompositionError)
     {
+        let states = stages > 1 ? 3 : 2
         let value = MemoryLayout<Double>.stride
         var ranks: [Rank] = []
         for rank in 0..<decomposition.rankCount {
@@ -35,8 +37,8 @@ public struct Footprint: Sendable, Equatable {
             let message = plan.messages.reduce(0) { $0 + $1.send.count } * fields * value
             ranks.append(
                 Rank(
-                    cells: plan.layout.owned.count, haloBytesPerStep: message * exchangesPerStep,
-                    memoryBytes: 2 * fields * plan.layout.count * value + 2 * message))
+                    cells: plan.layout.owned.count, haloBytesPerStep: message * stages,
+                    memoryBytes: states * fields * plan.layout.count * value + 2 * message))
         }
         self.ranks = ranks
         let cells = decomposition.shape.reduce(1, *)

@@ -46,6 +46,10 @@ public protocol Model: Sendable {
     /// Ghost cells the update needs on each side of each axis.
     var stencilWidth: Int { get }
 
+    /// How the Euler ``update(from:into:box:dt:geometry:)`` makes a time step (by default,
+    /// once: forward Euler).
+    var integrator: TimeIntegrator { get }
+
     /// Values of parameters that are fixed for the whole run, for the results file.
     var constants: [(name: String, value: Double)] { get }
 
@@ -56,8 +60,13 @@ public protocol Model: Sendable {
     /// takes the minimum over ranks.
     func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double
 
-    /// Writes the state at `t + dt` into `next` for the cells of `box` (local coordinates),
-    /// reading `state` within `stencilWidth` of them. Called on disjoint boxes that together
-    /// cover the owned cells; each cell's result must not depend on how they are split.
+    /// Writes one Euler step of `dt` from `state` into `next` for the cells of `box` (local
+    /// coordinates), reading `state` within `stencilWidth` of them. Called on disjoint boxes
+    /// that together cover the owned cells; each cell's result must not depend on how they
+    /// are split. Multi-stage integrators call it once per stage.
     func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry)
+}
+
+extension Model {
+    public var integrator: TimeIntegrator { .euler }
 }

@@ -16,6 +16,8 @@ struct RunPlan {
     let ghost: Int
     /// The fields the model evolves.
     let fields: [FieldSpec]
+    /// Stages of the model's time integrator.
+    let stages: Int
 
     init(config: RunConfig, ranks: Int) throws {
         self.config = config
@@ -31,6 +33,7 @@ struct RunPlan {
                 layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 })))
         ghost = probe.stencilWidth
         fields = probe.fields
+        stages = probe.integrator.stages.count
         // The same pure choice on every rank and in `validate`, so the two always agree.
         let dims = try Decomposition.balancedDims(
             ranks: ranks, shape: shape, minimumBlock: ghost, fixed: config.grid.processGrid)
@@ -101,7 +104,8 @@ extension RunPlan {
     /// What a run costs per rank and on disk, for `tessera plan`.
     func sizing() throws -> [String] {
         let footprint = try Footprint(
-            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: fields.count)
+            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: fields.count,
+            stages: stages)
         func range(_ values: [Int], _ format: (Int) -> String) -> String {
             let low = values.min()!
             let high = values.max()!
@@ -116,7 +120,8 @@ extension RunPlan {
                 + "\(fields.count == 1 ? "field" : "fields"), \(ghost) ghost \(ghost == 1 ? "cell" : "cells")",
             "cells per rank:       \(range(ranks.map(\.cells), String.init))",
             "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank",
-            "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) (state, next state, halo buffers)",
+            "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) "
+                + "(state, next state\(stages > 1 ? ", stage" : ""), halo buffers)",
             "results frame:        \(byteText(footprint.frameBytes)) (float32); \(total)",
             "checkpoint:           \(byteText(footprint.checkpointBytes)) (float64); keep \(config.checkpointKeep): "
                 + "\(byteText(footprint.checkpointBytes * config.checkpointKeep)) on disk",

@@ -1,3 +1,4 @@
+import Advection
 import ArgumentParser
 import Engine
 import Heat
@@ -6,7 +7,7 @@ import Heat
 let tesseraVersion = "0.1.0"
 
 /// Every model `tessera` can run, by the name used in `[model] name`.
-let catalog: [any Model.Type] = [Heat.self]
+let catalog: [any Model.Type] = [Heat.self, Advection.self]
 
 func modelType(named name: String) throws(ConfigError) -> any Model.Type {
     guard let type = catalog.first(where: { $0.description.name == name }) else {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import Advection
 @testable import Engine
 @testable import Grid
 @testable import Heat
@@ -153,11 +154,114 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
     /// one row of 6 plus two corners, and itself (across the periodic axis) two columns of 5.
     @Test func sizesFollowFromTheDecompositionAlone() throws {
         let decomposition = try Decomposition(shape: [10, 6], dims: [2, 1], periodic: [false, true])
-        let footprint = try Footprint(decomposition: decomposition, ghost: [1, 1], fields: 2, exchangesPerStep: 2)
         let halo = (6 + 1 + 1 + 5 + 5) * 2 * 8
-        let rank = Footprint.Rank(cells: 30, haloBytesPerStep: 2 * halo, memoryBytes: 2 * 2 * 7 * 8 * 8 + 2 * halo)
-        #expect(footprint.ranks == [rank, rank])
+        let euler = try Footprint(decomposition: decomposition, ghost: [1, 1], fields: 2)
+        let rank = Footprint.Rank(cells: 30, haloBytesPerStep: halo, memoryBytes: 2 * 2 * 7 * 8 * 8 + 2 * halo)
+        #expect(euler.ranks == [rank, rank])
+        // Three stages: three exchanges a step, and a third copy of the state.
+        let footprint = try Footprint(decomposition: decomposition, ghost: [1, 1], fields: 2, stages: 3)
+        let staged = Footprint.Rank(cells: 30, haloBytesPerStep: 3 * halo, memoryBytes: 3 * 2 * 7 * 8 * 8 + 2 * halo)
+        #expect(footprint.ranks == [staged, staged])
         #expect(footprint.frameBytes == 60 * 2 * 4)
         #expect(footprint.checkpointBytes == 60 * 2 * 8)
+    }
+}
+
+func advection(shape: [Int], table: [String: ConfigValue]) throws -> (Advection, Geometry, HaloPlan) {
+    let periodic = shape.map { _ in true }
+    let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
+    let parameters = try Parameters(table, specs: Advection.description.parameters)
+    let probe = Geometry(
+        shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic,
+        layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 }))
+    let width = try Advection(parameters: parameters, geometry: probe).stencilWidth
+    let plan = try HaloPlan(decomposition: d, rank: 0, ghost: shape.map { _ in width })
+    let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
+    return (try Advection(parameters: parameters, geometry: geometry), geometry, plan)
+}
+
+@Suite struct AdvectionTests {
+    /// The L1 error against the exact solution (the sine carried along) after `time`, on
+    /// periodic grids of `sizes` cells per axis, and the observed orders between them.
+    func convergence(_ table: [String: ConfigValue], dimensions: Int, sizes: [Int], time: Double) throws
+        -> (errors: [Double], orders: [Double])
+    {
+        var errors: [Double] = []
+        for n in sizes {
+            let shape = [Int](repeating: n, count: dimensions)
+            let (model, geometry, plan) = try advection(shape: shape, table: table)
+            let sim = Simulation(
+                model: model, geometry: geometry, plan: plan, conditions: shape.map { _ in .periodic },
+                communication: SelfExchange(plan: plan))
+            let schedule = Schedule(
+                steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1)
+            _ = try sim.run(schedule, sink: NullSink()) { _ in }
+            var sum = 0.0
+            Box(extent: shape).forEachPoint { p in
+                let x = p.indices.map { geometry.centre(axis: $0, index: p[$0]) }
+                sum += abs(sim.state[0][p] - model.exact(at: x, time: time))
+            }
+            errors.append(sum / Double(shape.reduce(1, *)))
+        }
+        return (errors, zip(errors, errors.dropFirst()).map { log2($0 / $1) })
+    }
+
+    @Test func upwindConvergesAtFirstOrder() throws {
+        let velocity: ConfigValue = .array([.double(1), .double(-0.5)])
+        let result = try convergence(
+            ["scheme": .string("upwind"), "velocity": velocity], dimensions: 2, sizes: [64, 128, 256], time: 0.25)
+        for order in result.orders {
+            #expect(abs(order - 1) < 0.15, "orders \(result.orders), errors \(result.errors)")
+        }
+    }
+
+    @Test(arguments: ["ssprk2", "ssprk3"])
+    func musclConvergesAtSecondOrder(integrator: String) throws {
+        let table: [String: ConfigValue] = [
+            "scheme": .string("muscl"), "limiter": .string("none"), "integrator": .string(integrator),
+            "velocity": .array([.double(1)]),
+        ]
+        let result = try convergence(table, dimensions: 1, sizes: [32, 64, 128, 256], time: 0.5)
+        for order in result.orders {
+            #expect(abs(order - 2) < 0.15, "orders \(result.orders), errors \(result.errors)")
+        }
+    }
+
+    @Test(arguments: ["vanleer", "minmod", "mc"])
+    func limitedMusclBeatsUpwindAndConservesMass(limiter: String) throws {
+        let table: [String: ConfigValue] = [
+            "limiter": .string(limiter), "initial": .string("gaussian"),
+            "velocity": .array([.double(0.7), .double(0.3)]),
+        ]
+        let (model, geometry, plan) = try advection(shape: [48, 40], table: table)
+        let sim = Simulation(
+            model: model, geometry: geometry, plan: plan, conditions: [.periodic, .periodic],
+            communication: SelfExchange(plan: plan))
+        func total() -> Double {
+            var sum = 0.0
+            Box(extent: [48, 40]).forEachPoint { sum += sim.state[0][$0] }
+            return sum
+        }
+        let (before, maximum) = (total(), 1.0)
+        _ = try sim.run(
+            Schedule(steps: 200, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.9), outputEvery: 200),
+            sink: NullSink()
+        ) { _ in }
+        #expect(abs(total() - before) / abs(before) < 1e-12)
+        // Limited slopes make no new extrema: the peak never grows, nothing goes negative.
+        var (low, high) = (Double.infinity, -Double.infinity)
+        Box(extent: [48, 40]).forEachPoint {
+            low = min(low, sim.state[0][$0])
+            high = max(high, sim.state[0][$0])
+        }
+        #expect(high <= maximum && low >= 0, "range \(low)...\(high)")
+    }
+
+    @Test func musclWithEulerIsRefusedWithTheReason() throws {
+        #expect {
+            _ = try advection(shape: [8], table: ["integrator": .string("euler")])
+        } throws: { error in
+            "\(error)".contains("muscl with euler is unstable")
+        }
     }
 }

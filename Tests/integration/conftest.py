@@ -58,15 +58,15 @@ def write_config(path, shape, output, model="heat", steps=None, end_time=None, e
     return path
 
 
-def assert_same_as_gold(gold, out, steps):
+def assert_same_as_gold(gold, out, steps, field="temperature"):
     """The results and the final checkpoint of run `out` are bitwise those of run `gold`."""
     with h5py.File(gold / "results.hdf5", "r") as a, h5py.File(out / "results.hdf5", "r") as b:
-        assert a["t0_fields/temperature"].shape == b["t0_fields/temperature"].shape
-        assert a["t0_fields/temperature"][...].tobytes() == b["t0_fields/temperature"][...].tobytes()
+        assert a[f"t0_fields/{field}"].shape == b[f"t0_fields/{field}"].shape
+        assert a[f"t0_fields/{field}"][...].tobytes() == b[f"t0_fields/{field}"][...].tobytes()
         assert a["dimensions/time"][...].tobytes() == b["dimensions/time"][...].tobytes()
     final = f"checkpoint-{steps:010d}.hdf5"
     with h5py.File(gold / "checkpoints" / final, "r") as a, h5py.File(out / "checkpoints" / final, "r") as b:
-        assert a["fields/temperature"][...].tobytes() == b["fields/temperature"][...].tobytes()
+        assert a[f"fields/{field}"][...].tobytes() == b[f"fields/{field}"][...].tobytes()
         assert a.attrs["time"] == b.attrs["time"] and a.attrs["step"] == b.attrs["step"] == steps
 
 
