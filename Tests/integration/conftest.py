@@ -44,8 +44,9 @@ def run_tessera(args, ranks=None, timeout=120, cwd=None):
 
 
 def write_config(path, shape, output, model="heat", steps=None, end_time=None, every=1, periodic=None,
-                 extra_model="", extra="", boundary=""):
-    """Writes a tessera TOML config and returns its path."""
+                 extra_model="", extra="", boundary="", checkpoint=""):
+    """Writes a tessera TOML config and returns its path. `extra_model`, `boundary` and
+    `checkpoint` are lines for those sections."""
     lines = ["[grid]", f"shape = {list(shape)}"]
     if periodic is not None:
         lines.append("periodic = [" + ", ".join("true" if p else "false" for p in periodic) + "]")
@@ -54,6 +55,8 @@ def write_config(path, shape, output, model="heat", steps=None, end_time=None, e
     lines += ["[output]", f'dir = "{output}"', f"every = {every}"]
     if boundary:
         lines += ["[boundary]", boundary]
+    if checkpoint:
+        lines += ["[checkpoint]", checkpoint]
     path.write_text("\n".join(lines) + "\n")
     return path
 

@@ -142,9 +142,7 @@ def gold(tmp_path_factory):
 
 def job_config(path, output):
     """Long enough (10 s or so here) for a job to be interrupted after its first checkpoint."""
-    write_config(path, [64, 64, 64], output, steps=STEPS, every=500)
-    path.write_text(path.read_text() + "[checkpoint]\nevery = 500\n")
-    return path
+    return write_config(path, [64, 64, 64], output, steps=STEPS, every=500, checkpoint="every = 500")
 
 
 def submit(slurm, folder, *options, env=None, script="slurm.sh"):

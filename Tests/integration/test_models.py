@@ -11,33 +11,28 @@ import pytest
 
 from conftest import ROOT, assert_same_as_gold, run_tessera, write_config
 
-# (name, shape, [model] lines, field) for each model and scheme worth covering.
+# (case, shape, model, its parameters, field) for each model and scheme worth covering.
 CASES = [
-    ("advection-upwind-2d", [30, 22], 'name = "advection"\nscheme = "upwind"\nvelocity = [1.0, -0.6]',
+    ("advection-upwind-2d", [30, 22], "advection", 'scheme = "upwind"\nvelocity = [1.0, -0.6]', "concentration"),
+    ("advection-muscl-3d", [14, 12, 10], "advection",
+     'scheme = "muscl"\nlimiter = "mc"\nintegrator = "ssprk3"\ninitial = "gaussian"\nvelocity = [0.5, 1.0, -0.7]',
      "concentration"),
-    ("advection-muscl-3d", [14, 12, 10],
-     'name = "advection"\nscheme = "muscl"\nlimiter = "mc"\nintegrator = "ssprk3"\ninitial = "gaussian"\n'
-     'velocity = [0.5, 1.0, -0.7]', "concentration"),
-    ("advection-muscl-1d", [50], 'name = "advection"\nvelocity = [-1.0]', "concentration"),
+    ("advection-muscl-1d", [50], "advection", "velocity = [-1.0]", "concentration"),
 ]
 IDS = [case[0] for case in CASES]
 
 
-def config_for(path, out, shape, model, steps=40, every=10, checkpoint=""):
-    lines = ["[grid]", f"shape = {shape}", "[model]", model, "[time]", f"steps = {steps}", "[output]",
-             f'dir = "{out}"', f"every = {every}"]
-    if checkpoint:
-        lines += ["[checkpoint]", checkpoint]
-    path.write_text("\n".join(lines) + "\n")
-    return path
+def config_for(path, out, shape, model, parameters, steps=40, every=10, checkpoint=""):
+    return write_config(path, shape, out, model=model, extra_model=parameters, steps=steps, every=every,
+                        checkpoint=checkpoint)
 
 
-@pytest.mark.parametrize("name,shape,model,field", CASES, ids=IDS)
-def test_results_are_bitwise_identical_on_1_2_3_and_4_ranks(tmp_path, name, shape, model, field):
+@pytest.mark.parametrize("case,shape,model,parameters,field", CASES, ids=IDS)
+def test_results_are_bitwise_identical_on_1_2_3_and_4_ranks(tmp_path, case, shape, model, parameters, field):
     fields = {}
     for ranks in (1, 2, 3, 4):
         out = tmp_path / f"r{ranks}"
-        config = config_for(tmp_path / f"{ranks}.toml", out, shape, model)
+        config = config_for(tmp_path / f"{ranks}.toml", out, shape, model, parameters)
         result = run_tessera(["run", config], ranks=ranks)
         assert result.returncode == 0, result.stderr
         with h5py.File(out / "results.hdf5", "r") as f:
@@ -48,17 +43,17 @@ def test_results_are_bitwise_identical_on_1_2_3_and_4_ranks(tmp_path, name, shap
         assert fields[ranks].tobytes() == fields[1].tobytes(), f"{ranks} ranks differ from 1"
 
 
-@pytest.mark.parametrize("name,shape,model,field", CASES[:2], ids=IDS[:2])
-def test_a_restart_mid_run_continues_bit_for_bit(tmp_path, name, shape, model, field):
+@pytest.mark.parametrize("case,shape,model,parameters,field", CASES[:2], ids=IDS[:2])
+def test_a_restart_mid_run_continues_bit_for_bit(tmp_path, case, shape, model, parameters, field):
     gold, out = tmp_path / "gold", tmp_path / "restarted"
-    straight = config_for(tmp_path / "gold.toml", gold, shape, model, checkpoint="every = 20\nkeep = 5")
+    straight = config_for(tmp_path / "gold.toml", gold, shape, model, parameters, checkpoint="every = 20\nkeep = 5")
     assert run_tessera(["run", straight], ranks=2).returncode == 0
     # The run as if it had died after step 20: its output up to the checkpoint at step 20.
     shutil.copytree(gold, out)
     for later in (out / "checkpoints").glob("checkpoint-*.hdf5"):
         if later.name != "checkpoint-0000000020.hdf5":
             later.unlink()
-    config = config_for(tmp_path / "again.toml", out, shape, model, checkpoint="every = 20\nkeep = 5")
+    config = config_for(tmp_path / "again.toml", out, shape, model, parameters, checkpoint="every = 20\nkeep = 5")
     result = run_tessera(["run", config, "--restart", "auto"], ranks=3)
     assert result.returncode == 0, result.stderr
     assert "continuing from step 20" in result.stdout + result.stderr
@@ -68,8 +63,7 @@ def test_a_restart_mid_run_continues_bit_for_bit(tmp_path, name, shape, model, f
 def test_the_well_loader_reads_advection_output(tmp_path):
     the_well = pytest.importorskip("the_well.data")
     out = tmp_path / "out"
-    config = config_for(tmp_path / "c.toml", out, [16, 12], 'name = "advection"\nvelocity = [1.0, 0.5]',
-                        steps=20, every=2)
+    config = config_for(tmp_path / "c.toml", out, [16, 12], "advection", "velocity = [1.0, 0.5]", steps=20, every=2)
     result = run_tessera(["run", config], ranks=3)
     assert result.returncode == 0, result.stderr
     dataset = the_well.WellDataset(path=str(out), n_steps_input=2, n_steps_output=3, use_normalization=False)
