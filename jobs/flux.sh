@@ -7,6 +7,8 @@
 # On the flux batch line (or in #flux: lines below):
 #   -N NODES --tasks-per-node=R   the slots; tessera runs on all of them (size them: tessera plan)
 #   -t DURATION                   the time limit of one job; a longer run goes on in the next
+#   --setattr=system.bank=BANK    the bank (account) to charge, where the site uses one
+#   the config                    the argument after the script
 # Variables (flux batch passes the environment on):
 #   TESSERA_MAX_REQUEUES=N        resubmit at most N times (default 10); 0 never resubmits
 #   TESSERA_ARGS="..."            more arguments for tessera run
