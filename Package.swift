@@ -75,6 +75,11 @@ let package = Package(
         .target(
             name: "Advection", dependencies: ["Engine", "Grid"], path: "Sources/Models/Advection", swiftSettings: kernel
         ),
+        .target(
+            name: "Burgers", dependencies: ["Engine", "Grid"], path: "Sources/Models/Burgers", swiftSettings: kernel),
+        .target(
+            name: "GrayScott", dependencies: ["Engine", "Grid"], path: "Sources/Models/GrayScott",
+            swiftSettings: kernel),
         .target(name: "Distributed", dependencies: ["MPI", "Grid", "Engine"], swiftSettings: kernel),
         .target(
             name: "Config",
@@ -85,14 +90,19 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "MPI", "HDF5", "Grid", "Engine", "Heat", "Advection", "Distributed", "Config", "IO", "CSignals",
+                "MPI", "HDF5", "Grid", "Engine", "Heat", "Advection", "Burgers", "GrayScott", "Distributed", "Config",
+                "IO",
+                "CSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         .testTarget(name: "GridTests", dependencies: ["Grid"], swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Grid", "Heat", "Advection"], swiftSettings: strict),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Grid", "Heat", "Advection", "Burgers", "GrayScott"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Heat"], swiftSettings: strict),
         .testTarget(name: "IOTests", dependencies: ["IO", "Grid", "Engine"], swiftSettings: strict),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "MPI", "IO", "Grid"], swiftSettings: strict),

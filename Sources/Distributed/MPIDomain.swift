@@ -74,4 +74,14 @@ public final class MPIDomain: DomainCommunication {
     public func globalMinimum(_ value: Double) throws -> Double {
         try communicator.allReduce(value, .min)
     }
+
+    public func globalMaximum(_ value: Double) throws -> Double {
+        try communicator.allReduce(value, .max)
+    }
+
+    public func globalSum(_ values: [Double]) throws -> [Double] {
+        var sums = values
+        try communicator.allReduce(&sums, .sum)
+        return sums
+    }
 }

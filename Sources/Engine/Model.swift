@@ -11,6 +11,21 @@ public struct FieldSpec: Sendable, Equatable {
         self.name = name
         self.tensorOrder = tensorOrder
     }
+
+    /// The scalar components the engine stores for this field on a grid of `dimensions` axes, in
+    /// The Well's order and naming: `name` for a scalar; `name_x`, `name_y`, ... for a vector;
+    /// `name_xx`, `name_xy`, ... (row-major) for a tensor.
+    public func components(dimensions: Int) -> [String] {
+        let axes = ["x", "y", "z"].prefix(dimensions)
+        var suffixes = [""]
+        for _ in 0..<tensorOrder { suffixes = suffixes.flatMap { prefix in axes.map { prefix + $0 } } }
+        return tensorOrder == 0 ? [name] : suffixes.map { "\(name)_\($0)" }
+    }
+}
+
+extension [FieldSpec] {
+    /// Every scalar component of these fields, in order: the engine's state, one ``Field`` each.
+    public func components(dimensions: Int) -> [String] { flatMap { $0.components(dimensions: dimensions) } }
 }
 
 /// What `tessera models` lists about a model, known before any instance exists.
@@ -40,7 +55,8 @@ public protocol Model: Sendable {
     /// the grid (for example a list with the wrong number of axes).
     init(parameters: Parameters, geometry: Geometry) throws(ConfigError)
 
-    /// The fields the model evolves.
+    /// The fields the model evolves. The state passed to the other methods holds one ``Field``
+    /// per scalar component, in the order of ``FieldSpec/components(dimensions:)``.
     var fields: [FieldSpec] { get }
 
     /// Ghost cells the update needs on each side of each axis.
@@ -52,6 +68,10 @@ public protocol Model: Sendable {
 
     /// Values of parameters that are fixed for the whole run, for the results file.
     var constants: [(name: String, value: Double)] { get }
+
+    /// The state components whose integrals over the domain the run records at every frame
+    /// (`scalars/total_<name>`): the quantities the scheme conserves. None by default.
+    var conserved: [String] { get }
 
     /// Sets the initial state (owned cells only).
     func initialize(_ state: [Field], geometry: Geometry)
@@ -69,4 +89,5 @@ public protocol Model: Sendable {
 
 extension Model {
     public var integrator: TimeIntegrator { .euler }
+    public var conserved: [String] { [] }
 }

@@ -112,6 +112,9 @@ public struct Parameters: Sendable, Equatable {
     }
 
     public func number(_ name: String) -> Double { values[name]?.number ?? .nan }
+    public func integer(_ name: String) -> Int {
+        if case .int(let v) = values[name] { v } else { 0 }
+    }
     public func string(_ name: String) -> String {
         if case .string(let v) = values[name] { v } else { "" }
     }

@@ -10,6 +10,10 @@ public protocol DomainCommunication {
     func finishExchange() throws
     /// The minimum of `value` over all ranks.
     func globalMinimum(_ value: Double) throws -> Double
+    /// The maximum of `value` over all ranks.
+    func globalMaximum(_ value: Double) throws -> Double
+    /// The element-wise sums of `values` over all ranks.
+    func globalSum(_ values: [Double]) throws -> [Double]
 }
 
 /// Where and when the run is, as the driver reports it after each step.
@@ -21,8 +25,9 @@ public struct StepReport: Sendable {
 
 /// Receives the state at output times.
 public protocol FrameSink {
-    /// Writes frame `index` (0 is the initial state) at simulated `time`.
-    func write(frame index: Int, time: Double, state: [Field]) throws
+    /// Writes frame `index` (0 is the initial state) at simulated `time`, with the totals of
+    /// the model's conserved components.
+    func write(frame index: Int, time: Double, state: [Field], totals: [Double]) throws
     /// Completes the output after the last frame.
     func finish() throws
 }
@@ -100,6 +105,8 @@ public final class Simulation {
     let interior: Box
     /// The rest of the owned cells, updated after the ghosts arrive.
     let shell: [Box]
+    /// The positions in the state of the model's conserved components.
+    let conserved: [Int]
 
     public init(
         model: any Model, geometry: Geometry, plan: HaloPlan, conditions: [BoundaryCondition],
@@ -109,10 +116,11 @@ public final class Simulation {
         self.geometry = geometry
         self.communication = communication
         self.boundaries = BoundaryFiller(plan: plan, conditions: conditions)
-        self.state = model.fields.map { Field(name: $0.name, layout: plan.layout) }
-        self.next = model.fields.map { Field(name: $0.name, layout: plan.layout) }
-        self.stage =
-            model.integrator.stages.count > 1 ? model.fields.map { Field(name: $0.name, layout: plan.layout) } : []
+        let names = model.fields.components(dimensions: geometry.dimensions)
+        self.state = names.map { Field(name: $0, layout: plan.layout) }
+        self.next = names.map { Field(name: $0, layout: plan.layout) }
+        self.stage = model.integrator.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
+        self.conserved = model.conserved.map { name in names.firstIndex(of: name)! }
         (self.interior, self.shell) = Self.split(plan.layout, width: model.stencilWidth)
         model.initialize(state, geometry: geometry)
     }
@@ -146,6 +154,44 @@ public final class Simulation {
     /// A field's worth of memory, already allocated and touched, whose contents are free between
     /// steps (the state the next step writes into): scratch space for reading a checkpoint.
     public var scratch: Field { next[0] }
+
+    /// The integral over the whole domain of each of the model's conserved components: the sum
+    /// over every cell times the cell volume, with the same bits on any number of ranks.
+    public func totals() throws -> [Double] {
+        guard !conserved.isEmpty else { return [] }
+        let layout = geometry.layout
+        var bounds = [Double](repeating: 0, count: conserved.count)
+        for (slot, index) in conserved.enumerated() {
+            let u = state[index].base
+            var bound = 0.0
+            layout.forEachRun(in: layout.interior) { offset, length in
+                for k in offset..<(offset &+ length) { bound = Swift.max(bound, abs(u[k])) }
+            }
+            // A NaN would be lost by max; an infinite bound makes the total NaN on every rank.
+            var finite = true
+            layout.forEachRun(in: layout.interior) { offset, length in
+                for k in offset..<(offset &+ length) where !u[k].isFinite { finite = false }
+            }
+            bounds[slot] = finite ? bound : .infinity
+        }
+        let count = geometry.shape.reduce(1, *)
+        let sums = try bounds.map { try ReproducibleSum(bound: communication.globalMaximum($0), count: count) }
+        var partials: [Double] = []
+        for (slot, index) in conserved.enumerated() {
+            let u = state[index].base
+            var levels = sums[slot].zero
+            layout.forEachRun(in: layout.interior) { offset, length in
+                for k in offset..<(offset &+ length) { sums[slot].add(u[k], to: &levels) }
+            }
+            partials += levels
+        }
+        let global = try communication.globalSum(partials)
+        let volume = geometry.spacing.reduce(1, *)
+        return sums.indices.map { slot in
+            let levels = ReproducibleSum.levels
+            return sums[slot].total(Array(global[slot * levels..<(slot + 1) * levels])) * volume
+        }
+    }
 
     /// Fills every ghost cell of the current state: exchange, then boundary conditions.
     public func fillGhosts() throws {
@@ -197,12 +243,12 @@ public final class Simulation {
         _ schedule: Schedule, from start: Int = 0, sink: FrameSink, control: RunControl? = nil,
         report: (StepReport) -> Void
     ) throws -> RunOutcome {
-        if start == 0 { try sink.write(frame: 0, time: 0, state: state) }
+        if start == 0 { try sink.write(frame: 0, time: 0, state: state, totals: totals()) }
         for step in stride(from: start + 1, through: schedule.steps, by: 1) {
             try self.step(dt: schedule.dt)
             let time = Double(step) * schedule.dt
             if step % schedule.outputEvery == 0 {
-                try sink.write(frame: step / schedule.outputEvery, time: time, state: state)
+                try sink.write(frame: step / schedule.outputEvery, time: time, state: state, totals: totals())
             }
             report(StepReport(step: step, steps: schedule.steps, time: time))
             if let control {

@@ -25,8 +25,11 @@ public struct Provenance: Sendable {
 /// Layout: root attributes (`dataset_name`, `grid_type`, `n_spatial_dims`, `n_trajectories`,
 /// `simulation_parameters` and one attribute per parameter, plus `tessera_*` provenance);
 /// `dimensions/` with `time` and cell-centre coordinates; `boundary_conditions/` one subgroup
-/// per axis; `scalars/` with the model's constants; `t0_fields/`, `t1_fields/`, `t2_fields/`
-/// with float32 datasets of shape `[1, T, spatial...]`. The time axis grows by one per frame,
+/// per axis; `scalars/` with the model's constants and, for each conserved component, a
+/// float64 time series `total_<name>` of shape `[1, T]`; `t0_fields/`, `t1_fields/`,
+/// `t2_fields/` with float32 datasets of shape `[1, T, spatial...]` followed by `D` (vectors)
+/// or `D, D` (tensors), whose components are the state's `name_x`, `name_y`, ... fields. The
+/// time axis grows by one per frame,
 /// so a run stopped early leaves a readable file with the frames written so far. Chunks are
 /// one frame of at most 2^18 cells and depend only on the grid, so the file is the same
 /// whichever number of ranks wrote it.
@@ -35,6 +38,8 @@ public final class ResultsWriter: FrameSink {
     let layout: LocalLayout
     let isWriter: Bool
     let fields: [(spec: FieldSpec, dataset: Dataset)]
+    /// `scalars/total_<name>` for each conserved component.
+    let totals: [Dataset]
     let time: Dataset
     let shape: [Int]
     private let staging: UnsafeMutableBufferPointer<Float>
@@ -45,16 +50,18 @@ public final class ResultsWriter: FrameSink {
 
     private init(
         file: HDF5.File, path: String, communicator: Communicator, geometry: Geometry,
-        fields: [(spec: FieldSpec, dataset: Dataset)], time: Dataset, times: [Double]
+        fields: [(spec: FieldSpec, dataset: Dataset)], totals: [Dataset], time: Dataset, times: [Double]
     ) {
         self.file = file
         self.layout = geometry.layout
         self.isWriter = communicator.rank == 0
         self.shape = geometry.shape
         self.fields = fields
+        self.totals = totals
         self.time = time
         self.times = times
-        self.staging = .allocate(capacity: Swift.max(layout.interior.count, 1))
+        let components = fields.map { $0.spec.components(dimensions: geometry.dimensions).count }.max() ?? 1
+        self.staging = .allocate(capacity: Swift.max(layout.interior.count * components, 1))
         let url = URL(fileURLWithPath: path)
         self.xdmf =
             isWriter
@@ -64,11 +71,12 @@ public final class ResultsWriter: FrameSink {
     }
 
     /// Creates `path` (failing if it exists unless `overwrite`) and writes everything but the
-    /// frames. Collective: every rank of `communicator` calls it with the same arguments.
+    /// frames. `conserved` names the components whose totals each frame records. Collective:
+    /// every rank of `communicator` calls it with the same arguments.
     public convenience init(
         path: String, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
-        constants: [(name: String, value: Double)], boundaries: [BoundaryCondition], datasetName: String,
-        provenance: Provenance, overwrite: Bool
+        conserved: [String] = [], constants: [(name: String, value: Double)], boundaries: [BoundaryCondition],
+        datasetName: String, provenance: Provenance, overwrite: Bool
     ) throws {
         let file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite)
         let isWriter = communicator.rank == 0
@@ -115,12 +123,21 @@ public final class ResultsWriter: FrameSink {
         }
 
         let scalars = try root.createGroup("scalars")
-        try scalars.attributes.setAttribute("field_names", .strings(constants.map(\.name)))
+        let totalNames = conserved.map(Self.totalName)
+        try scalars.attributes.setAttribute("field_names", .strings(constants.map(\.name) + totalNames))
         for constant in constants {
             let dataset = try scalars.createDataset(constant.name, of: Double.self, shape: [])
             try dataset.writeAll([constant.value], writer: isWriter)
             try dataset.attributes.setAttribute("sample_varying", .bool(false))
             try dataset.attributes.setAttribute("time_varying", .bool(false))
+        }
+        var totals: [Dataset] = []
+        for name in totalNames {
+            let dataset = try scalars.createDataset(
+                name, of: Double.self, shape: [1, 0], maxShape: [1, nil], chunk: [1, 1024])
+            try dataset.attributes.setAttribute("sample_varying", .bool(true))
+            try dataset.attributes.setAttribute("time_varying", .bool(true))
+            totals.append(dataset)
         }
 
         let chunk = Self.chunk(for: shape)
@@ -141,7 +158,8 @@ public final class ResultsWriter: FrameSink {
             }
         }
         self.init(
-            file: file, path: path, communicator: communicator, geometry: geometry, fields: made, time: time, times: [])
+            file: file, path: path, communicator: communicator, geometry: geometry, fields: made, totals: totals,
+            time: time, times: [])
     }
 
     /// Reopens the results of an interrupted run to continue after a restart: cuts every
@@ -149,7 +167,7 @@ public final class ResultsWriter: FrameSink {
     /// after its checkpoint) and records this run's provenance. Collective.
     public convenience init(
         resuming path: String, frames: Int, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
-        provenance: Provenance
+        conserved: [String] = [], provenance: Provenance
     ) throws {
         let file = try HDF5.File.open(path, readOnly: false, communicator: communicator)
         let root = try file.root
@@ -172,10 +190,16 @@ public final class ResultsWriter: FrameSink {
             try dataset.setExtent(extent)
             opened.append((spec, dataset))
         }
+        var totals: [Dataset] = []
+        for name in conserved {
+            let dataset = try root.openGroup("scalars").openDataset(Self.totalName(name))
+            try dataset.setExtent([1, frames])
+            totals.append(dataset)
+        }
         try file.flush()
         self.init(
-            file: file, path: path, communicator: communicator, geometry: geometry, fields: opened, time: time,
-            times: times)
+            file: file, path: path, communicator: communicator, geometry: geometry, fields: opened, totals: totals,
+            time: time, times: times)
         try updateXDMF()
     }
 
@@ -189,6 +213,9 @@ public final class ResultsWriter: FrameSink {
 
     deinit { staging.deallocate() }
 
+    /// The `scalars` dataset holding the time series of a conserved component's total.
+    static func totalName(_ component: String) -> String { "total_\(component)" }
+
     /// A chunk of at most 2^18 cells (1 MiB of float32) per frame, halving the leading axes.
     static func chunk(for shape: [Int]) -> [Int] {
         var chunk = shape
@@ -200,23 +227,39 @@ public final class ResultsWriter: FrameSink {
         return chunk
     }
 
-    public func write(frame index: Int, time value: Double, state: [Field]) throws {
+    public func write(frame index: Int, time value: Double, state: [Field], totals values: [Double]) throws {
         let frames = index + 1
         try time.setExtent([frames])
         try [value].withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
             try time.write(buffer, start: [index], count: isWriter ? [1] : [0])
         }
-        for (position, entry) in fields.enumerated() {
-            let field = state[position]
-            try entry.dataset.setExtent([1, frames] + shape)
-            var next = 0
-            let base = field.base
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for i in 0..<length { staging[next + i] = Float(base[offset + i]) }
-                next += length
+        for (dataset, total) in zip(totals, values) {
+            try dataset.setExtent([1, frames])
+            try [total].withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
+                try dataset.write(buffer, start: [0, index], count: isWriter ? [1, 1] : [1, 0])
             }
+        }
+        // A field's components lie along the dataset's last axes: interleave them per cell.
+        var first = 0
+        for entry in fields {
+            let order = entry.spec.tensorOrder
+            let d = shape.count
+            let components = Array(repeating: d, count: order)
+            let m = components.reduce(1, *)
+            try entry.dataset.setExtent([1, frames] + shape + components)
+            for c in 0..<m {
+                var next = c
+                let base = state[first + c].base
+                layout.forEachRun(in: layout.interior) { offset, length in
+                    for i in 0..<length { staging[next + i * m] = Float(base[offset + i]) }
+                    next += length * m
+                }
+            }
+            first += m
             try entry.dataset.write(
-                UnsafeBufferPointer(staging), start: [0, index] + layout.owned.lower, count: [1, 1] + layout.extent)
+                UnsafeBufferPointer(start: staging.baseAddress, count: layout.interior.count * m),
+                start: [0, index] + layout.owned.lower + components.map { _ in 0 },
+                count: [1, 1] + layout.extent + components)
         }
         try file.flush()
         times.append(value)

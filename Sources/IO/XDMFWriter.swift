@@ -27,7 +27,6 @@ struct XDMFWriter {
         let origin = cells.map { _ in "0" }.joined(separator: " ")
         let steps = spacing.map { "\($0)" }.joined(separator: " ")
         let frames = times.count
-        let fileShape = ([1, frames] + geometry.shape).map(String.init).joined(separator: " ")
         let cellShape = cells.map(String.init).joined(separator: " ")
         let fileRank = geometry.shape.count + 2
         var xml = """
@@ -49,19 +48,36 @@ struct XDMFWriter {
                         </Geometry>
 
                 """
-            for field in fields where field.tensorOrder == 0 {
-                let start = ([0, frame] + geometry.shape.map { _ in 0 }).map(String.init).joined(separator: " ")
-                let stride = Array(repeating: "1", count: fileRank).joined(separator: " ")
-                let count = ([1, 1] + geometry.shape).map(String.init).joined(separator: " ")
-                xml += """
-                            <Attribute Name="\(field.name)" AttributeType="Scalar" Center="Cell">
-                              <DataItem ItemType="HyperSlab" Dimensions="\(cellShape)" Type="HyperSlab">
-                                <DataItem Dimensions="3 \(fileRank)" Format="XML">\(start) \(stride) \(count)</DataItem>
-                                <DataItem Dimensions="\(fileShape)" NumberType="Float" Precision="4" Format="HDF">\(dataFile):/t0_fields/\(field.name)</DataItem>
-                              </DataItem>
-                            </Attribute>
+            // Vectors and tensors are listed one component at a time, as scalars: ParaView reads
+            // those for any number of axes, and `name_x` is the name The Well's loader gives.
+            for field in fields {
+                let order = field.tensorOrder
+                let rank = fileRank + order
+                let fileShape = ([1, frames] + geometry.shape + Array(repeating: d, count: order))
+                    .map(String.init).joined(separator: " ")
+                let strides = Array(repeating: "1", count: rank).joined(separator: " ")
+                let count = ([1, 1] + geometry.shape + Array(repeating: 1, count: order))
+                    .map(String.init).joined(separator: " ")
+                for (index, name) in field.components(dimensions: d).enumerated() {
+                    // The component's position along each tensor axis (row-major).
+                    var position = [Int](repeating: 0, count: order)
+                    var rest = index
+                    for axis in stride(from: order - 1, through: 0, by: -1) {
+                        position[axis] = rest % d
+                        rest /= d
+                    }
+                    let start = ([0, frame] + geometry.shape.map { _ in 0 } + position)
+                        .map(String.init).joined(separator: " ")
+                    xml += """
+                                <Attribute Name="\(name)" AttributeType="Scalar" Center="Cell">
+                                  <DataItem ItemType="HyperSlab" Dimensions="\(cellShape)" Type="HyperSlab">
+                                    <DataItem Dimensions="3 \(rank)" Format="XML">\(start) \(strides) \(count)</DataItem>
+                                    <DataItem Dimensions="\(fileShape)" NumberType="Float" Precision="4" Format="HDF">\(dataFile):/t\(order)_fields/\(field.name)</DataItem>
+                                  </DataItem>
+                                </Attribute>
 
-                    """
+                        """
+                }
             }
             xml += "        </Grid>\n"
         }

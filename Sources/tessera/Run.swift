@@ -116,8 +116,7 @@ struct Run: ParsableCommand {
             writer = try agreed(world) {
                 try ResultsWriter(
                     resuming: path, frames: resumed.frames, communicator: world, geometry: geometry,
-                    fields: model.fields,
-                    provenance: provenance)
+                    fields: model.fields, conserved: model.conserved, provenance: provenance)
             }
             logger.info(
                 "continuing from step \(resumed.step) (t = \(resumed.time)), results cut back to \(resumed.frames) frames"
@@ -126,7 +125,7 @@ struct Run: ParsableCommand {
             writer = try agreed(world) {
                 try ResultsWriter(
                     path: path, communicator: world, geometry: geometry, fields: model.fields,
-                    constants: model.constants,
+                    conserved: model.conserved, constants: model.constants,
                     boundaries: plan.config.boundaries, datasetName: "tessera_\(plan.config.modelName)",
                     provenance: provenance, overwrite: overwrite || restart != nil)
             }
@@ -136,12 +135,12 @@ struct Run: ParsableCommand {
             world: world, directory: checkpoints, every: plan.config.checkpointEvery,
             interval: plan.config.checkpointInterval, keep: plan.config.checkpointKeep,
             deadline: timeLeft.map { started + .milliseconds(Int64($0 * 1000)) },
-            shape: plan.config.grid.shape, fields: model.fields.count, logger: logger
+            shape: plan.config.grid.shape, fields: simulation.state.count, logger: logger
         ) { step, time, frames in
             CheckpointInfo(
                 step: step, time: time, dt: schedule.dt, frames: frames, model: plan.config.modelName,
                 physics: plan.physics, configText: plan.config.text, version: tesseraVersion, ranks: world.size,
-                processGrid: decomposition.dims, fields: model.fields.map(\.name))
+                processGrid: decomposition.dims, fields: simulation.state.map(\.name))
         }
         let cells = Double(plan.config.grid.shape.reduce(1, *))
         var progress = ProgressReporter(steps: schedule.steps, start: resumed?.step ?? 0, cells: cells)

@@ -16,6 +16,8 @@ struct RunPlan {
     let ghost: Int
     /// The fields the model evolves.
     let fields: [FieldSpec]
+    /// The scalar components of the fields: one ``Field`` each in the state.
+    var components: Int { fields.components(dimensions: config.grid.shape.count).count }
     /// Stages of the model's time integrator.
     let stages: Int
 
@@ -104,7 +106,7 @@ extension RunPlan {
     /// What a run costs per rank and on disk, for `tessera plan`.
     func sizing() throws -> [String] {
         let footprint = try Footprint(
-            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: fields.count,
+            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: components,
             stages: stages)
         func range(_ values: [Int], _ format: (Int) -> String) -> String {
             let low = values.min()!
@@ -116,8 +118,8 @@ extension RunPlan {
         let total = frames.map { "\($0) frames, \(byteText(footprint.frameBytes * $0)) in all" } ?? "frames set by dt"
         return [
             "process grid \(shapeText(decomposition.dims)) for \(ranks.count) ranks; "
-                + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(fields.count) "
-                + "\(fields.count == 1 ? "field" : "fields"), \(ghost) ghost \(ghost == 1 ? "cell" : "cells")",
+                + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(components) "
+                + "\(components == 1 ? "field" : "fields"), \(ghost) ghost \(ghost == 1 ? "cell" : "cells")",
             "cells per rank:       \(range(ranks.map(\.cells), String.init))",
             "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank",
             "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) "

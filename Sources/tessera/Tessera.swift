@@ -1,13 +1,15 @@
 import Advection
 import ArgumentParser
+import Burgers
 import Engine
+import GrayScott
 import Heat
 
 /// Tessera's version, written into every file it produces.
 let tesseraVersion = "0.1.0"
 
 /// Every model `tessera` can run, by the name used in `[model] name`.
-let catalog: [any Model.Type] = [Heat.self, Advection.self]
+let catalog: [any Model.Type] = [Heat.self, Advection.self, Burgers.self, GrayScott.self]
 
 func modelType(named name: String) throws(ConfigError) -> any Model.Type {
     guard let type = catalog.first(where: { $0.description.name == name }) else {

@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 @testable import Advection
+@testable import Burgers
 @testable import Engine
+@testable import GrayScott
 @testable import Grid
 @testable import Heat
 
@@ -26,10 +28,12 @@ final class SelfExchange: DomainCommunication {
         pending = []
     }
     func globalMinimum(_ value: Double) throws -> Double { value }
+    func globalMaximum(_ value: Double) throws -> Double { value }
+    func globalSum(_ values: [Double]) throws -> [Double] { values }
 }
 
 struct NullSink: FrameSink {
-    func write(frame index: Int, time: Double, state: [Field]) throws {}
+    func write(frame index: Int, time: Double, state: [Field], totals: [Double]) throws {}
     func finish() throws {}
 }
 
@@ -263,5 +267,214 @@ func advection(shape: [Int], table: [String: ConfigValue]) throws -> (Advection,
         } throws: { error in
             "\(error)".contains("muscl with euler is unstable")
         }
+    }
+}
+
+/// A model of type `type` on one periodic block of `shape` cells in a unit box, with its ghosts
+/// filled by ``SelfExchange``.
+func periodicSimulation(_ type: any Model.Type, shape: [Int], table: [String: ConfigValue]) throws -> Simulation {
+    let periodic = shape.map { _ in true }
+    let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
+    let parameters = try Parameters(table, specs: type.description.parameters)
+    let probe = Geometry(
+        shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic,
+        layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 }))
+    let width = try type.init(parameters: parameters, geometry: probe).stencilWidth
+    let plan = try HaloPlan(decomposition: d, rank: 0, ghost: shape.map { _ in width })
+    let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
+    return Simulation(
+        model: try type.init(parameters: parameters, geometry: geometry), geometry: geometry, plan: plan,
+        conditions: shape.map { _ in .periodic }, communication: SelfExchange(plan: plan))
+}
+
+/// Observed orders of a model with no exact solution, from runs to `time` on grids that double:
+/// the L1 difference between each run and the next finer one (averaged onto the coarser cells)
+/// falls by 2^p.
+func selfConvergence(
+    _ type: any Model.Type, _ table: [String: ConfigValue], dimensions: Int, sizes: [Int], time: Double,
+    cfl: Double = 0.8
+) throws -> (differences: [Double], orders: [Double]) {
+    var states: [[[Double]]] = []
+    for n in sizes {
+        let shape = [Int](repeating: n, count: dimensions)
+        let sim = try periodicSimulation(type, shape: shape, table: table)
+        let schedule = Schedule(steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: cfl), outputEvery: 1)
+        _ = try sim.run(schedule, sink: NullSink()) { _ in }
+        states.append(
+            sim.state.map { field in
+                var values: [Double] = []
+                Box(extent: shape).forEachPoint { values.append(field[$0]) }
+                return values
+            })
+    }
+    var differences: [Double] = []
+    for level in 0..<(sizes.count - 1) {
+        let n = sizes[level]
+        let coarse = Box(extent: [Int](repeating: n, count: dimensions))
+        let children = 1 << dimensions
+        var sum = 0.0
+        for component in states[level].indices {
+            var index = 0
+            coarse.forEachPoint { p in
+                var average = 0.0
+                for child in 0..<children {
+                    var fine = 0
+                    for a in 0..<dimensions { fine = fine * 2 * n + 2 * p[a] + (child >> a & 1) }
+                    average += states[level + 1][component][fine]
+                }
+                sum += abs(states[level][component][index] - average / Double(children))
+                index += 1
+            }
+        }
+        differences.append(sum / Double(coarse.count))
+    }
+    return (differences, zip(differences, differences.dropFirst()).map { log2($0 / $1) })
+}
+
+@Suite struct BurgersTests {
+    @Test(arguments: ["ssprk2", "ssprk3"])
+    func converges1DAtSecondOrderBeforeTheShock(integrator: String) throws {
+        // sin(2πx) steepens into a shock at t = 1/2π ≈ 0.16 without viscosity; stop well before.
+        let table: [String: ConfigValue] = [
+            "limiter": .string("none"), "integrator": .string(integrator), "viscosity": .double(0.01),
+        ]
+        let result = try selfConvergence(Burgers.self, table, dimensions: 1, sizes: [128, 256, 512, 1024], time: 0.1)
+        for order in result.orders {
+            #expect(abs(order - 2) < 0.15, "orders \(result.orders), differences \(result.differences)")
+        }
+    }
+
+    @Test func converges2DAtSecondOrderBeforeTheShock() throws {
+        let table: [String: ConfigValue] = ["limiter": .string("none"), "viscosity": .double(0.01)]
+        let result = try selfConvergence(Burgers.self, table, dimensions: 2, sizes: [32, 64, 128], time: 0.05)
+        for order in result.orders {
+            #expect(abs(order - 2) < 0.15, "orders \(result.orders), differences \(result.differences)")
+        }
+    }
+
+    @Test(arguments: ["vanleer", "minmod", "mc"])
+    func aShockConservesMomentumAndMakesNoNewExtrema(limiter: String) throws {
+        let sim = try periodicSimulation(
+            Burgers.self, shape: [200], table: ["limiter": .string(limiter), "viscosity": .double(1e-4)])
+        let totalBefore = try sim.totals()[0]
+        // The sine has zero mean: offset it so the total is not zero, and run past the shock.
+        let u = sim.state[0]
+        Box(extent: [200]).forEachPoint { u[$0] += 0.5 }
+        let before = try sim.totals()[0]
+        #expect(abs(totalBefore) < 1e-15 && abs(before - 0.5) < 1e-15)
+        _ = try sim.run(
+            Schedule(steps: nil, endTime: 0.4, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1000),
+            sink: NullSink()
+        ) { _ in }
+        #expect(abs(try sim.totals()[0] - before) / before < 1e-12)
+        var (low, high) = (Double.infinity, -Double.infinity)
+        Box(extent: [200]).forEachPoint {
+            low = min(low, u[$0])
+            high = max(high, u[$0])
+        }
+        #expect(low >= -0.5 - 1e-12 && high <= 1.5 + 1e-12, "range \(low)...\(high)")
+        // A shock formed: some neighbouring cells differ by far more than the smooth slope 2π h.
+        var steepest = 0.0
+        for i in 1..<200 { steepest = max(steepest, abs(u[[i]] - u[[i - 1]])) }
+        #expect(steepest > 0.3, "steepest jump \(steepest)")
+    }
+
+    @Test func theRandomInitialStateDependsOnTheSeedAlone() throws {
+        func initial(seed: Int, shape: [Int]) throws -> [Double] {
+            let sim = try periodicSimulation(
+                Burgers.self, shape: shape, table: ["initial": .string("random"), "seed": .int(seed)])
+            var values: [Double] = []
+            Box(extent: shape).forEachPoint { values.append(sim.state[1][$0]) }
+            return values
+        }
+        #expect(try initial(seed: 5, shape: [16, 8]) == initial(seed: 5, shape: [16, 8]))
+        #expect(try initial(seed: 5, shape: [16, 8]) != initial(seed: 6, shape: [16, 8]))
+    }
+}
+
+@Suite struct ReproducibleSumTests {
+    func sum(_ values: [Double]) -> Double {
+        let sum = ReproducibleSum(bound: values.map(abs).max()!, count: values.count)
+        var partials = sum.zero
+        for x in values { sum.add(x, to: &partials) }
+        return sum.total(partials)
+    }
+
+    @Test func theOrderOfTheTermsDoesNotChangeTheBits() {
+        var random = SeededGenerator(seed: 42)
+        let values = (0..<10_000).map { _ in (random.uniform() - 0.3) * pow(10, Double(random.integer(in: -8...8))) }
+        let reference = sum(values)
+        var shuffled = values
+        for _ in 0..<5 {
+            for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
+                shuffled.swapAt(i, random.integer(in: 0...i))
+            }
+            #expect(sum(shuffled).bitPattern == reference.bitPattern)
+            // Split among "ranks" and the partials added afterwards, as MPI does.
+            let bound = values.map(abs).max()!
+            let s = ReproducibleSum(bound: bound, count: values.count)
+            var total = s.zero
+            for part in [shuffled[..<1234], shuffled[1234..<7000], shuffled[7000...]] {
+                var partials = s.zero
+                for x in part { s.add(x, to: &partials) }
+                for level in total.indices { total[level] += partials[level] }
+            }
+            #expect(s.total(total).bitPattern == reference.bitPattern)
+        }
+        // A plain sum in the same orders does change.
+        #expect(values.reduce(0, +) != shuffled.reduce(0, +) || values.reversed().reduce(0, +) != values.reduce(0, +))
+    }
+
+    @Test func cancellationKeepsTheSmallTerms() {
+        #expect(sum([1e16, 1, -1e16, 1]) == 2)
+        #expect(sum([1, 1e-10, -1]) == 1e-10)
+        #expect(sum([0, 0]) == 0)
+        #expect(sum([1, .nan]).isNaN)
+    }
+}
+
+@Suite struct FieldSpecTests {
+    @Test func componentsFollowTheWellsNaming() {
+        #expect(FieldSpec(name: "p").components(dimensions: 3) == ["p"])
+        #expect(FieldSpec(name: "u", tensorOrder: 1).components(dimensions: 2) == ["u_x", "u_y"])
+        #expect(
+            FieldSpec(name: "s", tensorOrder: 2).components(dimensions: 2) == ["s_xx", "s_xy", "s_yx", "s_yy"])
+        #expect(
+            [FieldSpec(name: "a"), FieldSpec(name: "b", tensorOrder: 1)].components(dimensions: 1) == ["a", "b_x"])
+    }
+}
+
+@Suite struct GrayScottTests {
+    @Test func patternsSetFeedAndKillAndTheConfigOverridesThem() throws {
+        let maze = try periodicSimulation(GrayScott.self, shape: [8, 8], table: ["pattern": .string("maze")])
+        let model = try #require(maze.model as? GrayScott)
+        #expect(model.feed == 0.029 && model.kill == 0.057)
+        let custom = try periodicSimulation(
+            GrayScott.self, shape: [8, 8], table: ["pattern": .string("maze"), "kill": .double(0.06)])
+        #expect((custom.model as? GrayScott)?.kill == 0.06 && (custom.model as? GrayScott)?.feed == 0.029)
+    }
+
+    @Test func theTrivialStateIsAFixedPointAndOneCellReactsAsTheEquationsSay() throws {
+        let sim = try periodicSimulation(
+            GrayScott.self, shape: [6, 5],
+            table: ["initial": .string("spots"), "seeds": .int(1), "width": .double(1e-9)])
+        let (a, b) = (sim.state[0], sim.state[1])
+        Box(extent: [6, 5]).forEachPoint {
+            a[$0] = 1
+            b[$0] = 0
+        }
+        b[[3, 2]] = 0.5
+        let model = try #require(sim.model as? GrayScott)
+        let dt = 0.1
+        try sim.step(dt: dt)
+        // Far from the B cell nothing changes: A = 1, B = 0 is a fixed point.
+        #expect(sim.state[0][[0, 0]] == 1 && sim.state[1][[0, 0]] == 0)
+        // At the B cell: reaction and decay by hand, plus diffusion towards four empty neighbours.
+        let h = 1.0 / 6
+        let k = 1.0 / 5
+        let diffusion = 0.5 * (-2 / (h * h) - 2 / (k * k)) * model.diffusivity.b
+        let expected = 0.5 + dt * (diffusion + 1 * 0.25 - (model.feed + model.kill) * 0.5)
+        #expect(abs(sim.state[1][[3, 2]] - expected) < 1e-14)
+        #expect(abs(sim.state[0][[3, 2]] - (1 - dt * 0.25)) < 1e-14)
     }
 }

@@ -9,17 +9,31 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT, assert_same_as_gold, run_tessera, write_config
+from conftest import ROOT, assert_same_as_gold, datasets, run_tessera, write_config
 
 # (case, shape, model, its parameters, field) for each model and scheme worth covering.
 CASES = [
-    ("advection-upwind-2d", [30, 22], "advection", 'scheme = "upwind"\nvelocity = [1.0, -0.6]', "concentration"),
+    ("advection-upwind-2d", [30, 22], "advection", 'scheme = "upwind"\nvelocity = [1.0, -0.6]',
+     "t0_fields/concentration"),
     ("advection-muscl-3d", [14, 12, 10], "advection",
      'scheme = "muscl"\nlimiter = "mc"\nintegrator = "ssprk3"\ninitial = "gaussian"\nvelocity = [0.5, 1.0, -0.7]',
-     "concentration"),
-    ("advection-muscl-1d", [50], "advection", "velocity = [-1.0]", "concentration"),
+     "t0_fields/concentration"),
+    ("advection-muscl-1d", [50], "advection", "velocity = [-1.0]", "t0_fields/concentration"),
+    ("burgers-1d", [64], "burgers", 'initial = "random"\nseed = 3\nviscosity = 0.002', "t1_fields/velocity"),
+    ("burgers-2d", [26, 20], "burgers", 'initial = "sine"\nlimiter = "minmod"\nintegrator = "ssprk3"',
+     "t1_fields/velocity"),
+    ("burgers-3d", [12, 10, 9], "burgers", 'initial = "random"\nseed = 11\nlimiter = "mc"\nmax_mode = 2',
+     "t1_fields/velocity"),
+    ("gray-scott-2d", [32, 26], "gray_scott", 'pattern = "maze"\nseeds = 4\nwidth = 0.1\ndiffusivity_a = 2e-3\ndiffusivity_b = 1e-3',
+     "t0_fields/B"),
+    ("gray-scott-3d", [12, 10, 14], "gray_scott",
+     'pattern = "spirals"\ninitial = "square"\nintegrator = "ssprk3"\ndiffusivity_a = 2e-3\ndiffusivity_b = 1e-3',
+     "t0_fields/B"),
 ]
 IDS = [case[0] for case in CASES]
+# The cases whose restart is tested: one per model and field rank.
+RESTARTED = [case for case in CASES if case[0] in (
+    "advection-upwind-2d", "advection-muscl-3d", "burgers-1d", "burgers-2d", "gray-scott-2d")]
 
 
 def config_for(path, out, shape, model, parameters, steps=40, every=10, checkpoint=""):
@@ -29,21 +43,24 @@ def config_for(path, out, shape, model, parameters, steps=40, every=10, checkpoi
 
 @pytest.mark.parametrize("case,shape,model,parameters,field", CASES, ids=IDS)
 def test_results_are_bitwise_identical_on_1_2_3_and_4_ranks(tmp_path, case, shape, model, parameters, field):
-    fields = {}
+    results = {}
     for ranks in (1, 2, 3, 4):
         out = tmp_path / f"r{ranks}"
         config = config_for(tmp_path / f"{ranks}.toml", out, shape, model, parameters)
         result = run_tessera(["run", config], ranks=ranks)
         assert result.returncode == 0, result.stderr
-        with h5py.File(out / "results.hdf5", "r") as f:
-            fields[ranks] = f[f"t0_fields/{field}"][...]
-    assert fields[1].shape == (1, 5, *shape)
-    assert np.isfinite(fields[1]).all() and np.ptp(fields[1][0, -1]) > 0
+        results[ranks] = datasets(out / "results.hdf5")
+    values = results[1][field]
+    components = [len(shape)] if field.startswith("t1_") else []
+    assert values.shape == (1, 5, *shape, *components)
+    assert np.isfinite(values).all() and np.ptp(values[0, -1]) > 0
     for ranks in (2, 3, 4):
-        assert fields[ranks].tobytes() == fields[1].tobytes(), f"{ranks} ranks differ from 1"
+        assert sorted(results[ranks]) == sorted(results[1])
+        for key in results[1]:
+            assert results[ranks][key].tobytes() == results[1][key].tobytes(), f"{ranks} ranks: {key} differs"
 
 
-@pytest.mark.parametrize("case,shape,model,parameters,field", CASES[:2], ids=IDS[:2])
+@pytest.mark.parametrize("case,shape,model,parameters,field", RESTARTED, ids=[case[0] for case in RESTARTED])
 def test_a_restart_mid_run_continues_bit_for_bit(tmp_path, case, shape, model, parameters, field):
     gold, out = tmp_path / "gold", tmp_path / "restarted"
     straight = config_for(tmp_path / "gold.toml", gold, shape, model, parameters, checkpoint="every = 20\nkeep = 5")
@@ -57,22 +74,58 @@ def test_a_restart_mid_run_continues_bit_for_bit(tmp_path, case, shape, model, p
     result = run_tessera(["run", config, "--restart", "auto"], ranks=3)
     assert result.returncode == 0, result.stderr
     assert "continuing from step 20" in result.stdout + result.stderr
-    assert_same_as_gold(gold, out, 40, field=field)
+    assert_same_as_gold(gold, out, 40)
 
 
-def test_the_well_loader_reads_advection_output(tmp_path):
+# A gaussian bump in each, so that the total is far from zero and a relative drift means something.
+@pytest.mark.parametrize("shape,model,parameters,total", [
+    ([14, 12, 10], "advection", 'limiter = "mc"\ninitial = "gaussian"\nvelocity = [0.5, 1.0, -0.7]',
+     "total_concentration"),
+    ([30, 22], "advection", 'scheme = "upwind"\ninitial = "gaussian"\nvelocity = [1.0, -0.6]',
+     "total_concentration"),
+    ([64], "burgers", 'initial = "gaussian"\nviscosity = 0.002', "total_velocity_x"),
+], ids=["advection-muscl-3d", "advection-upwind-2d", "burgers-1d"])
+def test_conserved_totals_drift_less_than_1e_12_in_periodic_domains(tmp_path, shape, model, parameters, total):
+    out = tmp_path / "out"
+    config = config_for(tmp_path / "c.toml", out, shape, model, parameters, steps=200, every=20)
+    result = run_tessera(["run", config], ranks=3)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out / "results.hdf5", "r") as f:
+        assert total in list(f["scalars"].attrs["field_names"])
+        series = f[f"scalars/{total}"][0]
+        fields = f["t0_fields/concentration" if model == "advection" else "t1_fields/velocity"][0]
+        spacing = np.prod([f[f"dimensions/{axis}"][1] - f[f"dimensions/{axis}"][0] for axis in "xyz"[:len(shape)]])
+    assert series.dtype == np.float64 and series.shape == (11,)
+    # The series is the integral of the field: the float32 frames agree to their precision.
+    np.testing.assert_allclose(series, fields.reshape(11, -1).astype(np.float64).sum(axis=1) * spacing, rtol=1e-5)
+    drift = np.max(np.abs(series - series[0])) / abs(series[0])
+    assert drift < 1e-12, drift
+
+
+@pytest.mark.parametrize("model,parameters,fields,components", [
+    ("advection", "velocity = [1.0, 0.5]", "t0_fields/concentration", 1),
+    ("burgers", 'initial = "random"', "t1_fields/velocity", 2),
+])
+def test_the_well_loader_reads_the_output(tmp_path, model, parameters, fields, components):
     the_well = pytest.importorskip("the_well.data")
     out = tmp_path / "out"
-    config = config_for(tmp_path / "c.toml", out, [16, 12], "advection", "velocity = [1.0, 0.5]", steps=20, every=2)
+    config = config_for(tmp_path / "c.toml", out, [16, 12], model, parameters, steps=20, every=2)
     result = run_tessera(["run", config], ranks=3)
     assert result.returncode == 0, result.stderr
     dataset = the_well.WellDataset(path=str(out), n_steps_input=2, n_steps_output=3, use_normalization=False)
     sample = dataset[0]
-    assert tuple(sample["input_fields"].shape) == (2, 16, 12, 1)
-    assert tuple(sample["constant_scalars"].shape) == (2,)
+    assert tuple(sample["input_fields"].shape) == (2, 16, 12, components)
+    assert tuple(sample["output_fields"].shape) == (3, 16, 12, components)
+    metadata = dataset.metadata
+    group, name = fields.split("/")
+    expected = [name] if group == "t0_fields" else [f"{name}_x", f"{name}_y"]
+    assert metadata.field_names[int(group[1])] == expected
     with h5py.File(out / "results.hdf5", "r") as f:
-        assert list(f["t0_fields"].attrs["field_names"]) == ["concentration"]
-        np.testing.assert_array_equal(sample["input_fields"][0, ..., 0].numpy(), f["t0_fields/concentration"][0, 0])
+        stored = f[fields][0, 0]
+        assert list(f[group].attrs["field_names"]) == [name]
+    for c in range(components):
+        component = stored if group == "t0_fields" else stored[..., c]
+        np.testing.assert_array_equal(sample["input_fields"][0, ..., c].numpy(), component)
 
 
 @pytest.mark.parametrize("ranks", [1, 3])

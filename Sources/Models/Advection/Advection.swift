@@ -1,10 +1,6 @@
 import Engine
 import Grid
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Linear advection `∂u/∂t + v · ∇u = 0` with a constant velocity, finite volume in flux form.
 ///
 /// Two schemes: first-order upwind with forward Euler, and MUSCL, a second-order
@@ -79,6 +75,7 @@ public struct Advection: Model {
 
     public var fields: [FieldSpec] { [FieldSpec(name: "concentration")] }
     public var stencilWidth: Int { scheme == "upwind" ? 1 : 2 }
+    public var conserved: [String] { ["concentration"] }
     public var constants: [(name: String, value: Double)] {
         velocity.enumerated().map { ("velocity_\(["x", "y", "z"][$0.offset])", $0.element) }
     }
@@ -91,18 +88,12 @@ public struct Advection: Model {
     private func value(at point: [Double]) -> Double {
         switch initial {
         case "gaussian":
-            var r2 = 0.0
-            for a in point.indices {
-                // The nearest periodic image of the centre.
-                var dx = (point[a] - extent[a] / 2).truncatingRemainder(dividingBy: extent[a])
-                if dx > extent[a] / 2 { dx -= extent[a] } else if dx < -extent[a] / 2 { dx += extent[a] }
-                r2 += dx * dx
-            }
-            return amplitude * exp(-r2 / (2 * width * width))
+            amplitude
+                * InitialCondition.gaussian(
+                    at: point, centre: extent.map { $0 / 2 }, width: width, extent: extent,
+                    periodic: extent.map { _ in true })
         default:
-            var product = amplitude
-            for a in point.indices { product *= sin(waveNumbers[a] * point[a]) }
-            return product
+            amplitude * InitialCondition.sines(at: point, waveNumbers: waveNumbers)
         }
     }
 
@@ -127,29 +118,6 @@ public struct Advection: Model {
             AdvectionKernel.upwind(from: state[0], into: next[0], box: box, courant: courant)
         } else {
             AdvectionKernel.muscl(from: state[0], into: next[0], box: box, courant: courant, limiter: limiter)
-        }
-    }
-}
-
-/// Slope limiters for MUSCL: the slope of a cell from its backward and forward differences.
-public enum Limiter: String, Sendable {
-    case vanleer, minmod, mc, none
-
-    @inline(__always)
-    func slope(_ backward: Double, _ forward: Double) -> Double {
-        switch self {
-        case .none:
-            return 0.5 * (backward + forward)
-        case .minmod:
-            if backward * forward <= 0 { return 0 }
-            return backward > 0 ? Swift.min(backward, forward) : Swift.max(backward, forward)
-        case .vanleer:
-            let product = backward * forward
-            return product > 0 ? 2 * product / (backward + forward) : 0
-        case .mc:
-            if backward * forward <= 0 { return 0 }
-            let bound = Swift.min(2 * abs(backward), 2 * abs(forward), 0.5 * abs(backward + forward))
-            return backward > 0 ? bound : -bound
         }
     }
 }
@@ -190,11 +158,11 @@ public enum AdvectionKernel {
                     let low: Double
                     let high: Double
                     if c[a] > 0 {
-                        low = face(u, k &- s, s, limiter, towards: 1)
-                        high = face(u, k, s, limiter, towards: 1)
+                        low = limiter.face(u, k &- s, s, towards: 1)
+                        high = limiter.face(u, k, s, towards: 1)
                     } else {
-                        low = face(u, k, s, limiter, towards: -1)
-                        high = face(u, k &+ s, s, limiter, towards: -1)
+                        low = limiter.face(u, k, s, towards: -1)
+                        high = limiter.face(u, k &+ s, s, towards: -1)
                     }
                     change += c[a] * (high - low)
                 }
@@ -203,10 +171,4 @@ public enum AdvectionKernel {
         }
     }
 
-    /// The value of cell `k` reconstructed on its face in direction `towards` (±1) along the
-    /// axis of stride `s`.
-    @inline(__always)
-    static func face(_ u: UnsafePointer<Double>, _ k: Int, _ s: Int, _ limiter: Limiter, towards: Double) -> Double {
-        u[k] + towards * 0.5 * limiter.slope(u[k] - u[k &- s], u[k &+ s] - u[k])
-    }
 }

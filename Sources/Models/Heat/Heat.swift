@@ -65,6 +65,9 @@ public struct Heat: Model {
     public var fields: [FieldSpec] { [FieldSpec(name: "temperature")] }
     public var stencilWidth: Int { 1 }
     public var constants: [(name: String, value: Double)] { [("diffusivity", diffusivity)] }
+    /// Heat is conserved when every boundary is periodic or insulated (Neumann); with Dirichlet
+    /// walls the total shows what flows through them.
+    public var conserved: [String] { ["temperature"] }
 
     /// The exact solution for the sine initial condition at `point` (physical coordinates).
     public func exact(at point: [Double], time: Double) -> Double {

@@ -1,0 +1,161 @@
+import Engine
+import Grid
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Gray-Scott reaction-diffusion: two species `A` (fed) and `B` (autocatalytic),
+///
+///     ∂A/∂t = δ_A ∇²A − A B² + F (1 − A)
+///     ∂B/∂t = δ_B ∇²B + A B² − (F + k) B
+///
+/// Second-order central differences in space, forward Euler or SSP Runge-Kutta in time. The
+/// `pattern` parameter picks The Well's (F, k) pairs for its six regimes; `feed` and `kill`
+/// override them.
+public struct GrayScott: Model {
+    /// The (F, k) pairs of The Well's `gray_scott_reaction_diffusion` dataset.
+    public static let patterns: [String: (feed: Double, kill: Double)] = [
+        "gliders": (0.014, 0.054), "bubbles": (0.098, 0.057), "maze": (0.029, 0.057),
+        "worms": (0.058, 0.065), "spirals": (0.018, 0.051), "spots": (0.03, 0.062),
+    ]
+
+    public static let description = ModelDescription(
+        name: "gray_scott",
+        summary: "Gray-Scott reaction-diffusion A + 2B → 3B; central differences, Euler or SSP Runge-Kutta",
+        parameters: [
+            ParameterSpec(
+                "pattern", .choice(patterns.keys.sorted()), default: .string("gliders"),
+                help: "the regime: sets F and k as The Well does"),
+            ParameterSpec("feed", .number(0...1), default: nil, optional: true, help: "F (overrides the pattern's)"),
+            ParameterSpec("kill", .number(0...1), default: nil, optional: true, help: "k (overrides the pattern's)"),
+            ParameterSpec("diffusivity_a", .number(0...1e300), default: .double(2e-5), help: "δ_A"),
+            ParameterSpec("diffusivity_b", .number(0...1e300), default: .double(1e-5), help: "δ_B"),
+            ParameterSpec(
+                "integrator", .choice(TimeIntegrator.allCases.map(\.rawValue)), default: .string("euler"),
+                help: "time integrator"),
+            ParameterSpec(
+                "initial", .choice(["spots", "square"]), default: .string("spots"),
+                help: "spots: random gaussian seeds of B; square: Pearson's perturbed square in the centre"),
+            ParameterSpec("seeds", .integer(1...100_000), default: .int(20), help: "spots: how many"),
+            ParameterSpec(
+                "width", .number(1e-300...1e300), default: .double(0.05), help: "spots: standard deviation"),
+            ParameterSpec("seed", .integer(0...Int.max), default: .int(0), help: "the random seed"),
+        ])
+
+    public let feed: Double
+    public let kill: Double
+    public let diffusivity: (a: Double, b: Double)
+    public let integrator: TimeIntegrator
+    let initial: String
+    let width: Double
+    let seed: UInt64
+    let extent: [Double]
+    let periodic: [Bool]
+    /// spots: the centres of the seeds.
+    let centres: [[Double]]
+
+    public init(parameters: Parameters, geometry: Geometry) throws(ConfigError) {
+        let pattern = Self.patterns[parameters.string("pattern")]!
+        feed = parameters.values["feed"] == nil ? pattern.feed : parameters.number("feed")
+        kill = parameters.values["kill"] == nil ? pattern.kill : parameters.number("kill")
+        diffusivity = (parameters.number("diffusivity_a"), parameters.number("diffusivity_b"))
+        integrator = TimeIntegrator(rawValue: parameters.string("integrator"))!
+        initial = parameters.string("initial")
+        width = parameters.number("width")
+        seed = UInt64(parameters.integer("seed"))
+        extent = geometry.extent
+        periodic = geometry.periodic
+        var random = SeededGenerator(seed: seed)
+        let extent = geometry.extent
+        centres = (0..<parameters.integer("seeds")).map { _ in extent.map { random.uniform(in: 0...$0) } }
+    }
+
+    public var fields: [FieldSpec] { [FieldSpec(name: "A"), FieldSpec(name: "B")] }
+    public var stencilWidth: Int { 1 }
+    public var constants: [(name: String, value: Double)] {
+        [("F", feed), ("k", kill), ("diffusivity_a", diffusivity.a), ("diffusivity_b", diffusivity.b)]
+    }
+
+    /// The initial (A, B) at a cell centre with global index `index`.
+    func value(at point: [Double], index: [Int]) -> (Double, Double) {
+        switch initial {
+        case "square":
+            // Pearson (1993): A = 1, B = 0, with a square of side L/5 in the centre at
+            // (1/2, 1/4), perturbed by ±1 %; the noise is a hash of the cell, not of the rank.
+            let inside = point.indices.allSatisfy { abs(point[$0] - extent[$0] / 2) < extent[$0] / 10 }
+            var flat: UInt64 = seed
+            for i in index { flat = flat &* 0x1_0000_01B3 &+ UInt64(i) }
+            var noise = SeededGenerator(seed: flat)
+            let a = inside ? 0.5 : 1.0
+            let b = inside ? 0.25 : 0.0
+            return (a * (1 + 0.02 * (noise.uniform() - 0.5)), b * (1 + 0.02 * (noise.uniform() - 0.5)))
+        default:
+            var b = 0.0
+            for centre in centres {
+                b += InitialCondition.gaussian(
+                    at: point, centre: centre, width: width, extent: extent, periodic: periodic)
+            }
+            b = Swift.min(b, 1)
+            return (1 - b, b)
+        }
+    }
+
+    public func initialize(_ state: [Field], geometry: Geometry) {
+        let owned = geometry.layout.owned
+        state[0].layout.interior.forEachPoint { local in
+            let index = local.indices.map { owned.lower[$0] + local[$0] }
+            let (a, b) = value(at: index.indices.map { geometry.centre(axis: $0, index: index[$0]) }, index: index)
+            state[0][local] = a
+            state[1][local] = b
+        }
+    }
+
+    public func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double {
+        // Euler on the diffusion: δ dt Σ 2/h² ≤ 1. On the reaction, a bound on its Jacobian
+        // for concentrations in [0, 1]: |∂/∂A| ≤ B² + F, |∂/∂B| ≤ 2AB + F + k.
+        let diffusion = 2 * Swift.max(diffusivity.a, diffusivity.b) * geometry.spacing.reduce(0) { $0 + 1 / ($1 * $1) }
+        return 1 / (diffusion + 3 + 2 * feed + kill)
+    }
+
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
+        GrayScottKernel.update(
+            from: state, into: next, box: box, dt: dt, spacing: geometry.spacing, feed: feed, kill: kill,
+            diffusivity: diffusivity)
+    }
+}
+
+/// The Gray-Scott update on raw memory: both species in one pass.
+public enum GrayScottKernel {
+    public static func update(
+        from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], feed: Double,
+        kill: Double, diffusivity: (a: Double, b: Double)
+    ) {
+        let layout = state[0].layout
+        let strides = layout.strides
+        let a = UnsafePointer(state[0].base)
+        let b = UnsafePointer(state[1].base)
+        let nextA = next[0].base
+        let nextB = next[1].base
+        // dt δ / h² per axis, for each species.
+        let ca = spacing.map { dt * diffusivity.a / ($0 * $0) }
+        let cb = spacing.map { dt * diffusivity.b / ($0 * $0) }
+        let dtFeed = dt * feed
+        let dtLoss = dt * (feed + kill)
+        let d = strides.count
+        layout.forEachRun(in: box) { offset, length in
+            for k in offset..<(offset &+ length) {
+                var diffusionA = 0.0
+                var diffusionB = 0.0
+                for axis in 0..<d {
+                    let s = strides[axis]
+                    diffusionA += ca[axis] * (a[k &- s] - 2 * a[k] + a[k &+ s])
+                    diffusionB += cb[axis] * (b[k &- s] - 2 * b[k] + b[k &+ s])
+                }
+                let reaction = dt * a[k] * b[k] * b[k]
+                nextA[k] = a[k] + diffusionA - reaction + dtFeed * (1 - a[k])
+                nextB[k] = b[k] + diffusionB + reaction - dtLoss * b[k]
+            }
+        }
+    }
+}
