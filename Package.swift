@@ -80,6 +80,8 @@ let package = Package(
         .target(
             name: "GrayScott", dependencies: ["Engine", "Grid"], path: "Sources/Models/GrayScott",
             swiftSettings: kernel),
+        .target(
+            name: "Wave", dependencies: ["Engine", "Grid"], path: "Sources/Models/Wave", swiftSettings: kernel),
         .target(name: "Distributed", dependencies: ["MPI", "Grid", "Engine"], swiftSettings: kernel),
         .target(
             name: "Config",
@@ -90,7 +92,8 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "MPI", "HDF5", "Grid", "Engine", "Heat", "Advection", "Burgers", "GrayScott", "Distributed", "Config",
+                "MPI", "HDF5", "Grid", "Engine", "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Distributed",
+                "Config",
                 "IO",
                 "CSignals",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -100,7 +103,10 @@ let package = Package(
         ),
         .testTarget(name: "GridTests", dependencies: ["Grid"], swiftSettings: strict),
         .testTarget(
-            name: "EngineTests", dependencies: ["Engine", "Grid", "Heat", "Advection", "Burgers", "GrayScott"],
+            name: "EngineTests",
+            dependencies: [
+                "Engine", "Grid", "Heat", "Advection", "Burgers", "GrayScott", "Wave",
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Heat"], swiftSettings: strict),

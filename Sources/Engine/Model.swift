@@ -6,10 +6,14 @@ public struct FieldSpec: Sendable, Equatable {
     public let name: String
     /// The Well's tensor order: 0 scalar, 1 vector, 2 tensor.
     public let tensorOrder: Int
+    /// Whether the results hold it. A field that only the time stepping needs (the previous
+    /// time level of a second-order scheme) is checkpointed but not written as a result.
+    public let isOutput: Bool
 
-    public init(name: String, tensorOrder: Int = 0) {
+    public init(name: String, tensorOrder: Int = 0, isOutput: Bool = true) {
         self.name = name
         self.tensorOrder = tensorOrder
+        self.isOutput = isOutput
     }
 
     /// The scalar components the engine stores for this field on a grid of `dimensions` axes, in
@@ -26,6 +30,20 @@ public struct FieldSpec: Sendable, Equatable {
 extension [FieldSpec] {
     /// Every scalar component of these fields, in order: the engine's state, one ``Field`` each.
     public func components(dimensions: Int) -> [String] { flatMap { $0.components(dimensions: dimensions) } }
+}
+
+/// A point where the run records one state component at every step (a seismic receiver):
+/// the cell whose centre is nearest `position`.
+public struct Receiver: Sendable, Equatable {
+    /// Physical coordinates, one per axis.
+    public let position: [Double]
+    /// The state component recorded, for example `pressure`.
+    public let component: String
+
+    public init(position: [Double], component: String) {
+        self.position = position
+        self.component = component
+    }
 }
 
 /// What `tessera models` lists about a model, known before any instance exists.
@@ -73,12 +91,28 @@ public protocol Model: Sendable {
     /// (`scalars/total_<name>`): the quantities the scheme conserves. None by default.
     var conserved: [String] { get }
 
+    /// Points recorded at every step into the results' `receivers` group. None by default.
+    var receivers: [Receiver] { get }
+
+    /// Arrays of one value per cell, besides the state, that each update reads (a medium's
+    /// coefficients): for the memory-bandwidth bound `tessera bench` states. None by default.
+    var auxiliaryArrays: Int { get }
+
     /// Sets the initial state (owned cells only).
     func initialize(_ state: [Field], geometry: Geometry)
 
     /// The largest stable time step on this rank's block, before the CFL factor; the driver
     /// takes the minimum over ranks.
     func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double
+
+    /// Completes the initial state once the time step is known, before the first step of a
+    /// run that does not restart (ghosts filled): for example the previous time level of a
+    /// second-order scheme. Does nothing by default.
+    func start(_ state: [Field], dt: Double, geometry: Geometry)
+
+    /// Adds what point sources inject during the step from `time` to `time + dt` to `state`,
+    /// the state just computed (owned cells only). Does nothing by default.
+    func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry)
 
     /// Writes one Euler step of `dt` from `state` into `next` for the cells of `box` (local
     /// coordinates), reading `state` within `stencilWidth` of them. Called on disjoint boxes
@@ -90,4 +124,8 @@ public protocol Model: Sendable {
 extension Model {
     public var integrator: TimeIntegrator { .euler }
     public var conserved: [String] { [] }
+    public var receivers: [Receiver] { [] }
+    public var auxiliaryArrays: Int { 0 }
+    public func start(_ state: [Field], dt: Double, geometry: Geometry) {}
+    public func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry) {}
 }

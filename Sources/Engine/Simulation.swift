@@ -28,8 +28,26 @@ public protocol FrameSink {
     /// Writes frame `index` (0 is the initial state) at simulated `time`, with the totals of
     /// the model's conserved components.
     func write(frame index: Int, time: Double, state: [Field], totals: [Double]) throws
+    /// Writes the receiver samples of `block` (every rank calls it with its own receivers).
+    func write(traces block: TraceBlock) throws
     /// Completes the output after the last frame.
     func finish() throws
+}
+
+extension FrameSink {
+    public func write(traces block: TraceBlock) throws {}
+}
+
+/// Receiver samples of consecutive steps, for the receivers one rank holds.
+public struct TraceBlock: Sendable {
+    /// The step of the first sample (0 is the initial state).
+    public let first: Int
+    /// The time of each sample.
+    public let times: [Double]
+    /// Which of the model's receivers this rank holds.
+    public let receivers: [Int]
+    /// For each of those receivers, its samples.
+    public let samples: [[Double]]
 }
 
 /// What to do after a step. Every rank must reach the same decision (the control agrees
@@ -107,6 +125,10 @@ public final class Simulation {
     let shell: [Box]
     /// The positions in the state of the model's conserved components.
     let conserved: [Int]
+    /// The receivers in this rank's block: which, the state component, the cell's offset.
+    let probes: [(receiver: Int, component: Int, offset: Int)]
+    /// Samples since the last ``TraceBlock`` went to the sink, one list per probe.
+    private var traces: (first: Int, times: [Double], samples: [[Double]])
 
     public init(
         model: any Model, geometry: Geometry, plan: HaloPlan, conditions: [BoundaryCondition],
@@ -121,6 +143,18 @@ public final class Simulation {
         self.next = names.map { Field(name: $0, layout: plan.layout) }
         self.stage = model.integrator.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
         self.conserved = model.conserved.map { name in names.firstIndex(of: name)! }
+        self.probes = model.receivers.enumerated().compactMap { index, receiver in
+            let owned = geometry.layout.owned
+            let cell = receiver.position.indices.map { a in
+                Swift.min(
+                    Swift.max(Int((receiver.position[a] / geometry.spacing[a]).rounded(.down)), 0),
+                    geometry.shape[a] - 1)
+            }
+            guard owned.contains(cell) else { return nil }
+            let local = cell.indices.map { cell[$0] - owned.lower[$0] }
+            return (index, names.firstIndex(of: receiver.component)!, geometry.layout.offset(local))
+        }
+        self.traces = (0, [], probes.map { _ in [] })
         (self.interior, self.shell) = Self.split(plan.layout, width: model.stencilWidth)
         model.initialize(state, geometry: geometry)
     }
@@ -200,9 +234,10 @@ public final class Simulation {
         boundaries.apply(to: state)
     }
 
-    /// Advances the state by one step of `dt`: one Euler update per stage of the model's
-    /// integrator, each after its own halo exchange and boundary conditions.
-    public func step(dt: Double) throws {
+    /// Advances the state by one step of `dt` from `time`: one Euler update per stage of the
+    /// model's integrator, each after its own halo exchange and boundary conditions, then the
+    /// model's point sources.
+    public func step(dt: Double, time: Double = 0) throws {
         let stages = model.integrator.stages
         var input = state
         for (index, (old, euler)) in stages.enumerated() {
@@ -220,6 +255,26 @@ public final class Simulation {
             input = stage
         }
         swap(&state, &next)
+        model.addSources(to: state, time: time, dt: dt, geometry: geometry)
+    }
+
+    /// Records the receivers' values in the current state, at `step` and `time`.
+    private func sample(step: Int, time: Double) {
+        if traces.times.isEmpty { traces.first = step }
+        traces.times.append(time)
+        for (index, probe) in probes.enumerated() {
+            traces.samples[index].append(state[probe.component].base[probe.offset])
+        }
+    }
+
+    /// Hands the samples recorded since the last call to `sink`. Collective when the model
+    /// has receivers: every rank has the same number of samples.
+    private func flushTraces(to sink: FrameSink) throws {
+        guard !model.receivers.isEmpty, !traces.times.isEmpty else { return }
+        try sink.write(
+            traces: TraceBlock(
+                first: traces.first, times: traces.times, receivers: probes.map(\.receiver), samples: traces.samples))
+        traces = (0, [], probes.map { _ in [] })
     }
 
     /// `target = a · x + b · y` on the owned cells, field by field (ghosts are refilled by the
@@ -243,17 +298,26 @@ public final class Simulation {
         _ schedule: Schedule, from start: Int = 0, sink: FrameSink, control: RunControl? = nil,
         report: (StepReport) -> Void
     ) throws -> RunOutcome {
-        if start == 0 { try sink.write(frame: 0, time: 0, state: state, totals: totals()) }
+        if start == 0 {
+            try fillGhosts()
+            model.start(state, dt: schedule.dt, geometry: geometry)
+            sample(step: 0, time: 0)
+            try flushTraces(to: sink)
+            try sink.write(frame: 0, time: 0, state: state, totals: totals())
+        }
         for step in stride(from: start + 1, through: schedule.steps, by: 1) {
-            try self.step(dt: schedule.dt)
+            try self.step(dt: schedule.dt, time: Double(step - 1) * schedule.dt)
             let time = Double(step) * schedule.dt
+            sample(step: step, time: time)
             if step % schedule.outputEvery == 0 {
+                try flushTraces(to: sink)
                 try sink.write(frame: step / schedule.outputEvery, time: time, state: state, totals: totals())
             }
             report(StepReport(step: step, steps: schedule.steps, time: time))
             if let control {
                 let decision = try control.decide(after: step, of: schedule.steps)
                 if decision.checkpoint || decision.stop {
+                    try flushTraces(to: sink)
                     try control.checkpoint(
                         step: step, time: time, frames: step / schedule.outputEvery + 1, state: state)
                 }
@@ -263,6 +327,7 @@ public final class Simulation {
                 }
             }
         }
+        try flushTraces(to: sink)
         try sink.finish()
         return .completed
     }

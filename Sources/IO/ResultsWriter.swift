@@ -29,6 +29,9 @@ public struct Provenance: Sendable {
 /// float64 time series `total_<name>` of shape `[1, T]`; `t0_fields/`, `t1_fields/`,
 /// `t2_fields/` with float32 datasets of shape `[1, T, spatial...]` followed by `D` (vectors)
 /// or `D, D` (tensors), whose components are the state's `name_x`, `name_y`, ... fields. The
+/// time axis grows by one per frame. A model with receivers also gets a `receivers` group:
+/// `coordinates` `[R, D]`, `time` `[S]` and `traces` `[R, S]` (float64), one sample per step,
+/// attribute `components` naming what each receiver records. The
 /// time axis grows by one per frame,
 /// so a run stopped early leaves a readable file with the frames written so far. Chunks are
 /// one frame of at most 2^18 cells and depend only on the grid, so the file is the same
@@ -38,8 +41,13 @@ public final class ResultsWriter: FrameSink {
     let layout: LocalLayout
     let isWriter: Bool
     let fields: [(spec: FieldSpec, dataset: Dataset)]
+    /// Where in the state each written field's first component is.
+    let firstComponents: [Int]
     /// `scalars/total_<name>` for each conserved component.
     let totals: [Dataset]
+    /// `receivers/traces` and `receivers/time`, and how many receivers there are.
+    let receivers: (traces: Dataset, time: Dataset, count: Int)?
+    let communicator: Communicator
     let time: Dataset
     let shape: [Int]
     private let staging: UnsafeMutableBufferPointer<Float>
@@ -50,9 +58,19 @@ public final class ResultsWriter: FrameSink {
 
     private init(
         file: HDF5.File, path: String, communicator: Communicator, geometry: Geometry,
-        fields: [(spec: FieldSpec, dataset: Dataset)], totals: [Dataset], time: Dataset, times: [Double]
+        specs: [FieldSpec], fields: [(spec: FieldSpec, dataset: Dataset)], totals: [Dataset],
+        receivers: (traces: Dataset, time: Dataset, count: Int)?, time: Dataset, times: [Double]
     ) {
+        var firsts: [String: Int] = [:]
+        var position = 0
+        for spec in specs {
+            firsts[spec.name] = position
+            position += spec.components(dimensions: geometry.dimensions).count
+        }
+        self.firstComponents = fields.map { firsts[$0.spec.name]! }
         self.file = file
+        self.communicator = communicator
+        self.receivers = receivers
         self.layout = geometry.layout
         self.isWriter = communicator.rank == 0
         self.shape = geometry.shape
@@ -75,8 +93,8 @@ public final class ResultsWriter: FrameSink {
     /// every rank of `communicator` calls it with the same arguments.
     public convenience init(
         path: String, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
-        conserved: [String] = [], constants: [(name: String, value: Double)], boundaries: [BoundaryCondition],
-        datasetName: String, provenance: Provenance, overwrite: Bool
+        conserved: [String] = [], receivers: [Receiver] = [], constants: [(name: String, value: Double)],
+        boundaries: [BoundaryCondition], datasetName: String, provenance: Provenance, overwrite: Bool
     ) throws {
         let file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite)
         let isWriter = communicator.rank == 0
@@ -110,7 +128,7 @@ public final class ResultsWriter: FrameSink {
             let group = try bcs.createGroup("\(name)_\(boundaries[axis].name)")
             try group.attributes.setAttribute("bc_type", .string(boundaries[axis] == .periodic ? "PERIODIC" : "WALL"))
             try group.attributes.setAttribute("associated_dims", .strings([name]))
-            try group.attributes.setAttribute("associated_fields", .strings(specs.map(\.name)))
+            try group.attributes.setAttribute("associated_fields", .strings(specs.filter(\.isOutput).map(\.name)))
             try group.attributes.setAttribute("sample_varying", .bool(false))
             try group.attributes.setAttribute("time_varying", .bool(false))
             let mask = try group.createBoolDataset("mask", shape: [shape[axis]])
@@ -140,11 +158,24 @@ public final class ResultsWriter: FrameSink {
             totals.append(dataset)
         }
 
+        var traces: (Dataset, Dataset, Int)?
+        if !receivers.isEmpty {
+            let group = try root.createGroup("receivers")
+            try group.attributes.setAttribute("components", .strings(receivers.map(\.component)))
+            let coordinates = try group.createDataset("coordinates", of: Double.self, shape: [receivers.count, d])
+            try coordinates.writeAll(receivers.flatMap(\.position), writer: isWriter)
+            let time = try group.createDataset("time", of: Double.self, shape: [0], maxShape: [nil], chunk: [4096])
+            let samples = try group.createDataset(
+                "traces", of: Double.self, shape: [receivers.count, 0], maxShape: [receivers.count, nil],
+                chunk: [receivers.count, Swift.max(1, 65536 / receivers.count)])
+            traces = (samples, time, receivers.count)
+        }
+
         let chunk = Self.chunk(for: shape)
         var made: [(FieldSpec, Dataset)] = []
         for order in 0...2 {
             let group = try root.createGroup("t\(order)_fields")
-            let ofOrder = specs.filter { $0.tensorOrder == order }
+            let ofOrder = specs.filter { $0.tensorOrder == order && $0.isOutput }
             try group.attributes.setAttribute("field_names", .strings(ofOrder.map(\.name)))
             for spec in ofOrder {
                 let components = Array(repeating: d, count: order)
@@ -158,16 +189,18 @@ public final class ResultsWriter: FrameSink {
             }
         }
         self.init(
-            file: file, path: path, communicator: communicator, geometry: geometry, fields: made, totals: totals,
-            time: time, times: [])
+            file: file, path: path, communicator: communicator, geometry: geometry, specs: specs, fields: made,
+            totals: totals,
+            receivers: traces, time: time, times: [])
     }
 
-    /// Reopens the results of an interrupted run to continue after a restart: cuts every
-    /// time series back to its first `frames` frames (dropping any the interrupted run wrote
-    /// after its checkpoint) and records this run's provenance. Collective.
+    /// Reopens the results of an interrupted run to continue after a restart from the
+    /// checkpoint at `step`: cuts every time series back to its first `frames` frames, and the
+    /// receiver traces to their first `step + 1` samples (dropping what the interrupted run
+    /// wrote after its checkpoint), and records this run's provenance. Collective.
     public convenience init(
-        resuming path: String, frames: Int, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
-        conserved: [String] = [], provenance: Provenance
+        resuming path: String, frames: Int, step: Int, communicator: Communicator, geometry: Geometry,
+        fields specs: [FieldSpec], conserved: [String] = [], receivers: Int = 0, provenance: Provenance
     ) throws {
         let file = try HDF5.File.open(path, readOnly: false, communicator: communicator)
         let root = try file.root
@@ -183,7 +216,7 @@ public final class ResultsWriter: FrameSink {
             try time.read(into: buffer, start: [0], count: [frames])
         }
         var opened: [(FieldSpec, Dataset)] = []
-        for spec in specs {
+        for spec in specs where spec.isOutput {
             let dataset = try root.openGroup("t\(spec.tensorOrder)_fields").openDataset(spec.name)
             var extent = try dataset.shape
             extent[1] = frames
@@ -196,10 +229,23 @@ public final class ResultsWriter: FrameSink {
             try dataset.setExtent([1, frames])
             totals.append(dataset)
         }
+        var traces: (Dataset, Dataset, Int)?
+        if receivers > 0 {
+            let group = try root.openGroup("receivers")
+            let (samples, sampleTimes) = (try group.openDataset("traces"), try group.openDataset("time"))
+            guard try sampleTimes.shape[0] >= step + 1 else {
+                throw CheckpointError(
+                    "\(path) holds fewer receiver samples than the checkpoint at step \(step) expects")
+            }
+            try samples.setExtent([receivers, step + 1])
+            try sampleTimes.setExtent([step + 1])
+            traces = (samples, sampleTimes, receivers)
+        }
         try file.flush()
         self.init(
-            file: file, path: path, communicator: communicator, geometry: geometry, fields: opened, totals: totals,
-            time: time, times: times)
+            file: file, path: path, communicator: communicator, geometry: geometry, specs: specs, fields: opened,
+            totals: totals,
+            receivers: traces, time: time, times: times)
         try updateXDMF()
     }
 
@@ -240,8 +286,7 @@ public final class ResultsWriter: FrameSink {
             }
         }
         // A field's components lie along the dataset's last axes: interleave them per cell.
-        var first = 0
-        for entry in fields {
+        for (entry, first) in zip(fields, firstComponents) {
             let order = entry.spec.tensorOrder
             let d = shape.count
             let components = Array(repeating: d, count: order)
@@ -255,7 +300,6 @@ public final class ResultsWriter: FrameSink {
                     next += length * m
                 }
             }
-            first += m
             try entry.dataset.write(
                 UnsafeBufferPointer(start: staging.baseAddress, count: layout.interior.count * m),
                 start: [0, index] + layout.owned.lower + components.map { _ in 0 },
@@ -267,6 +311,34 @@ public final class ResultsWriter: FrameSink {
         // run: rewrite it for every frame while there are few, then at most every 10 seconds.
         if times.count <= 64 || xdmfWritten.map({ ContinuousClock.now - $0.at > .seconds(10) }) ?? true {
             try updateXDMF()
+        }
+    }
+
+    public func write(traces block: TraceBlock) throws {
+        guard let receivers else { return }
+        let count = block.times.count
+        // Rank 0 gathers every rank's receivers (each row led by its receiver's index).
+        var rows: [Double] = []
+        for (index, receiver) in block.receivers.enumerated() { rows += [Double(receiver)] + block.samples[index] }
+        let gathered = try communicator.allGather(rows)
+        var matrix = [Double](repeating: .nan, count: isWriter ? receivers.count * count : 0)
+        if isWriter {
+            for part in gathered {
+                for row in stride(from: 0, to: part.count, by: count + 1) {
+                    let receiver = Int(part[row])
+                    for k in 0..<count { matrix[receiver * count + k] = part[row + 1 + k] }
+                }
+            }
+        }
+        let end = block.first + count
+        try receivers.traces.setExtent([receivers.count, end])
+        try receivers.time.setExtent([end])
+        try matrix.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
+            try receivers.traces.write(
+                buffer, start: [0, block.first], count: isWriter ? [receivers.count, count] : [receivers.count, 0])
+        }
+        try block.times.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
+            try receivers.time.write(buffer, start: [block.first], count: isWriter ? [count] : [0])
         }
     }
 

@@ -50,7 +50,7 @@ struct XDMFWriter {
                 """
             // Vectors and tensors are listed one component at a time, as scalars: ParaView reads
             // those for any number of axes, and `name_x` is the name The Well's loader gives.
-            for field in fields {
+            for field in fields where field.isOutput {
                 let order = field.tensorOrder
                 let rank = fileRank + order
                 let fileShape = ([1, frames] + geometry.shape + Array(repeating: d, count: order))

@@ -116,23 +116,32 @@ public final class Communicator {
     ///
     /// The corresponding C functions are `MPI_Allgather` (the lengths) and `MPI_Allgatherv`.
     public func allGather(_ text: String) throws(MPIError) -> [String] {
-        let bytes = Array(text.utf8)
+        try allGather(Array(text.utf8)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Collects an array of any length from every rank, in rank order, on every rank.
+    ///
+    /// The corresponding C functions are `MPI_Allgather` (the lengths) and `MPI_Allgatherv`.
+    public func allGather<T: MPIScalar>(_ values: [T]) throws(MPIError) -> [[T]] {
         var lengths = [Int32](repeating: 0, count: size)
-        var length = Int32(bytes.count)
+        var length = Int32(values.count)
         try check(MPI_Allgather(&length, 1, cmpi_int32(), &lengths, 1, cmpi_int32(), handle), "MPI_Allgather")
         var offsets = [Int32](repeating: 0, count: size)
         for index in lengths.indices.dropFirst() { offsets[index] = offsets[index - 1] + lengths[index - 1] }
-        var gathered = [UInt8](repeating: 0, count: Int(lengths.reduce(0, +)))
-        let code = bytes.withUnsafeBytes { send in
-            gathered.withUnsafeMutableBytes { receive in
+        let total = Int(lengths.reduce(0, +))
+        var code: Int32 = 0
+        let gathered = [T](unsafeUninitializedCapacity: Swift.max(total, 1)) { receive, initialized in
+            code = values.withUnsafeBytes { send in
                 MPI_Allgatherv(
-                    send.baseAddress, length, cmpi_uint8(), receive.baseAddress, lengths, offsets, cmpi_uint8(), handle)
+                    send.baseAddress, length, T.mpiDatatype, receive.baseAddress, lengths, offsets, T.mpiDatatype,
+                    handle)
             }
+            initialized = total
         }
         try check(code, "MPI_Allgatherv")
         return lengths.indices.map { index in
             let start = Int(offsets[index])
-            return String(decoding: gathered[start..<start + Int(lengths[index])], as: UTF8.self)
+            return Array(gathered[start..<start + Int(lengths[index])])
         }
     }
 

@@ -115,8 +115,9 @@ struct Run: ParsableCommand {
             }
             writer = try agreed(world) {
                 try ResultsWriter(
-                    resuming: path, frames: resumed.frames, communicator: world, geometry: geometry,
-                    fields: model.fields, conserved: model.conserved, provenance: provenance)
+                    resuming: path, frames: resumed.frames, step: resumed.step, communicator: world,
+                    geometry: geometry, fields: model.fields, conserved: model.conserved,
+                    receivers: model.receivers.count, provenance: provenance)
             }
             logger.info(
                 "continuing from step \(resumed.step) (t = \(resumed.time)), results cut back to \(resumed.frames) frames"
@@ -125,7 +126,7 @@ struct Run: ParsableCommand {
             writer = try agreed(world) {
                 try ResultsWriter(
                     path: path, communicator: world, geometry: geometry, fields: model.fields,
-                    conserved: model.conserved, constants: model.constants,
+                    conserved: model.conserved, receivers: model.receivers, constants: model.constants,
                     boundaries: plan.config.boundaries, datasetName: "tessera_\(plan.config.modelName)",
                     provenance: provenance, overwrite: overwrite || restart != nil)
             }

@@ -4,12 +4,13 @@ import Burgers
 import Engine
 import GrayScott
 import Heat
+import Wave
 
 /// Tessera's version, written into every file it produces.
 let tesseraVersion = "0.1.0"
 
 /// Every model `tessera` can run, by the name used in `[model] name`.
-let catalog: [any Model.Type] = [Heat.self, Advection.self, Burgers.self, GrayScott.self]
+let catalog: [any Model.Type] = [Heat.self, Advection.self, Burgers.self, GrayScott.self, Wave.self]
 
 func modelType(named name: String) throws(ConfigError) -> any Model.Type {
     guard let type = catalog.first(where: { $0.description.name == name }) else {

@@ -7,6 +7,7 @@ import Testing
 @testable import GrayScott
 @testable import Grid
 @testable import Heat
+@testable import Wave
 
 /// A one-rank exchange: every message goes to this rank itself (periodic wrap), copied in
 /// memory. Lets the driver run in a unit test without MPI.
@@ -476,5 +477,51 @@ func selfConvergence(
         let expected = 0.5 + dt * (diffusion + 1 * 0.25 - (model.feed + model.kill) * 0.5)
         #expect(abs(sim.state[1][[3, 2]] - expected) < 1e-14)
         #expect(abs(sim.state[0][[3, 2]] - (1 - dt * 0.25)) < 1e-14)
+    }
+}
+
+@Suite struct WaveTests {
+    /// The L1 error of a standing wave against the exact `cos(c|k|t) Π sin(k x)`.
+    @Test func aStandingWaveConvergesAtSecondOrder() throws {
+        var errors: [Double] = []
+        for n in [32, 64, 128, 256] {
+            let shape = [n, n]
+            let sim = try periodicSimulation(
+                Wave.self, shape: shape,
+                table: ["initial": .string("standing"), "velocity": .double(1.3), "modes": .array([.int(1), .int(2)])])
+            let model = try #require(sim.model as? Wave)
+            let schedule = Schedule(
+                steps: nil, endTime: 0.7, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1)
+            _ = try sim.run(schedule, sink: NullSink()) { _ in }
+            var sum = 0.0
+            Box(extent: shape).forEachPoint { p in
+                let x = p.indices.map { sim.geometry.centre(axis: $0, index: p[$0]) }
+                sum += abs(sim.state[0][p] - model.exact(at: x, time: 0.7))
+            }
+            errors.append(sum / Double(n * n))
+        }
+        let orders = zip(errors, errors.dropFirst()).map { log2($0 / $1) }
+        for order in orders { #expect(abs(order - 2) < 0.15, "orders \(orders), errors \(errors)") }
+    }
+
+    @Test func theRickerWaveletPeaksAtItsDelay() throws {
+        let sim = try periodicSimulation(
+            Wave.self, shape: [20], table: ["source": .array([.double(0.5)]), "frequency": .double(4)])
+        let model = try #require(sim.model as? Wave)
+        #expect(model.wavelet(at: 0.25) == 1)
+        // Its zeros lie at τ = ±1/(√2 π f).
+        #expect(abs(model.wavelet(at: 0.25 + 1 / (2.0.squareRoot() * .pi * 4))) < 1e-15)
+    }
+
+    @Test func badPositionsAndVelocitiesAreRefusedWithTheReason() throws {
+        func refuses(_ table: [String: ConfigValue], _ message: String) {
+            #expect {
+                _ = try periodicSimulation(Wave.self, shape: [10, 10], table: table)
+            } throws: { "\($0)".contains(message) }
+        }
+        refuses(["source": .array([.double(0.5), .double(1.5)])], "lies outside the domain")
+        refuses(["source": .array([.double(0.5)])], "needs one coordinate per axis (2)")
+        refuses(["anomaly": .double(-2)], "makes the velocity negative")
+        refuses(["receivers": .int(3)], "needs receiver_start and receiver_end")
     }
 }

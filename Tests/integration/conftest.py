@@ -61,7 +61,7 @@ def write_config(path, shape, output, model="heat", steps=None, end_time=None, e
     return path
 
 
-def datasets(path, groups=("t0_fields", "t1_fields", "t2_fields", "scalars", "fields")):
+def datasets(path, groups=("t0_fields", "t1_fields", "t2_fields", "scalars", "receivers", "fields")):
     """Every dataset under `groups` of an HDF5 file, by path, as arrays."""
     found = {}
     with h5py.File(path, "r") as f:

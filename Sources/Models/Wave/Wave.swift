@@ -1,0 +1,328 @@
+import Engine
+import Grid
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The acoustic wave equation in the form seismic imaging uses (and Devito writes):
+///
+///     m ∂²p/∂t² + η ∂p/∂t − ∇²p = q δ(x − x_s)
+///
+/// with `m = 1/c²` the squared slowness of a spatially varying velocity `c`, `η` the damping
+/// of an absorbing sponge layer (zero inside the domain), and `q` a Ricker wavelet at a point
+/// source. Second-order central differences in space and time (leapfrog): the state holds
+/// `p` at the current and the previous time level.
+///
+/// The velocity is a background `c₀` plus a gaussian anomaly. Boundaries reflect (the
+/// `[boundary]` conditions apply to `p`), wrap (periodic), or absorb when `sponge` cells of
+/// damping line every non-periodic face.
+public struct Wave: Model {
+    public static let description = ModelDescription(
+        name: "wave",
+        summary: "acoustic wave m ∂²p/∂t² + η ∂p/∂t = ∇²p + q; leapfrog, Ricker source, receivers, sponge",
+        parameters: [
+            ParameterSpec(
+                "velocity", .number(1e-300...1e300), default: .double(1), help: "c₀, the background velocity"),
+            ParameterSpec(
+                "anomaly", .number(-1e300...1e300), default: .double(0),
+                help: "the velocity change at the centre of a gaussian anomaly"),
+            ParameterSpec(
+                "anomaly_centre", .numbers, default: nil, optional: true, help: "where (default: the domain's centre)"),
+            ParameterSpec(
+                "anomaly_width", .number(1e-300...1e300), default: .double(0.1), help: "its standard deviation"),
+            ParameterSpec("source", .numbers, default: nil, optional: true, help: "the point source's position"),
+            ParameterSpec(
+                "frequency", .number(1e-300...1e300), default: .double(10), help: "the Ricker wavelet's peak frequency"),
+            ParameterSpec(
+                "delay", .number(0...1e300), default: nil, optional: true,
+                help: "when the wavelet peaks (default: 1/frequency)"),
+            ParameterSpec(
+                "source_amplitude", .number(-1e300...1e300), default: .double(1), help: "the wavelet's peak"),
+            ParameterSpec(
+                "receivers", .integer(0...1_000_000), default: .int(0),
+                help: "how many receivers, evenly spaced from receiver_start to receiver_end"),
+            ParameterSpec("receiver_start", .numbers, default: nil, optional: true, help: "the first receiver"),
+            ParameterSpec("receiver_end", .numbers, default: nil, optional: true, help: "the last receiver"),
+            ParameterSpec(
+                "sponge", .integer(0...100_000), default: .int(0),
+                help: "cells of absorbing layer inside each non-periodic face (0: the boundary reflects)"),
+            ParameterSpec(
+                "sponge_strength", .number(0...1e300), default: nil, optional: true,
+                help: "the damping η at the outer face (default: absorbs to about 10⁻³)"),
+            ParameterSpec(
+                "initial", .choice(["quiet", "gaussian", "standing"]), default: .string("quiet"),
+                help: "quiet: p = 0; gaussian: a pressure bump at rest; standing: Π sin(k x), a standing wave"),
+            ParameterSpec("amplitude", .number(-1e300...1e300), default: .double(1), help: "the initial peak"),
+            ParameterSpec(
+                "modes", .integers, default: .array([.int(1), .int(1), .int(1)]),
+                help: "standing: mode number per axis (wave number 2πm/L)"),
+            ParameterSpec(
+                "width", .number(1e-300...1e300), default: .double(0.05), help: "gaussian: standard deviation"),
+        ])
+
+    public let background: Double
+    public let anomaly: (change: Double, centre: [Double], width: Double)
+    public let source: (position: [Double], frequency: Double, delay: Double, amplitude: Double)?
+    public let receivers: [Receiver]
+    public let sponge: (cells: Int, strength: Double)
+    let initial: String
+    let amplitude: Double
+    let waveNumbers: [Double]
+    let width: Double
+    let shape: [Int]
+    let extent: [Double]
+    let periodic: [Bool]
+    /// The medium on this rank's block, filled by ``initialize(_:geometry:)``.
+    let medium = Medium()
+
+    public init(parameters: Parameters, geometry: Geometry) throws(ConfigError) {
+        let d = geometry.dimensions
+        func point(_ name: String) throws(ConfigError) -> [Double]? {
+            guard parameters.values[name] != nil else { return nil }
+            let values = parameters.numbers(name)
+            guard values.count == d else {
+                throw ConfigError("model.\(name)", "needs one coordinate per axis (\(d)), got \(values)")
+            }
+            for a in 0..<d where !(0...geometry.extent[a]).contains(values[a]) {
+                throw ConfigError(
+                    "model.\(name)", "lies outside the domain: coordinate \(a) must be in 0...\(geometry.extent[a])")
+            }
+            return values
+        }
+        background = parameters.number("velocity")
+        let change = parameters.number("anomaly")
+        guard background + Swift.min(change, 0) > 0 else {
+            throw ConfigError("model.anomaly", "makes the velocity negative: velocity + anomaly must stay above 0")
+        }
+        anomaly = (
+            change, try point("anomaly_centre") ?? geometry.extent.map { $0 / 2 }, parameters.number("anomaly_width")
+        )
+        let frequency = parameters.number("frequency")
+        source = try point("source").map {
+            (
+                $0, frequency, parameters.values["delay"] == nil ? 1 / frequency : parameters.number("delay"),
+                parameters.number("source_amplitude")
+            )
+        }
+        let count = parameters.integer("receivers")
+        if count > 0 {
+            guard let start = try point("receiver_start"), let end = try point("receiver_end") else {
+                throw ConfigError("model.receivers", "needs receiver_start and receiver_end")
+            }
+            receivers = (0..<count).map { i in
+                let s = count == 1 ? 0 : Double(i) / Double(count - 1)
+                return Receiver(position: (0..<d).map { start[$0] + s * (end[$0] - start[$0]) }, component: "pressure")
+            }
+        } else {
+            receivers = []
+        }
+        let cells = parameters.integer("sponge")
+        let thinnest = (0..<d).filter { !geometry.periodic[$0] }.map { geometry.shape[$0] }.min() ?? Int.max
+        guard cells == 0 || 2 * cells < thinnest else {
+            throw ConfigError(
+                "model.sponge", "\(cells) cells on each side leave no interior on a \(thinnest)-cell axis")
+        }
+        // Damping η makes amplitudes decay at the rate η c²/2, so η = η₀ (d/W)² over a layer
+        // of width W takes a wave that crosses it and back down by exp(−η₀ c W / 3); aim for
+        // 10⁻³ at the background velocity. (The layer must also be a wavelength or more
+        // thick, or its own gradient reflects.)
+        let layer = Double(cells) * (geometry.spacing.min() ?? 1)
+        let strength =
+            parameters.values["sponge_strength"] == nil
+            ? (cells == 0 ? 0 : 3 * log(1000) / (background * layer)) : parameters.number("sponge_strength")
+        sponge = (cells, strength)
+        initial = parameters.string("initial")
+        amplitude = parameters.number("amplitude")
+        width = parameters.number("width")
+        let modes = parameters.integers("modes")
+        guard modes.count >= d else {
+            throw ConfigError("model.modes", "needs one mode number per axis (\(d)), got \(modes)")
+        }
+        waveNumbers = (0..<d).map { 2 * Double.pi * Double(modes[$0]) / geometry.extent[$0] }
+        shape = geometry.shape
+        extent = geometry.extent
+        periodic = geometry.periodic
+    }
+
+    public var fields: [FieldSpec] {
+        [FieldSpec(name: "pressure"), FieldSpec(name: "pressure_previous", isOutput: false)]
+    }
+    public var stencilWidth: Int { 1 }
+    /// The update's two coefficients per cell (``Medium/scale`` and ``Medium/carry``).
+    public var auxiliaryArrays: Int { 2 }
+    public var constants: [(name: String, value: Double)] {
+        var list = [("velocity", background), ("anomaly", anomaly.change)]
+        if let source { list += [("frequency", source.frequency), ("source_amplitude", source.amplitude)] }
+        return list
+    }
+
+    /// The velocity at `point`.
+    public func velocity(at point: [Double]) -> Double {
+        guard anomaly.change != 0 else { return background }
+        return background
+            + anomaly.change
+            * InitialCondition.gaussian(
+                at: point, centre: anomaly.centre, width: anomaly.width, extent: extent, periodic: periodic)
+    }
+
+    /// The damping η of global cell `index`: η₀ (d/W)² with d how deep the cell lies in the
+    /// sponge along each non-periodic axis, summed over the axes.
+    func damping(at index: [Int]) -> Double {
+        guard sponge.cells > 0 else { return 0 }
+        var eta = 0.0
+        for a in index.indices where !periodic[a] {
+            let depth = Swift.max(sponge.cells - index[a], index[a] - (shape[a] - 1 - sponge.cells), 0)
+            let fraction = (Double(depth) - 0.5) / Double(sponge.cells)
+            if depth > 0 { eta += sponge.strength * fraction * fraction }
+        }
+        return eta
+    }
+
+    /// The Ricker wavelet `(1 − 2π²f²τ²) exp(−π²f²τ²)`, `τ = t − delay`, times the amplitude.
+    public func wavelet(at time: Double) -> Double {
+        guard let source else { return 0 }
+        let a = Double.pi * source.frequency * (time - source.delay)
+        let a2 = a * a
+        return source.amplitude * (1 - 2 * a2) * exp(-a2)
+    }
+
+    /// The exact standing wave `A cos(c|k|t) Π sin(kₐ xₐ)` (constant velocity, periodic axes).
+    public func exact(at point: [Double], time: Double) -> Double {
+        let omega = background * sqrt(waveNumbers.reduce(0) { $0 + $1 * $1 })
+        return amplitude * cos(omega * time) * InitialCondition.sines(at: point, waveNumbers: waveNumbers)
+    }
+
+    public func initialize(_ state: [Field], geometry: Geometry) {
+        let layout = geometry.layout
+        let owned = layout.owned
+        medium.allocate(count: layout.count)
+        layout.interior.forEachPoint { local in
+            let index = local.indices.map { owned.lower[$0] + local[$0] }
+            let point = index.indices.map { geometry.centre(axis: $0, index: index[$0]) }
+            let offset = layout.offset(local)
+            let c = velocity(at: point)
+            medium.slowness[offset] = 1 / (c * c)
+            medium.damping[offset] = damping(at: index)
+            state[0].base[offset] =
+                switch initial {
+                case "gaussian":
+                    amplitude
+                        * InitialCondition.gaussian(
+                            at: point, centre: extent.map { $0 / 2 }, width: width, extent: extent, periodic: periodic)
+                case "standing": exact(at: point, time: 0)
+                default: 0
+                }
+        }
+    }
+
+    public func start(_ state: [Field], dt: Double, geometry: Geometry) {
+        // The field at rest: p(−dt) = p(0) + dt²/2 · c² ∇²p(0), second-order accurate.
+        let layout = geometry.layout
+        let p = state[0].base
+        let previous = state[1].base
+        let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
+        let strides = layout.strides
+        layout.forEachRun(in: layout.interior) { offset, length in
+            for k in offset..<(offset &+ length) {
+                var laplacian = 0.0
+                for a in strides.indices {
+                    laplacian += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a]
+                }
+                previous[k] = p[k] + 0.5 * dt * dt * laplacian / medium.slowness[k]
+            }
+        }
+    }
+
+    public func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double {
+        // Leapfrog: c dt √(Σ 1/h²) ≤ 1.
+        let fastest = background + Swift.max(anomaly.change, 0)
+        return 1 / (fastest * sqrt(geometry.spacing.reduce(0) { $0 + 1 / ($1 * $1) }))
+    }
+
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
+        medium.prepare(dt: dt, layout: geometry.layout)
+        WaveKernel.update(
+            from: state, into: next, box: box, spacing: geometry.spacing, scale: medium.scale, carry: medium.carry)
+    }
+
+    public func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry) {
+        guard let source else { return }
+        let owned = geometry.layout.owned
+        let cell = source.position.indices.map { a in
+            Swift.min(Int((source.position[a] / geometry.spacing[a]).rounded(.down)), geometry.shape[a] - 1)
+        }
+        guard owned.contains(cell) else { return }
+        let offset = geometry.layout.offset(cell.indices.map { cell[$0] - owned.lower[$0] })
+        // q δ(x − x_s) on one cell is q / h^d there; the update scales it as it scales ∇²p.
+        let volume = geometry.spacing.reduce(1, *)
+        state[0].base[offset] += medium.scale[offset] * wavelet(at: time) / volume
+    }
+}
+
+/// The medium on one rank's block: squared slowness and damping, and the update's
+/// coefficients for the current time step.
+final class Medium: @unchecked Sendable {
+    private(set) var slowness: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    private(set) var damping: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    /// `dt² / (m (1 + σ))`, with `σ = η dt / 2m`: how much ∇²p moves p.
+    private(set) var scale: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    /// `(1 − σ) / (1 + σ)`: how much of the last change carries on (1 without damping).
+    private(set) var carry: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    private var count = 1
+    private var dt = Double.nan
+
+    func allocate(count: Int) {
+        release()
+        self.count = Swift.max(count, 1)
+        for pointer in [\Medium.slowness, \.damping, \.scale, \.carry] {
+            self[keyPath: pointer] = .allocate(capacity: self.count)
+            self[keyPath: pointer].initialize(repeating: 0, count: self.count)
+        }
+        dt = .nan
+    }
+
+    /// Works out the coefficients for `dt` on the owned cells, unless they are already.
+    func prepare(dt: Double, layout: LocalLayout) {
+        guard dt.bitPattern != self.dt.bitPattern else { return }
+        self.dt = dt
+        layout.forEachRun(in: layout.interior) { offset, length in
+            for k in offset..<(offset &+ length) {
+                let sigma = damping[k] * dt / (2 * slowness[k])
+                scale[k] = dt * dt / (slowness[k] * (1 + sigma))
+                carry[k] = (1 - sigma) / (1 + sigma)
+            }
+        }
+    }
+
+    private func release() {
+        for pointer in [slowness, damping, scale, carry] { pointer.deallocate() }
+    }
+
+    deinit { release() }
+}
+
+/// The leapfrog update on raw memory: `p⁺ = p + r (p − p⁻) + s ∇²p`, and `p⁻` takes `p`.
+public enum WaveKernel {
+    static func update(
+        from state: [Field], into next: [Field], box: Box, spacing: [Double], scale: UnsafePointer<Double>,
+        carry: UnsafePointer<Double>
+    ) {
+        let layout = state[0].layout
+        let strides = layout.strides
+        let p = UnsafePointer(state[0].base)
+        let previous = UnsafePointer(state[1].base)
+        let out = next[0].base
+        let outPrevious = next[1].base
+        let inverseSquare = spacing.map { 1 / ($0 * $0) }
+        let d = strides.count
+        layout.forEachRun(in: box) { offset, length in
+            for k in offset..<(offset &+ length) {
+                var laplacian = 0.0
+                for a in 0..<d { laplacian += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a] }
+                out[k] = p[k] + carry[k] * (p[k] - previous[k]) + scale[k] * laplacian
+                outPrevious[k] = p[k]
+            }
+        }
+    }
+}
