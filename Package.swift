@@ -82,6 +82,8 @@ let package = Package(
             swiftSettings: kernel),
         .target(
             name: "Wave", dependencies: ["Engine", "Grid"], path: "Sources/Models/Wave", swiftSettings: kernel),
+        .target(
+            name: "Euler", dependencies: ["Engine", "Grid"], path: "Sources/Models/Euler", swiftSettings: kernel),
         .target(name: "Distributed", dependencies: ["MPI", "Grid", "Engine"], swiftSettings: kernel),
         .target(
             name: "Config",
@@ -92,7 +94,8 @@ let package = Package(
         .executableTarget(
             name: "tessera",
             dependencies: [
-                "MPI", "HDF5", "Grid", "Engine", "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Distributed",
+                "MPI", "HDF5", "Grid", "Engine", "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Euler",
+                "Distributed",
                 "Config",
                 "IO",
                 "CSignals",
@@ -105,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: [
-                "Engine", "Grid", "Heat", "Advection", "Burgers", "GrayScott", "Wave",
+                "Engine", "Grid", "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Euler",
             ],
             swiftSettings: strict
         ),

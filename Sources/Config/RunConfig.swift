@@ -124,10 +124,15 @@ public struct RunConfig: Sendable {
 
         let boundary = try section("boundary", required: false)
         let names = try boundary.strings(
-            "condition", count: rank, default: "dirichlet", allowed: ["dirichlet", "neumann"])
+            "condition", count: rank, default: "dirichlet", allowed: ["dirichlet", "neumann", "reflecting"])
         let value = try boundary.number("value", default: 0)
         boundaries = (0..<rank).map { a in
-            periodic[a] ? .periodic : names[a] == "neumann" ? .neumann : .dirichlet(value)
+            switch names[a] {
+            case _ where periodic[a]: .periodic
+            case "neumann": .neumann
+            case "reflecting": .reflecting
+            default: .dirichlet(value)
+            }
         }
 
         let model = try section("model", required: true)

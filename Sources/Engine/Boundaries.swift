@@ -6,14 +6,19 @@ import Grid
 /// axes, so that edge and corner ghosts beyond two boundaries get consistent values. Ghost
 /// layer `d` (1 is nearest the face) mirrors owned layer `d - 1` across the face: a Dirichlet
 /// value `v` makes the ghost `2v - inside`, which puts `v` on the face to second order; Neumann
-/// copies `inside`, which makes the face gradient zero.
+/// copies `inside`, which makes the face gradient zero. A reflecting wall copies too, except
+/// for the fields listed as normal to that axis (a vector's component along it), whose ghosts
+/// take `-inside`.
 public struct BoundaryFiller: Sendable {
     let plan: HaloPlan
     let conditions: [BoundaryCondition]
+    /// For each axis, the positions of the fields that are normal to it.
+    let normal: [Set<Int>]
 
-    public init(plan: HaloPlan, conditions: [BoundaryCondition]) {
+    public init(plan: HaloPlan, conditions: [BoundaryCondition], normal: [Set<Int>] = []) {
         self.plan = plan
         self.conditions = conditions
+        self.normal = normal.isEmpty ? conditions.map { _ in [] } : normal
     }
 
     public func apply(to fields: [Field]) {
@@ -30,12 +35,16 @@ public struct BoundaryFiller: Sendable {
                 insideSlab.lower[axis] = insideIndex
                 insideSlab.upper[axis] = insideIndex + 1
                 let shift = (insideIndex - ghostIndex) * layout.strides[axis]
-                for field in fields {
+                for (position, field) in fields.enumerated() {
                     let base = field.base
                     switch conditions[axis] {
                     case .periodic:
                         break
-                    case .neumann:
+                    case .reflecting where normal[axis].contains(position):
+                        layout.forEachRun(in: ghostSlab) { offset, length in
+                            for i in offset..<(offset + length) { base[i] = -base[i + shift] }
+                        }
+                    case .neumann, .reflecting:
                         layout.forEachRun(in: ghostSlab) { offset, length in
                             (base + offset).update(from: base + offset + shift, count: length)
                         }

@@ -40,6 +40,10 @@ public enum BoundaryCondition: Sendable, Equatable {
     case dirichlet(Double)
     /// The normal derivative on the boundary face is zero.
     case neumann
+    /// A wall that reflects: scalars and tangential vector components mirror (as Neumann),
+    /// the vector component normal to the wall mirrors with its sign flipped, so the normal
+    /// velocity on the face is zero.
+    case reflecting
 
     /// The name used in input files.
     public var name: String {
@@ -47,6 +51,7 @@ public enum BoundaryCondition: Sendable, Equatable {
         case .periodic: "periodic"
         case .dirichlet: "dirichlet"
         case .neumann: "neumann"
+        case .reflecting: "reflecting"
         }
     }
 }

@@ -137,8 +137,13 @@ public final class Simulation {
         self.model = model
         self.geometry = geometry
         self.communication = communication
-        self.boundaries = BoundaryFiller(plan: plan, conditions: conditions)
         let names = model.fields.components(dimensions: geometry.dimensions)
+        // A vector's component along an axis is the one a reflecting wall across it flips.
+        let vectors = model.fields.filter { $0.tensorOrder == 1 }.map(\.name)
+        let normal = (0..<geometry.dimensions).map { axis in
+            Set(vectors.compactMap { names.firstIndex(of: "\($0)_\(["x", "y", "z"][axis])") })
+        }
+        self.boundaries = BoundaryFiller(plan: plan, conditions: conditions, normal: normal)
         self.state = names.map { Field(name: $0, layout: plan.layout) }
         self.next = names.map { Field(name: $0, layout: plan.layout) }
         self.stage = model.integrator.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []

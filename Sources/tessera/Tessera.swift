@@ -2,6 +2,7 @@ import Advection
 import ArgumentParser
 import Burgers
 import Engine
+import Euler
 import GrayScott
 import Heat
 import Wave
@@ -10,7 +11,7 @@ import Wave
 let tesseraVersion = "0.1.0"
 
 /// Every model `tessera` can run, by the name used in `[model] name`.
-let catalog: [any Model.Type] = [Heat.self, Advection.self, Burgers.self, GrayScott.self, Wave.self]
+let catalog: [any Model.Type] = [Heat.self, Advection.self, Burgers.self, GrayScott.self, Wave.self, Euler.self]
 
 func modelType(named name: String) throws(ConfigError) -> any Model.Type {
     guard let type = catalog.first(where: { $0.description.name == name }) else {

@@ -61,6 +61,22 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
         // Corners take the second axis's rule applied to the first axis's ghosts.
         #expect(field[[-1, -1]] == field[[-1, 0]])
     }
+
+    @Test func aReflectingWallFlipsOnlyTheVelocityComponentNormalToIt() throws {
+        let d = try Decomposition(shape: [4, 3], dims: [1, 1], periodic: [false, false])
+        let plan = try HaloPlan(decomposition: d, rank: 0, ghost: [2, 2])
+        let fields = ["rho", "u_x", "u_y"].map { Field(name: $0, layout: plan.layout) }
+        for (n, field) in fields.enumerated() {
+            for i in 0..<4 { for j in 0..<3 { field[[i, j]] = Double(100 * n + 10 * i + j + 1) } }
+        }
+        // u_x (field 1) is normal to the walls across axis 0, u_y (field 2) to those across axis 1.
+        BoundaryFiller(plan: plan, conditions: [.reflecting, .reflecting], normal: [[1], [2]]).apply(to: fields)
+        let (rho, ux, uy) = (fields[0], fields[1], fields[2])
+        #expect(rho[[-2, 1]] == rho[[1, 1]] && rho[[2, 4]] == rho[[2, 1]])
+        #expect(ux[[-1, 1]] == -ux[[0, 1]] && ux[[5, 2]] == -ux[[2, 2]])
+        #expect(ux[[1, -1]] == ux[[1, 0]])
+        #expect(uy[[1, -2]] == -uy[[1, 1]] && uy[[-1, 1]] == uy[[0, 1]])
+    }
 }
 
 @Suite struct SimulationTests {

@@ -33,6 +33,10 @@ CASES = [
      "t0_fields/pressure"),
     ("wave-3d", [12, 10, 9], "wave", 'initial = "standing"\nanomaly = -0.3\nreceivers = 3\nreceiver_start = [0.1, 0.1, 0.1]\n'
      'receiver_end = [0.9, 0.9, 0.9]', "t0_fields/pressure"),
+    ("euler-quadrants-2d", [30, 26], "euler", 'initial = "quadrants"\nlimiter = "minmod"', "t1_fields/momentum"),
+    ("euler-sod-3d", [16, 6, 5], "euler", 'initial = "sod"\nintegrator = "ssprk3"', "t1_fields/momentum"),
+    ("euler-rayleigh-taylor-2d", [12, 30], "euler", 'initial = "rayleigh_taylor"\ngravity = [0.0, -0.5]',
+     "t1_fields/momentum"),
     ("gray-scott-3d", [12, 10, 14], "gray_scott",
      'pattern = "spirals"\ninitial = "square"\nintegrator = "ssprk3"\ndiffusivity_a = 2e-3\ndiffusivity_b = 1e-3',
      "t0_fields/B"),
@@ -40,14 +44,21 @@ CASES = [
 IDS = [case[0] for case in CASES]
 # The cases whose restart is tested: one per model and field rank.
 RESTARTED = [case for case in CASES if case[0] in (
-    "advection-upwind-2d", "advection-muscl-3d", "burgers-1d", "burgers-2d", "gray-scott-2d", "wave-2d")]
+    "advection-upwind-2d", "advection-muscl-3d", "burgers-1d", "burgers-2d", "gray-scott-2d", "wave-2d",
+    "euler-rayleigh-taylor-2d")]
+# Cases with walls: their periodic flags and [boundary] lines (the others are periodic).
+WALLS = {
+    "wave-2d": ([False, False], ""),
+    "euler-quadrants-2d": ([False, False], 'condition = "neumann"'),
+    "euler-sod-3d": ([False, True, True], 'condition = "neumann"'),
+    "euler-rayleigh-taylor-2d": ([True, False], 'condition = "reflecting"'),
+}
 
 
-def config_for(path, out, shape, model, parameters, steps=40, every=10, checkpoint=""):
-    # A sponge lines the faces that do not wrap: those cases get walls.
-    periodic = [False] * len(shape) if "sponge" in parameters else None
+def config_for(path, out, shape, model, parameters, steps=40, every=10, checkpoint="", case=None):
+    periodic, boundary = WALLS.get(case, (None, ""))
     return write_config(path, shape, out, model=model, extra_model=parameters, steps=steps, every=every,
-                        checkpoint=checkpoint, periodic=periodic)
+                        checkpoint=checkpoint, periodic=periodic, boundary=boundary)
 
 
 @pytest.mark.parametrize("case,shape,model,parameters,field", CASES, ids=IDS)
@@ -55,12 +66,15 @@ def test_results_are_bitwise_identical_on_1_2_3_and_4_ranks(tmp_path, case, shap
     results = {}
     for ranks in (1, 2, 3, 4):
         out = tmp_path / f"r{ranks}"
-        config = config_for(tmp_path / f"{ranks}.toml", out, shape, model, parameters)
+        config = config_for(tmp_path / f"{ranks}.toml", out, shape, model, parameters, case=case)
         result = run_tessera(["run", config], ranks=ranks)
         assert result.returncode == 0, result.stderr
         results[ranks] = datasets(out / "results.hdf5")
     values = results[1][field]
     components = [len(shape)] if field.startswith("t1_") else []
+    if model == "euler":  # every component of the state changed
+        for group in ("t0_fields/density", "t0_fields/energy"):
+            assert np.ptp(results[1][group][0, -1] - results[1][group][0, 0]) > 0
     assert values.shape == (1, 5, *shape, *components)
     assert np.isfinite(values).all() and np.ptp(values[0, -1]) > 0
     for ranks in (2, 3, 4):
@@ -72,14 +86,16 @@ def test_results_are_bitwise_identical_on_1_2_3_and_4_ranks(tmp_path, case, shap
 @pytest.mark.parametrize("case,shape,model,parameters,field", RESTARTED, ids=[case[0] for case in RESTARTED])
 def test_a_restart_mid_run_continues_bit_for_bit(tmp_path, case, shape, model, parameters, field):
     gold, out = tmp_path / "gold", tmp_path / "restarted"
-    straight = config_for(tmp_path / "gold.toml", gold, shape, model, parameters, checkpoint="every = 20\nkeep = 5")
+    straight = config_for(tmp_path / "gold.toml", gold, shape, model, parameters, checkpoint="every = 20\nkeep = 5",
+                          case=case)
     assert run_tessera(["run", straight], ranks=2).returncode == 0
     # The run as if it had died after step 20: its output up to the checkpoint at step 20.
     shutil.copytree(gold, out)
     for later in (out / "checkpoints").glob("checkpoint-*.hdf5"):
         if later.name != "checkpoint-0000000020.hdf5":
             later.unlink()
-    config = config_for(tmp_path / "again.toml", out, shape, model, parameters, checkpoint="every = 20\nkeep = 5")
+    config = config_for(tmp_path / "again.toml", out, shape, model, parameters, checkpoint="every = 20\nkeep = 5",
+                        case=case)
     result = run_tessera(["run", config, "--restart", "auto"], ranks=3)
     assert result.returncode == 0, result.stderr
     assert "continuing from step 20" in result.stdout + result.stderr
@@ -190,3 +206,28 @@ def test_a_sponge_absorbs_what_a_wall_reflects(tmp_path):
         peaks[sponge] = np.max(np.abs(pressure[-1])) / np.max(np.abs(pressure[0]))
     # By t = 1.5 the pulse has crossed the unit box: walls keep it, a sponge removes it.
     assert peaks[0] > 0.05 and peaks[12] < 0.1 * peaks[0], peaks
+
+
+def test_the_well_loader_reads_scalar_and_vector_fields_and_the_totals_together(tmp_path):
+    the_well = pytest.importorskip("the_well.data")
+    out = tmp_path / "out"
+    config = config_for(tmp_path / "c.toml", out, [16, 12], "euler", 'initial = "kelvin_helmholtz"', steps=20, every=2)
+    result = run_tessera(["run", config], ranks=2)
+    assert result.returncode == 0, result.stderr
+    dataset = the_well.WellDataset(path=str(out), n_steps_input=2, n_steps_output=1, use_normalization=False)
+    metadata = dataset.metadata
+    assert metadata.field_names[0] == ["density", "energy"]
+    assert metadata.field_names[1] == ["momentum_x", "momentum_y"]
+    sample = dataset[3]
+    # Channels: the t0 fields, then each vector's components.
+    assert tuple(sample["input_fields"].shape) == (2, 16, 12, 4)
+    totals = ["total_density", "total_energy", "total_momentum_x", "total_momentum_y"]
+    assert metadata.scalar_names == totals
+    assert tuple(sample["input_scalars"].shape) == (2, 4)
+    with h5py.File(out / "results.hdf5", "r") as f:
+        momentum = f["t1_fields/momentum"][0, 3]
+        density = f["t0_fields/density"][0, 3]
+        series = f["scalars/total_energy"][0, 3:5]
+    np.testing.assert_array_equal(sample["input_fields"][0, ..., 0].numpy(), density)
+    np.testing.assert_array_equal(sample["input_fields"][0, ..., 3].numpy(), momentum[..., 1])
+    np.testing.assert_array_equal(sample["input_scalars"][:, 1].numpy(), series)
