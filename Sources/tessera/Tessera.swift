@@ -28,6 +28,8 @@ struct Tessera: ParsableCommand {
         commandName: "tessera",
         abstract: "Domain-decomposed structured-grid simulations over MPI, with results in The Well's HDF5 layout.",
         version: tesseraVersion,
-        subcommands: [Run.self, Validate.self, Plan.self, Inspect.self, Models.self, Bench.self, CheckHalo.self]
+        subcommands: [
+            Run.self, Validate.self, Plan.self, Inspect.self, Models.self, Bench.self, BenchModel.self, CheckHalo.self,
+        ]
     )
 }

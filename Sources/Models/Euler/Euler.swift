@@ -267,13 +267,17 @@ struct EulerKernel {
             }
         }
         let factors = spacing.map { dt / $0 }
+        let last = d - 1
         layout.forEachRun(in: box) { offset, length in
+            // Along a run (the last axis) each face is shared with the next cell: carry it.
+            var carried = flux(cells, axis: last, left: offset &- strides[last], s: strides[last])
             for k in offset..<(offset &+ length) {
                 var change = (rho: 0.0, energy: 0.0, m: (0.0, 0.0, 0.0))
                 for axis in 0..<d {
                     let s = strides[axis]
                     let high = flux(cells, axis: axis, left: k, s: s)
-                    let low = flux(cells, axis: axis, left: k &- s, s: s)
+                    let low = axis == last ? carried : flux(cells, axis: axis, left: k &- s, s: s)
+                    if axis == last { carried = high }
                     let factor = factors[axis]
                     change.rho -= factor * (high.rho - low.rho)
                     change.energy -= factor * (high.energy - low.energy)

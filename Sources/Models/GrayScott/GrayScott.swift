@@ -143,18 +143,29 @@ public enum GrayScottKernel {
         let dtFeed = dt * feed
         let dtLoss = dt * (feed + kill)
         let d = strides.count
+        // Per axis: stride and dt δ/h² for each species (zero past the grid's axes, so one
+        // loop serves 1, 2 and 3 dimensions without a loop over the axes per cell).
+        let s = strides + [0, 0]
+        let (s0, s1, s2) = (s[0], s[1], s[2])
+        let (a0, a1, a2) = (ca[0], d > 1 ? ca[1] : 0, d > 2 ? ca[2] : 0)
+        let (b0, b1, b2) = (cb[0], d > 1 ? cb[1] : 0, d > 2 ? cb[2] : 0)
         layout.forEachRun(in: box) { offset, length in
             for k in offset..<(offset &+ length) {
-                var diffusionA = 0.0
-                var diffusionB = 0.0
-                for axis in 0..<d {
-                    let s = strides[axis]
-                    diffusionA += ca[axis] * (a[k &- s] - 2 * a[k] + a[k &+ s])
-                    diffusionB += cb[axis] * (b[k &- s] - 2 * b[k] + b[k &+ s])
+                let ak = a[k]
+                let bk = b[k]
+                var diffusionA = a0 * (a[k &- s0] - 2 * ak + a[k &+ s0])
+                var diffusionB = b0 * (b[k &- s0] - 2 * bk + b[k &+ s0])
+                if d > 1 {
+                    diffusionA += a1 * (a[k &- s1] - 2 * ak + a[k &+ s1])
+                    diffusionB += b1 * (b[k &- s1] - 2 * bk + b[k &+ s1])
                 }
-                let reaction = dt * a[k] * b[k] * b[k]
-                nextA[k] = a[k] + diffusionA - reaction + dtFeed * (1 - a[k])
-                nextB[k] = b[k] + diffusionB + reaction - dtLoss * b[k]
+                if d > 2 {
+                    diffusionA += a2 * (a[k &- s2] - 2 * ak + a[k &+ s2])
+                    diffusionB += b2 * (b[k &- s2] - 2 * bk + b[k &+ s2])
+                }
+                let reaction = dt * ak * bk * bk
+                nextA[k] = ak + diffusionA - reaction + dtFeed * (1 - ak)
+                nextB[k] = bk + diffusionB + reaction - dtLoss * bk
             }
         }
     }
