@@ -109,7 +109,8 @@ def test_a_restart_mid_run_continues_bit_for_bit(tmp_path, case, shape, model, p
     ([30, 22], "advection", 'scheme = "upwind"\ninitial = "gaussian"\nvelocity = [1.0, -0.6]',
      "total_concentration"),
     ([64], "burgers", 'initial = "gaussian"\nviscosity = 0.002', "total_velocity_x"),
-], ids=["advection-muscl-3d", "advection-upwind-2d", "burgers-1d"])
+    ([20, 18, 16], "heat", 'initial = "gaussian"\ndiffusivity = 0.05', "total_temperature"),
+], ids=["advection-muscl-3d", "advection-upwind-2d", "burgers-1d", "heat-3d"])
 def test_conserved_totals_drift_less_than_1e_12_in_periodic_domains(tmp_path, shape, model, parameters, total):
     out = tmp_path / "out"
     config = config_for(tmp_path / "c.toml", out, shape, model, parameters, steps=200, every=20)
@@ -118,7 +119,8 @@ def test_conserved_totals_drift_less_than_1e_12_in_periodic_domains(tmp_path, sh
     with h5py.File(out / "results.hdf5", "r") as f:
         assert total in list(f["scalars"].attrs["field_names"])
         series = f[f"scalars/{total}"][0]
-        fields = f["t0_fields/concentration" if model == "advection" else "t1_fields/velocity"][0]
+        fields = f[{"advection": "t0_fields/concentration", "heat": "t0_fields/temperature"}.get(
+            model, "t1_fields/velocity")][0]
         spacing = np.prod([f[f"dimensions/{axis}"][1] - f[f"dimensions/{axis}"][0] for axis in "xyz"[:len(shape)]])
     assert series.dtype == np.float64 and series.shape == (11,)
     # The series is the integral of the field: the float32 frames agree to their precision.
@@ -130,6 +132,9 @@ def test_conserved_totals_drift_less_than_1e_12_in_periodic_domains(tmp_path, sh
 @pytest.mark.parametrize("model,parameters,fields,components", [
     ("advection", "velocity = [1.0, 0.5]", "t0_fields/concentration", 1),
     ("burgers", 'initial = "random"', "t1_fields/velocity", 2),
+    # Its results also hold the receivers group, which the loader must pass over.
+    ("wave", 'initial = "gaussian"\nsource = [0.5, 0.5]\nreceivers = 3\nreceiver_start = [0.1, 0.1]\n'
+     'receiver_end = [0.9, 0.1]', "t0_fields/pressure", 1),
 ])
 def test_the_well_loader_reads_the_output(tmp_path, model, parameters, fields, components):
     the_well = pytest.importorskip("the_well.data")
@@ -231,3 +236,18 @@ def test_the_well_loader_reads_scalar_and_vector_fields_and_the_totals_together(
     np.testing.assert_array_equal(sample["input_fields"][0, ..., 0].numpy(), density)
     np.testing.assert_array_equal(sample["input_fields"][0, ..., 3].numpy(), momentum[..., 1])
     np.testing.assert_array_equal(sample["input_scalars"][:, 1].numpy(), series)
+
+
+def test_the_well_loader_reads_both_gray_scott_species_and_the_pattern_constants(tmp_path):
+    the_well = pytest.importorskip("the_well.data")
+    out = tmp_path / "out"
+    config = config_for(tmp_path / "c.toml", out, [16, 12], "gray_scott", 'pattern = "worms"\nseeds = 3', steps=20,
+                        every=2)
+    result = run_tessera(["run", config], ranks=3)
+    assert result.returncode == 0, result.stderr
+    dataset = the_well.WellDataset(path=str(out), n_steps_input=2, n_steps_output=1, use_normalization=False)
+    assert dataset.metadata.field_names[0] == ["A", "B"]
+    assert dataset.metadata.constant_scalar_names == ["F", "k", "diffusivity_a", "diffusivity_b"]
+    sample = dataset[0]
+    assert tuple(sample["input_fields"].shape) == (2, 16, 12, 2)
+    np.testing.assert_allclose(sample["constant_scalars"].numpy()[:2], [0.058, 0.065])
