@@ -70,6 +70,22 @@ public protocol RunControl {
     func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws
 }
 
+/// The state holds a NaN or an infinity: the run cannot go on, and writing it on would only
+/// hide where it went wrong. Every rank throws it alike.
+public struct NonFiniteState: Error, CustomStringConvertible {
+    public let step: Int
+    public let time: Double
+    /// The components that hold a non-finite value somewhere.
+    public let components: [String]
+
+    public var description: String {
+        "the state is no longer finite at step \(step) (t = \(time)): \(components.joined(separator: ", ")) "
+            + "hold NaN or infinite values. The time step is too large for how the solution evolved, or the "
+            + "parameters take the model out of its range: lower [time] cfl (or raise a model's speedup) and "
+            + "run again from the start, or check the parameters"
+    }
+}
+
 /// How a run ended.
 public enum RunOutcome: Sendable, Equatable {
     /// Every step of the schedule was taken.
@@ -232,6 +248,23 @@ public final class Simulation {
         }
     }
 
+    /// Throws ``NonFiniteState`` on every rank if any rank's state holds a NaN or an infinity.
+    func checkFinite(step: Int, time: Double) throws {
+        let layout = geometry.layout
+        var bad = [Double](repeating: 0, count: state.count)
+        for (index, field) in state.enumerated() {
+            let u = field.base
+            var count = 0
+            layout.forEachRun(in: layout.interior) { offset, length in
+                for k in offset..<(offset &+ length) where !u[k].isFinite { count += 1 }
+            }
+            bad[index] = Double(count)
+        }
+        let total = try communication.globalSum(bad)
+        let names = state.indices.filter { total[$0] > 0 }.map { state[$0].name }
+        if !names.isEmpty { throw NonFiniteState(step: step, time: time, components: names) }
+    }
+
     /// Fills every ghost cell of the current state: exchange, then boundary conditions.
     public func fillGhosts() throws {
         try communication.beginExchange(state)
@@ -315,6 +348,7 @@ public final class Simulation {
             let time = Double(step) * schedule.dt
             sample(step: step, time: time)
             if step % schedule.outputEvery == 0 {
+                try checkFinite(step: step, time: time)
                 try flushTraces(to: sink)
                 try sink.write(frame: step / schedule.outputEvery, time: time, state: state, totals: totals())
             }
@@ -322,6 +356,7 @@ public final class Simulation {
             if let control {
                 let decision = try control.decide(after: step, of: schedule.steps)
                 if decision.checkpoint || decision.stop {
+                    try checkFinite(step: step, time: time)
                     try flushTraces(to: sink)
                     try control.checkpoint(
                         step: step, time: time, frames: step / schedule.outputEvery + 1, state: state)

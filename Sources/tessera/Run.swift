@@ -145,8 +145,15 @@ struct Run: ParsableCommand {
         }
         let cells = Double(plan.config.grid.shape.reduce(1, *))
         var progress = ProgressReporter(steps: schedule.steps, start: resumed?.step ?? 0, cells: cells)
-        let outcome = try simulation.run(schedule, from: resumed?.step ?? 0, sink: writer, control: control) { report in
-            if world.rank == 0, let line = progress.line(for: report) { logger.info("\(line)") }
+        let outcome: RunOutcome
+        do {
+            outcome = try simulation.run(schedule, from: resumed?.step ?? 0, sink: writer, control: control) { report in
+                if world.rank == 0, let line = progress.line(for: report) { logger.info("\(line)") }
+            }
+        } catch let error as NonFiniteState {
+            // Every rank found the same: exit cleanly, keeping the frames and checkpoints so far.
+            try writer.finish()
+            throw AgreedFailure(description: "\(error)")
         }
         switch outcome {
         case .completed:

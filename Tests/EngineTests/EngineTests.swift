@@ -541,3 +541,19 @@ func selfConvergence(
         refuses(["receivers": .int(3)], "needs receiver_start and receiver_end")
     }
 }
+
+@Suite struct NonFiniteTests {
+    @Test func aNaNStopsTheRunAtTheNextFrameNamingTheComponent() throws {
+        let sim = try periodicSimulation(Heat.self, shape: [8, 6], table: [:])
+        sim.state[0][[3, 2]] = .nan
+        #expect {
+            _ = try sim.run(
+                Schedule(steps: 10, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 4),
+                sink: NullSink()
+            ) { _ in }
+        } throws: { error in
+            guard let error = error as? NonFiniteState else { return false }
+            return error.step == 4 && error.components == ["temperature"] && "\(error)".contains("lower [time] cfl")
+        }
+    }
+}

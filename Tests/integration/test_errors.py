@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 
+import h5py
 import pytest
 
 from conftest import BINARY, MPIRUN, environment, run_tessera, write_config
@@ -124,3 +125,18 @@ def test_a_rank_that_dies_takes_the_job_down_within_seconds(tmp_path):
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGKILL)
             job.wait()
+
+
+def test_a_state_that_overflows_stops_every_rank_with_the_step_and_the_field(tmp_path):
+    # u² overflows at once: the flux is infinite and the next values NaN.
+    config = write_config(tmp_path / "c.toml", [24, 20], tmp_path / "out", model="burgers",
+                          extra_model="amplitude = 1e300", steps=20, every=5)
+    start = time.monotonic()
+    result = run_tessera(["run", config], ranks=3, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert time.monotonic() - start < 30
+    assert "no longer finite at step 5" in result.stderr and "velocity_x" in result.stderr
+    assert result.stderr.count("tessera: error:") == 1
+    # The frames before it are kept: the initial state only.
+    with h5py.File(tmp_path / "out" / "results.hdf5", "r") as f:
+        assert f["t1_fields/velocity"].shape[1] == 1
