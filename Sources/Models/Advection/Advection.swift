@@ -65,11 +65,7 @@ public struct Advection: Model {
         initial = parameters.string("initial")
         amplitude = parameters.number("amplitude")
         width = parameters.number("width")
-        let modes = parameters.integers("modes")
-        guard modes.count >= d else {
-            throw ConfigError("model.modes", "needs one mode number per axis (\(d)), got \(modes)")
-        }
-        waveNumbers = (0..<d).map { 2 * Double.pi * Double(modes[$0]) / geometry.extent[$0] }
+        waveNumbers = try InitialCondition.waveNumbers(parameters, geometry: geometry)
         extent = geometry.extent
     }
 

@@ -63,11 +63,7 @@ public struct Burgers: Model {
         width = parameters.number("width")
         extent = geometry.extent
         periodic = geometry.periodic
-        let modes = parameters.integers("modes")
-        guard modes.count >= d else {
-            throw ConfigError("model.modes", "needs one mode number per axis (\(d)), got \(modes)")
-        }
-        waveNumbers = (0..<d).map { 2 * Double.pi * Double(modes[$0]) / geometry.extent[$0] }
+        waveNumbers = try InitialCondition.waveNumbers(parameters, geometry: geometry)
         // The waves depend on the seed alone, drawn in a fixed order, never on the ranks.
         var random = SeededGenerator(seed: UInt64(parameters.integer("seed")))
         let count = parameters.integer("waves")

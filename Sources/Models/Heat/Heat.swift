@@ -44,13 +44,7 @@ public struct Heat: Model {
         initial = parameters.string("initial")
         amplitude = parameters.number("amplitude")
         width = parameters.number("width")
-        let modes = parameters.integers("modes")
-        guard modes.count >= d else {
-            throw ConfigError("model.modes", "needs one mode number per axis (\(d)), got \(modes)")
-        }
-        waveNumbers = (0..<d).map { a in
-            Double(modes[a]) * (geometry.periodic[a] ? 2 : 1) * Double.pi / geometry.extent[a]
-        }
+        waveNumbers = try InitialCondition.waveNumbers(parameters, geometry: geometry, halfOnWalls: true)
         let given = parameters.numbers("centre")
         if given.isEmpty {
             centre = geometry.extent.map { $0 / 2 }
