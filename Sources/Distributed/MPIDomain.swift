@@ -71,6 +71,39 @@ public final class MPIDomain: DomainCommunication {
         }
     }
 
+    public func reverseExchange(_ fields: [Field]) throws {
+        precondition(pending.isEmpty, "reverseExchange called during an exchange")
+        reserve(fields: fields.count)
+        let count = fields.count
+        // The forward exchange's messages with their boxes swapped: ghosts go out, owned cells
+        // come back. Tags are those of the forward exchange, which pair the same two sides.
+        for (index, message) in plan.messages.enumerated() {
+            requests.append(
+                try communicator.irecv(
+                    receiveBuffers[index].baseAddress!, count: message.send.count * count, from: message.neighbour,
+                    tag: message.receiveTag))
+        }
+        for (index, message) in plan.messages.enumerated() {
+            let buffer = sendBuffers[index].baseAddress!
+            var position = 0
+            for field in fields { position += field.pack(message.receive, into: buffer + position) }
+            requests.append(
+                try communicator.isend(
+                    UnsafePointer(buffer), count: position, to: message.neighbour, tag: message.sendTag))
+        }
+        for message in plan.messages {
+            for field in fields { field.zero(message.receive) }
+        }
+        try Request.waitAll(&requests)
+        for (index, message) in plan.messages.enumerated() {
+            var position = 0
+            for field in fields {
+                position += field.accumulate(
+                    message.send, from: UnsafePointer(receiveBuffers[index].baseAddress! + position))
+            }
+        }
+    }
+
     public func globalMinimum(_ value: Double) throws -> Double {
         try communicator.allReduce(value, .min)
     }

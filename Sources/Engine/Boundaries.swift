@@ -21,41 +21,77 @@ public struct BoundaryFiller: Sendable {
         self.normal = normal.isEmpty ? conditions.map { _ in [] } : normal
     }
 
-    public func apply(to fields: [Field]) {
-        let layout = plan.layout
-        for (axis, side) in plan.physicalBoundaries {
-            let n = layout.extent[axis]
-            for depth in stride(from: 1, through: layout.ghost[axis], by: 1) {
-                var ghostSlab = layout.whole
-                var insideSlab = layout.whole
-                let ghostIndex = side < 0 ? -depth : n - 1 + depth
-                let insideIndex = side < 0 ? depth - 1 : n - depth
-                ghostSlab.lower[axis] = ghostIndex
-                ghostSlab.upper[axis] = ghostIndex + 1
-                insideSlab.lower[axis] = insideIndex
-                insideSlab.upper[axis] = insideIndex + 1
-                let shift = (insideIndex - ghostIndex) * layout.strides[axis]
-                for (position, field) in fields.enumerated() {
-                    let base = field.base
-                    switch conditions[axis] {
-                    case .periodic:
-                        break
-                    case .reflecting where normal[axis].contains(position):
-                        layout.forEachRun(in: ghostSlab) { offset, length in
-                            for i in offset..<(offset + length) { base[i] = -base[i + shift] }
-                        }
-                    case .neumann, .reflecting:
-                        layout.forEachRun(in: ghostSlab) { offset, length in
-                            (base + offset).update(from: base + offset + shift, count: length)
-                        }
-                    case .dirichlet(let value):
-                        let twice = 2 * value
-                        layout.forEachRun(in: ghostSlab) { offset, length in
-                            for i in offset..<(offset + length) { base[i] = twice - base[i + shift] }
-                        }
+    /// Fills the ghosts of `fields`. `homogeneous` drops the Dirichlet value (the map becomes
+    /// linear), as tangent-linear fields need.
+    public func apply(to fields: [Field], homogeneous: Bool = false) {
+        for slab in slabs() {
+            for (position, field) in fields.enumerated() {
+                let base = field.base
+                let shift = slab.shift
+                switch conditions[slab.axis] {
+                case .periodic:
+                    break
+                case .reflecting where normal[slab.axis].contains(position):
+                    plan.layout.forEachRun(in: slab.ghost) { offset, length in
+                        for i in offset..<(offset + length) { base[i] = -base[i + shift] }
+                    }
+                case .neumann, .reflecting:
+                    plan.layout.forEachRun(in: slab.ghost) { offset, length in
+                        (base + offset).update(from: base + offset + shift, count: length)
+                    }
+                case .dirichlet(let value):
+                    let twice = homogeneous ? 0 : 2 * value
+                    plan.layout.forEachRun(in: slab.ghost) { offset, length in
+                        for i in offset..<(offset + length) { base[i] = twice - base[i + shift] }
                     }
                 }
             }
         }
+    }
+
+    /// The adjoint of ``apply(to:homogeneous:)`` (of its linear part): adds what each ghost
+    /// beyond a physical boundary holds to the cell it was filled from, with the same sign,
+    /// and zeroes the ghost. Slabs go in the reverse order of `apply`, so that corner ghosts
+    /// pass their share on through the ghosts they were filled from.
+    public func applyAdjoint(to fields: [Field]) {
+        for slab in slabs().reversed() {
+            for (position, field) in fields.enumerated() {
+                let base = field.base
+                let shift = slab.shift
+                let sign: Double
+                switch conditions[slab.axis] {
+                case .periodic: continue
+                case .reflecting where normal[slab.axis].contains(position): sign = -1
+                case .neumann, .reflecting: sign = 1
+                case .dirichlet: sign = -1
+                }
+                plan.layout.forEachRun(in: slab.ghost) { offset, length in
+                    for i in offset..<(offset + length) {
+                        base[i + shift] += sign * base[i]
+                        base[i] = 0
+                    }
+                }
+            }
+        }
+    }
+
+    /// The ghost slabs beyond physical boundaries in the order ``apply(to:homogeneous:)``
+    /// fills them: boundary by boundary, nearest layer first, each spanning the whole allocated
+    /// extent of the other axes; `shift` is the offset from a ghost to the cell it copies.
+    private func slabs() -> [(axis: Int, ghost: Box, shift: Int)] {
+        let layout = plan.layout
+        var slabs: [(axis: Int, ghost: Box, shift: Int)] = []
+        for (axis, side) in plan.physicalBoundaries {
+            let n = layout.extent[axis]
+            for depth in stride(from: 1, through: layout.ghost[axis], by: 1) {
+                var ghostSlab = layout.whole
+                let ghostIndex = side < 0 ? -depth : n - 1 + depth
+                let insideIndex = side < 0 ? depth - 1 : n - depth
+                ghostSlab.lower[axis] = ghostIndex
+                ghostSlab.upper[axis] = ghostIndex + 1
+                slabs.append((axis, ghostSlab, (insideIndex - ghostIndex) * layout.strides[axis]))
+            }
+        }
+        return slabs
     }
 }

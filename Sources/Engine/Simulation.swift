@@ -8,6 +8,10 @@ public protocol DomainCommunication {
     func beginExchange(_ fields: [Field]) throws
     /// Waits for the exchange that ``beginExchange(_:)`` started and unpacks the ghosts.
     func finishExchange() throws
+    /// The adjoint of an exchange followed by unpacking: sends what each ghost cell of `fields`
+    /// holds to the rank that owns the cell, adds it to the owned cell there, and zeroes the
+    /// ghosts. Blocking.
+    func reverseExchange(_ fields: [Field]) throws
     /// The minimum of `value` over all ranks.
     func globalMinimum(_ value: Double) throws -> Double
     /// The maximum of `value` over all ranks.

@@ -39,6 +39,25 @@ public final class Field: @unchecked Sendable {
         return position
     }
 
+    /// Adds `buffer` (C order) to the cells of `box`; returns how many elements it read. The
+    /// adjoint of ``pack(_:into:)``.
+    @discardableResult
+    public func accumulate(_ box: Box, from buffer: UnsafePointer<Double>) -> Int {
+        var position = 0
+        layout.forEachRun(in: box) { offset, length in
+            let target = base + offset
+            let source = buffer + position
+            for i in 0..<length { target[i] += source[i] }
+            position += length
+        }
+        return position
+    }
+
+    /// Sets the cells of `box` to zero.
+    public func zero(_ box: Box) {
+        layout.forEachRun(in: box) { offset, length in (base + offset).update(repeating: 0, count: length) }
+    }
+
     /// Copies `buffer` (C order) into the cells of `box`; returns how many elements it read.
     @discardableResult
     public func unpack(_ box: Box, from buffer: UnsafePointer<Double>) -> Int {

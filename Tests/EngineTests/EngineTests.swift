@@ -28,6 +28,18 @@ final class SelfExchange: DomainCommunication {
         }
         pending = []
     }
+    func reverseExchange(_ fields: [Field]) throws {
+        for field in fields {
+            for message in plan.messages {
+                let partner = plan.messages.first { $0.sendTag == message.receiveTag }!
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: message.receive.count)
+                field.pack(message.receive, into: buffer)
+                field.zero(message.receive)
+                field.accumulate(partner.send, from: buffer)
+                buffer.deallocate()
+            }
+        }
+    }
     func globalMinimum(_ value: Double) throws -> Double { value }
     func globalMaximum(_ value: Double) throws -> Double { value }
     func globalSum(_ values: [Double]) throws -> [Double] { values }
@@ -290,7 +302,14 @@ func advection(shape: [Int], table: [String: ConfigValue]) throws -> (Advection,
 /// A model of type `type` on one periodic block of `shape` cells in a unit box, with its ghosts
 /// filled by ``SelfExchange``.
 func periodicSimulation(_ type: any Model.Type, shape: [Int], table: [String: ConfigValue]) throws -> Simulation {
-    let periodic = shape.map { _ in true }
+    try singleBlockSimulation(type, shape: shape, conditions: shape.map { _ in .periodic }, table: table)
+}
+
+/// A model on one block with `conditions` per axis (periodic axes wrap through `SelfExchange`).
+func singleBlockSimulation(
+    _ type: any Model.Type, shape: [Int], conditions: [BoundaryCondition], table: [String: ConfigValue]
+) throws -> Simulation {
+    let periodic = conditions.map { $0 == .periodic }
     let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
     let parameters = try Parameters(table, specs: type.description.parameters)
     let probe = Geometry(
@@ -301,7 +320,7 @@ func periodicSimulation(_ type: any Model.Type, shape: [Int], table: [String: Co
     let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
     return Simulation(
         model: try type.init(parameters: parameters, geometry: geometry), geometry: geometry, plan: plan,
-        conditions: shape.map { _ in .periodic }, communication: SelfExchange(plan: plan))
+        conditions: conditions, communication: SelfExchange(plan: plan))
 }
 
 /// Observed orders of a model with no exact solution, from runs to `time` on grids that double:

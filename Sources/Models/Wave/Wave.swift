@@ -28,6 +28,11 @@ public struct Wave: Model {
                 "anomaly", .number(-1e300...1e300), default: .double(0),
                 help: "the velocity change at the centre of a gaussian anomaly"),
             ParameterSpec(
+                "velocity_max", .number(1e-300...1e300), default: nil, optional: true,
+                help:
+                    "the fastest velocity the time step is chosen for (default: the model's fastest); an inversion keeps below it"
+            ),
+            ParameterSpec(
                 "anomaly_centre", .numbers, default: nil, optional: true, help: "where (default: the domain's centre)"),
             ParameterSpec(
                 "anomaly_width", .number(1e-300...1e300), default: .double(0.1), help: "its standard deviation"),
@@ -66,6 +71,8 @@ public struct Wave: Model {
     public let source: (position: [Double], frequency: Double, delay: Double, amplitude: Double)?
     public let receivers: [Receiver]
     public let sponge: (cells: Int, strength: Double)
+    /// The fastest velocity the time step allows for.
+    public let fastest: Double
     let initial: String
     let amplitude: Double
     let waveNumbers: [Double]
@@ -94,6 +101,12 @@ public struct Wave: Model {
         let change = parameters.number("anomaly")
         guard background + Swift.min(change, 0) > 0 else {
             throw ConfigError("model.anomaly", "makes the velocity negative: velocity + anomaly must stay above 0")
+        }
+        let fastestInModel = background + Swift.max(change, 0)
+        fastest = parameters.values["velocity_max"] == nil ? fastestInModel : parameters.number("velocity_max")
+        guard fastest >= fastestInModel else {
+            throw ConfigError(
+                "model.velocity_max", "is \(fastest), below the model's fastest velocity \(fastestInModel)")
         }
         anomaly = (
             change, try point("anomaly_centre") ?? geometry.extent.map { $0 / 2 }, parameters.number("anomaly_width")
@@ -192,7 +205,7 @@ public struct Wave: Model {
     public func initialize(_ state: [Field], geometry: Geometry) {
         let layout = geometry.layout
         let owned = layout.owned
-        medium.allocate(count: layout.count)
+        medium.allocate(layout: layout)
         layout.interior.forEachPoint { local in
             let index = local.indices.map { owned.lower[$0] + local[$0] }
             let point = index.indices.map { geometry.centre(axis: $0, index: index[$0]) }
@@ -200,7 +213,16 @@ public struct Wave: Model {
             let c = velocity(at: point)
             medium.slowness[offset] = 1 / (c * c)
             medium.damping[offset] = damping(at: index)
-            state[0].base[offset] =
+        }
+        initialState(state, geometry: geometry)
+    }
+
+    public func initialState(_ state: [Field], geometry: Geometry) {
+        let layout = geometry.layout
+        let owned = layout.owned
+        layout.interior.forEachPoint { local in
+            let point = local.indices.map { geometry.centre(axis: $0, index: owned.lower[$0] + local[$0]) }
+            state[0].base[layout.offset(local)] =
                 switch initial {
                 case "gaussian":
                     amplitude
@@ -232,7 +254,6 @@ public struct Wave: Model {
 
     public func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double {
         // Leapfrog: c dt √(Σ 1/h²) ≤ 1.
-        let fastest = background + Swift.max(anomaly.change, 0)
         return 1 / (fastest * sqrt(geometry.spacing.reduce(0) { $0 + 1 / ($1 * $1) }))
     }
 
@@ -243,16 +264,25 @@ public struct Wave: Model {
     }
 
     public func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry) {
-        guard let source else { return }
+        guard let offset = sourceOffset(geometry) else { return }
+        state[0].base[offset] += medium.scale[offset] * injection(at: time, geometry: geometry)
+    }
+
+    /// The offset of the source's cell in this rank's block, if the rank holds it.
+    func sourceOffset(_ geometry: Geometry) -> Int? {
+        guard let source else { return nil }
         let owned = geometry.layout.owned
         let cell = source.position.indices.map { a in
             Swift.min(Int((source.position[a] / geometry.spacing[a]).rounded(.down)), geometry.shape[a] - 1)
         }
-        guard owned.contains(cell) else { return }
-        let offset = geometry.layout.offset(cell.indices.map { cell[$0] - owned.lower[$0] })
-        // q δ(x − x_s) on one cell is q / h^d there; the update scales it as it scales ∇²p.
-        let volume = geometry.spacing.reduce(1, *)
-        state[0].base[offset] += medium.scale[offset] * wavelet(at: time) / volume
+        guard owned.contains(cell) else { return nil }
+        return geometry.layout.offset(cell.indices.map { cell[$0] - owned.lower[$0] })
+    }
+
+    /// What the source adds to ∇²p in its cell at `time`: q δ(x − x_s) on one cell is q / h^d
+    /// there (the update scales it as it scales ∇²p).
+    func injection(at time: Double, geometry: Geometry) -> Double {
+        wavelet(at: time) / geometry.spacing.reduce(1, *)
     }
 }
 
@@ -265,18 +295,32 @@ final class Medium: @unchecked Sendable {
     private(set) var scale: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
     /// `(1 − σ) / (1 + σ)`: how much of the last change carries on (1 without damping).
     private(set) var carry: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    /// Scratch with ghosts, for the adjoint.
+    private(set) var scratch: Field?
     private var count = 1
     private var dt = Double.nan
 
-    func allocate(count: Int) {
+    func allocate(layout: LocalLayout) {
         release()
-        self.count = Swift.max(count, 1)
+        scratch = nil
+        self.count = Swift.max(layout.count, 1)
         for pointer in [\Medium.slowness, \.damping, \.scale, \.carry] {
             self[keyPath: pointer] = .allocate(capacity: self.count)
             self[keyPath: pointer].initialize(repeating: 0, count: self.count)
         }
         dt = .nan
     }
+
+    /// Scratch space of the block's layout (ghosts zero unless written), made on first use.
+    func scratch(_ layout: LocalLayout) -> Field {
+        if let scratch { return scratch }
+        let made = Field(name: "scratch", layout: layout)
+        scratch = made
+        return made
+    }
+
+    /// Forgets the coefficients, after the slowness changed.
+    func invalidate() { dt = .nan }
 
     /// Works out the coefficients for `dt` on the owned cells, unless they are already.
     func prepare(dt: Double, layout: LocalLayout) {
