@@ -31,6 +31,12 @@ import Grid
 /// every = 1000                  # steps between checkpoints
 /// interval = "30m"              # and/or wall time between checkpoints ("90s", "1h30m")
 /// keep = 2                      # checkpoints kept (default 2)
+///
+/// [inversion]                   # for `tessera gradient` and `tessera invert`
+/// observed = "true/results.hdf5" # receiver traces to fit (another run's results)
+/// memory = "512 MB"             # per rank for forward snapshots (default: keep all)
+/// iterations = 10               # invert: optimiser iterations
+/// first_step = 0.05             # invert: the first step's largest change, relative to the control
 /// ```
 public struct RunConfig: Sendable {
     public struct GridSection: Sendable, Equatable {
@@ -62,7 +68,20 @@ public struct RunConfig: Sendable {
     /// How many committed checkpoints to keep.
     public let checkpointKeep: Int
 
+    /// The `[inversion]` section: what `tessera gradient` and `tessera invert` fit, and how.
+    public struct InversionSection: Sendable, Equatable {
+        /// The results file whose receiver traces are the observed data.
+        public let observed: String?
+        /// Bytes per rank for the forward states the backward pass needs; nil keeps them all.
+        public let memory: Int?
+        public let iterations: Int
+        public let firstStep: Double
+    }
+
+    public let inversion: InversionSection
+
     static let sections: [String: Set<String>] = [
+        "inversion": ["observed", "memory", "iterations", "first_step"],
         "grid": ["shape", "extent", "periodic", "process_grid"],
         "boundary": ["condition", "value"],
         "model": [],
@@ -161,6 +180,14 @@ public struct RunConfig: Sendable {
         checkpointEvery = try checkpoint.optionalInteger("every", minimum: 1)
         checkpointInterval = try checkpoint.optionalDuration("interval")
         checkpointKeep = try checkpoint.optionalInteger("keep", minimum: 1) ?? 2
+
+        let inversionSection = try section("inversion", required: false)
+        inversion = InversionSection(
+            observed: inversionSection.table["observed"] == nil
+                ? nil : try inversionSection.string("observed", default: ""),
+            memory: try inversionSection.optionalBytes("memory"),
+            iterations: try inversionSection.optionalInteger("iterations", minimum: 1) ?? 10,
+            firstStep: try inversionSection.optionalNumber("first_step", positive: true) ?? 0.05)
 
         if let steps, steps % outputEvery != 0 {
             throw ConfigError(
@@ -283,6 +310,30 @@ struct Section {
             throw ConfigError(key(k), "must be a duration such as \"90s\", \"30m\" or \"1h30m\", got \(value)")
         }
         return seconds
+    }
+
+    /// A size in bytes: an integer, or text such as "512 MB", "1.5 GB", "256 MiB", "2GiB".
+    func optionalBytes(_ k: String) throws(ConfigError) -> Int? {
+        guard let value = table[k] else { return nil }
+        if case .int(let bytes) = value, bytes > 0 { return bytes }
+        guard case .string(let text) = value, let bytes = Self.bytes(text), bytes > 0 else {
+            throw ConfigError(key(k), "must be a size such as \"512 MB\", \"2 GiB\" or a number of bytes, got \(value)")
+        }
+        return bytes
+    }
+
+    /// Bytes in text such as "512 MB", "1.5GB", "256 MiB" (SI and binary units); nil if it is not.
+    static func bytes(_ text: String) -> Int? {
+        let compact = String(text.filter { $0 != " " })
+        let units: [(String, Double)] = [
+            ("KiB", 1024), ("MiB", 1024 * 1024), ("GiB", 1024 * 1024 * 1024), ("TiB", 1024 * 1024 * 1024 * 1024),
+            ("kB", 1e3), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("B", 1),
+        ]
+        for (unit, factor) in units where compact.hasSuffix(unit) {
+            guard let number = Double(compact.dropLast(unit.count)), number > 0 else { return nil }
+            return Int(number * factor)
+        }
+        return Int(compact)
     }
 
     /// Seconds in text such as "1h30m", "45s", "2h"; nil if it is not such text.

@@ -37,26 +37,27 @@ public protocol Differentiable: Model {
     /// initial state (ghosts filled); completes it as `start` completes the state, for the
     /// control perturbation `direction`.
     func tangentStart(
-        state: [Field], tangent: [Field], direction: [UnsafePointer<Double>], dt: Double, geometry: Geometry)
+        state: [Field], tangent: [Field], direction: [Field], dt: Double, geometry: Geometry)
 
     /// The transpose of ``tangentStart(state:tangent:direction:dt:geometry:)`` with respect to
     /// the controls: adds to `gradient` what the adjoint of the initial state owes them.
     func adjointStart(
-        state: [Field], adjoint: [Field], gradient: [UnsafeMutablePointer<Double>], dt: Double, geometry: Geometry)
+        state: [Field], adjoint: [Field], gradient: [Field], dt: Double, geometry: Geometry)
 
     /// One step of the linearised model on the owned cells: `next` = ∂step/∂state · `tangent` +
     /// ∂step/∂controls · `direction`, for the step from `state` (ghosts filled, as are the
     /// tangent's) at `time` to `time + dt`, point sources included.
     func tangentUpdate(
-        state: [Field], tangent: [Field], direction: [UnsafePointer<Double>], into next: [Field], time: Double,
+        state: [Field], tangent: [Field], direction: [Field], into next: [Field], time: Double,
         dt: Double, geometry: Geometry)
 
     /// The transpose of that step. `adjoint` holds the adjoint of the state after the step on
-    /// the owned cells (ghosts zero). Adds to `into` (zeroed by the driver) the adjoint of the
-    /// state before the step: on the owned cells, and on the ghost cells for the contributions
-    /// that belong to the cells they mirror. Adds ∂step/∂controls transposed to `gradient`.
+    /// the owned cells (ghosts zero). Writes into `previous` the adjoint of the state before
+    /// the step: sets its owned cells, and adds to its ghost cells (which the driver hands over
+    /// zeroed) the contributions that belong to the cells they mirror. Adds ∂step/∂controls
+    /// transposed to `gradient`.
     func adjointUpdate(
-        state: [Field], adjoint: [Field], into previous: [Field], gradient: [UnsafeMutablePointer<Double>],
+        state: [Field], adjoint: [Field], into previous: [Field], gradient: [Field],
         time: Double, dt: Double, geometry: Geometry)
 }
 
@@ -205,15 +206,23 @@ public enum LaplacianTranspose {
                 o[k] += sum - diagonal * m[k]
             }
         }
-        for a in 0..<d {
+        addToFaceGhosts(of: { m[$0] }, into: out, coefficients: c)
+    }
+
+    /// Only the ghost part: adds `c_a · value(k)` to the ghost beside each owned face cell `k`
+    /// across axis `a` (the share of `value` that the stencil at `k` read from that ghost).
+    public static func addToFaceGhosts(of value: (Int) -> Double, into out: Field, coefficients c: [Double]) {
+        let layout = out.layout
+        let o = out.base
+        for a in 0..<layout.rank {
             for side in [-1, 1] {
                 var face = layout.interior
                 let index = side < 0 ? 0 : layout.extent[a] - 1
                 face.lower[a] = index
                 face.upper[a] = index + 1
-                let shift = side * strides[a]
+                let shift = side * layout.strides[a]
                 layout.forEachRun(in: face) { offset, length in
-                    for k in offset..<(offset &+ length) { o[k &+ shift] += c[a] * m[k] }
+                    for k in offset..<(offset &+ length) { o[k &+ shift] += c[a] * value(k) }
                 }
             }
         }

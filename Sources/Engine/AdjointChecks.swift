@@ -119,11 +119,11 @@ extension AdjointRun {
         let none = fields(model.controls)
         try fillLinearGhosts(x)
         model.tangentUpdate(
-            state: state, tangent: x, direction: none.map { UnsafePointer($0.base) }, into: sx, time: 0, dt: dt,
+            state: state, tangent: x, direction: none, into: sx, time: 0, dt: dt,
             geometry: geometry)
         let forward = try dot(sx, y)
         model.adjointUpdate(
-            state: state, adjoint: y, into: aty, gradient: none.map(\.base), time: 0, dt: dt, geometry: geometry)
+            state: state, adjoint: y, into: aty, gradient: none, time: 0, dt: dt, geometry: geometry)
         try reverseLinearGhosts(aty)
         return DotProduct(forward: forward, adjoint: try dot(x, aty))
     }
@@ -162,26 +162,33 @@ extension AdjointRun {
     }
 
     /// The Taylor test of the misfit's gradient in a random direction `δm` that changes each
-    /// control by up to `fraction` of its size, at step sizes `1, 1/2, ..., 1/2^(count−1)`.
+    /// control (and the initial state, when a control) by up to `fraction` of its size, at step sizes `1, 1/2, ..., 1/2^(count−1)`.
     public func taylor(observed: [[Double]], seed: UInt64, fraction: Double = 0.005, count: Int = 6) throws -> Taylor {
         let m0 = controlValues()
         let (j0, gradient, lambda) = try misfitGradient(observed: observed)
-        let direction = fields(model.controls)
         let layout = geometry.layout
-        for (i, field) in direction.enumerated() {
-            fillRandom(field, seed: seed &+ UInt64(i))
-            var size = 0.0
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for k in offset..<(offset &+ length) { size = Swift.max(size, abs(m0[i].base[k])) }
+        /// Random values of up to `fraction` of the largest of `sizes` in magnitude.
+        func randomDirection(like sizes: [Field], seed: UInt64) throws -> [Field] {
+            let made = fields(sizes.map(\.name))
+            for (i, field) in made.enumerated() {
+                fillRandom(field, seed: seed &+ UInt64(i))
+                var size = 0.0
+                layout.forEachRun(in: layout.interior) { offset, length in
+                    for k in offset..<(offset &+ length) { size = Swift.max(size, abs(sizes[i].base[k])) }
+                }
+                let scale = fraction * (try simulation.communication.globalMaximum(size))
+                layout.forEachRun(in: layout.interior) { offset, length in
+                    for k in offset..<(offset &+ length) { field.base[k] *= scale }
+                }
             }
-            let scale = fraction * (try simulation.communication.globalMaximum(size))
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for k in offset..<(offset &+ length) { field.base[k] *= scale }
-            }
+            return made
         }
-        let initial = model.initialStateIsControl ? fields(state.map(\.name)) : nil
-        if let initial {
-            for (i, field) in initial.enumerated() { fillRandom(field, seed: seed &+ 50 &+ UInt64(i)) }
+        let direction = try randomDirection(like: m0, seed: seed)
+        var initial: [Field]?
+        if model.initialStateIsControl {
+            let start = fields(state.map(\.name))
+            model.initialState(start, geometry: geometry)
+            initial = try randomDirection(like: start, seed: seed &+ 50)
         }
         var slope = try dot(direction, gradient)
         if let initial, let lambda { slope += try dot(initial, lambda) }

@@ -138,15 +138,14 @@ public final class AdjointRun {
         // `begin` ran `start` on the state already; its tangent needs the initial state's
         // ghosts, which `start` leaves as they were.
         try fillLinearGhosts(tangent)
-        let pointers = direction.map { UnsafePointer($0.base) }
-        model.tangentStart(state: state, tangent: tangent, direction: pointers, dt: dt, geometry: geometry)
+        model.tangentStart(state: state, tangent: tangent, direction: direction, dt: dt, geometry: geometry)
         var samples = blankSamples()
         sample(tangent, into: &samples, step: 0)
         for step in 0..<steps {
             try simulation.fillGhosts()
             try fillLinearGhosts(tangent)
             model.tangentUpdate(
-                state: state, tangent: tangent, direction: pointers, into: next, time: Double(step) * dt, dt: dt,
+                state: state, tangent: tangent, direction: direction, into: next, time: Double(step) * dt, dt: dt,
                 geometry: geometry)
             try simulation.step(dt: dt, time: Double(step) * dt)
             swap(&tangent, &next)
@@ -168,12 +167,13 @@ public final class AdjointRun {
         var adjoint = fields(names)
         var previous = fields(names)
         let gradient = fields(model.controls.map { "\($0)_gradient" })
-        let pointers = gradient.map(\.base)
         var samples = blankSamples()
         sample(state, into: &samples, step: 0)
         var live = 0
         var reached = 0
         var sources: [[Double]]?
+        /// The slot an adjoint step reads its forward state from, when not the live state.
+        var restored: Int?
         var taken = (forward: 0, adjoint: 0)
         func inject(_ sources: [[Double]], step: Int, into fields: [Field]) {
             for (index, probe) in simulation.probes.enumerated() {
@@ -199,9 +199,13 @@ public final class AdjointRun {
                 copy(state, toSlot: slot)
                 snapshotSteps[slot] = live
             case .restore(let slot):
-                copy(fromSlot: slot, to: state)
+                // Copied into the live state only if it is to be stepped on; an adjoint step
+                // reads the snapshot where it is.
+                restored = slot
                 live = snapshotSteps[slot]
             case .advance(let target):
+                if let slot = restored { copy(fromSlot: slot, to: state) }
+                restored = nil
                 while live < target { try stepForward() }
             case .adjoint(let step):
                 precondition(live == step)
@@ -221,10 +225,15 @@ public final class AdjointRun {
                     sources = try sensitivity(samples)
                     inject(sources!, step: steps, into: adjoint)
                 }
-                try simulation.fillGhosts()
-                for field in previous { field.storage.update(repeating: 0) }
+                let forward = restored.map { snapshots[$0] } ?? state
+                try simulation.communication.beginExchange(forward)
+                try simulation.communication.finishExchange()
+                simulation.boundaries.apply(to: forward)
+                // `previous` is zero in its ghosts: fresh, or last used as `adjoint`, whose
+                // ghosts the reverse exchange and boundary adjoint zeroed.
                 model.adjointUpdate(
-                    state: state, adjoint: adjoint, into: previous, gradient: pointers, time: Double(step) * dt, dt: dt,
+                    state: forward, adjoint: adjoint, into: previous, gradient: gradient, time: Double(step) * dt,
+                    dt: dt,
                     geometry: geometry)
                 try reverseLinearGhosts(previous)
                 inject(sources!, step: step, into: previous)
@@ -235,7 +244,7 @@ public final class AdjointRun {
         // The adjoint state is now that of the completed initial state: undo `start`.
         copy(fromSlot: 0, to: state)
         try simulation.fillGhosts()
-        model.adjointStart(state: state, adjoint: adjoint, gradient: pointers, dt: dt, geometry: geometry)
+        model.adjointStart(state: state, adjoint: adjoint, gradient: gradient, dt: dt, geometry: geometry)
         counts = taken
         return (samples, gradient, model.initialStateIsControl ? adjoint : nil)
     }

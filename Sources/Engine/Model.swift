@@ -46,6 +46,52 @@ public struct Receiver: Sendable, Equatable {
     }
 }
 
+extension Receiver {
+    /// The parameters of ``line(_:geometry:component:)``.
+    public static let lineParameters = [
+        ParameterSpec(
+            "receivers", .integer(0...1_000_000), default: .int(0),
+            help: "how many receivers, evenly spaced from receiver_start to receiver_end"),
+        ParameterSpec("receiver_start", .numbers, default: nil, optional: true, help: "the first receiver"),
+        ParameterSpec("receiver_end", .numbers, default: nil, optional: true, help: "the last receiver"),
+    ]
+
+    /// `receivers` receivers of `component` evenly spaced from `receiver_start` to
+    /// `receiver_end` (none when `receivers` is 0).
+    public static func line(_ parameters: Parameters, geometry: Geometry, component: String) throws(ConfigError)
+        -> [Receiver]
+    {
+        let count = parameters.integer("receivers")
+        guard count > 0 else { return [] }
+        guard let start = try parameters.point("receiver_start", geometry: geometry),
+            let end = try parameters.point("receiver_end", geometry: geometry)
+        else {
+            throw ConfigError("model.receivers", "needs receiver_start and receiver_end")
+        }
+        return (0..<count).map { i in
+            let s = count == 1 ? 0 : Double(i) / Double(count - 1)
+            return Receiver(position: start.indices.map { start[$0] + s * (end[$0] - start[$0]) }, component: component)
+        }
+    }
+}
+
+extension Parameters {
+    /// The point parameter `name` (one coordinate per axis, inside the domain), or nil if unset.
+    public func point(_ name: String, geometry: Geometry) throws(ConfigError) -> [Double]? {
+        guard values[name] != nil else { return nil }
+        let coordinates = numbers(name)
+        let d = geometry.dimensions
+        guard coordinates.count == d else {
+            throw ConfigError("model.\(name)", "needs one coordinate per axis (\(d)), got \(coordinates)")
+        }
+        for a in 0..<d where !(0...geometry.extent[a]).contains(coordinates[a]) {
+            throw ConfigError(
+                "model.\(name)", "lies outside the domain: coordinate \(a) must be in 0...\(geometry.extent[a])")
+        }
+        return coordinates
+    }
+}
+
 /// What `tessera models` lists about a model, known before any instance exists.
 public struct ModelDescription: Sendable {
     /// The name used in `[model] name`.

@@ -51,6 +51,8 @@ public final class ResultsWriter: FrameSink {
     let time: Dataset
     let shape: [Int]
     private let staging: UnsafeMutableBufferPointer<Float>
+    /// Staging for float64 fields (files written with ``Precision/double``), else nil.
+    private let wide: UnsafeMutableBufferPointer<Double>?
     private var times: [Double]
     let xdmf: XDMFWriter?
     /// When results.xdmf was last brought up to date, and with how many frames.
@@ -59,7 +61,8 @@ public final class ResultsWriter: FrameSink {
     private init(
         file: HDF5.File, path: String, communicator: Communicator, geometry: Geometry,
         specs: [FieldSpec], fields: [(spec: FieldSpec, dataset: Dataset)], totals: [Dataset],
-        receivers: (traces: Dataset, time: Dataset, count: Int)?, time: Dataset, times: [Double]
+        receivers: (traces: Dataset, time: Dataset, count: Int)?, time: Dataset, times: [Double],
+        precision: Precision = .single
     ) {
         var firsts: [String: Int] = [:]
         var position = 0
@@ -79,7 +82,9 @@ public final class ResultsWriter: FrameSink {
         self.time = time
         self.times = times
         let components = fields.map { $0.spec.components(dimensions: geometry.dimensions).count }.max() ?? 1
-        self.staging = .allocate(capacity: Swift.max(layout.interior.count * components, 1))
+        let capacity = Swift.max(layout.interior.count * components, 1)
+        self.staging = .allocate(capacity: precision == .single ? capacity : 1)
+        self.wide = precision == .double ? .allocate(capacity: capacity) : nil
         let url = URL(fileURLWithPath: path)
         self.xdmf =
             isWriter
@@ -88,13 +93,19 @@ public final class ResultsWriter: FrameSink {
                 geometry: geometry, fields: fields.map(\.spec)) : nil
     }
 
+    /// How fields are stored: float32, as The Well's datasets are, or float64 (for gradients,
+    /// which are compared to round-off).
+    public enum Precision: Sendable { case single, double }
+
     /// Creates `path` (failing if it exists unless `overwrite`) and writes everything but the
-    /// frames. `conserved` names the components whose totals each frame records. Collective:
-    /// every rank of `communicator` calls it with the same arguments.
+    /// frames. `conserved` names the components whose totals each frame records, `series`
+    /// further per-frame scalars (written after the totals). Collective: every rank of
+    /// `communicator` calls it with the same arguments.
     public convenience init(
         path: String, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
-        conserved: [String] = [], receivers: [Receiver] = [], constants: [(name: String, value: Double)],
-        boundaries: [BoundaryCondition], datasetName: String, provenance: Provenance, overwrite: Bool
+        conserved: [String] = [], series: [String] = [], receivers: [Receiver] = [],
+        constants: [(name: String, value: Double)], boundaries: [BoundaryCondition], datasetName: String,
+        provenance: Provenance, overwrite: Bool, precision: Precision = .single
     ) throws {
         let file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite)
         let isWriter = communicator.rank == 0
@@ -141,7 +152,7 @@ public final class ResultsWriter: FrameSink {
         }
 
         let scalars = try root.createGroup("scalars")
-        let totalNames = conserved.map(Self.totalName)
+        let totalNames = conserved.map(Self.totalName) + series
         try scalars.attributes.setAttribute("field_names", .strings(constants.map(\.name) + totalNames))
         for constant in constants {
             let dataset = try scalars.createDataset(constant.name, of: Double.self, shape: [])
@@ -179,9 +190,15 @@ public final class ResultsWriter: FrameSink {
             try group.attributes.setAttribute("field_names", .strings(ofOrder.map(\.name)))
             for spec in ofOrder {
                 let components = Array(repeating: d, count: order)
-                let dataset = try group.createDataset(
-                    spec.name, of: Float.self, shape: [1, 0] + shape + components,
-                    maxShape: [1, nil] + shape.map { $0 } + components.map { $0 }, chunk: [1, 1] + chunk + components)
+                let extent = [1, 0] + shape + components
+                let maxShape: [Int?] = [1, nil] + shape.map { $0 } + components.map { $0 }
+                let chunks = [1, 1] + chunk + components
+                let dataset =
+                    precision == .single
+                    ? try group.createDataset(
+                        spec.name, of: Float.self, shape: extent, maxShape: maxShape, chunk: chunks)
+                    : try group.createDataset(
+                        spec.name, of: Double.self, shape: extent, maxShape: maxShape, chunk: chunks)
                 try dataset.attributes.setAttribute("sample_varying", .bool(true))
                 try dataset.attributes.setAttribute("time_varying", .bool(true))
                 try dataset.attributes.setAttribute("dim_varying", .bools(Array(repeating: true, count: d)))
@@ -191,7 +208,7 @@ public final class ResultsWriter: FrameSink {
         self.init(
             file: file, path: path, communicator: communicator, geometry: geometry, specs: specs, fields: made,
             totals: totals,
-            receivers: traces, time: time, times: [])
+            receivers: traces, time: time, times: [], precision: precision)
     }
 
     /// Reopens the results of an interrupted run to continue after a restart from the
@@ -257,7 +274,10 @@ public final class ResultsWriter: FrameSink {
         try attributes.setAttribute("tessera_process_grid", .ints(provenance.processGrid))
     }
 
-    deinit { staging.deallocate() }
+    deinit {
+        staging.deallocate()
+        wide?.deallocate()
+    }
 
     /// The `scalars` dataset holding the time series of a conserved component's total.
     static func totalName(_ component: String) -> String { "total_\(component)" }
@@ -296,14 +316,25 @@ public final class ResultsWriter: FrameSink {
                 var next = c
                 let base = state[first + c].base
                 layout.forEachRun(in: layout.interior) { offset, length in
-                    for i in 0..<length { staging[next + i * m] = Float(base[offset + i]) }
+                    if let wide {
+                        for i in 0..<length { wide[next + i * m] = base[offset + i] }
+                    } else {
+                        for i in 0..<length { staging[next + i * m] = Float(base[offset + i]) }
+                    }
                     next += length * m
                 }
             }
-            try entry.dataset.write(
-                UnsafeBufferPointer(start: staging.baseAddress, count: layout.interior.count * m),
-                start: [0, index] + layout.owned.lower + components.map { _ in 0 },
-                count: [1, 1] + layout.extent + components)
+            let start = [0, index] + layout.owned.lower + components.map { _ in 0 }
+            let count = [1, 1] + layout.extent + components
+            if let wide {
+                try entry.dataset.write(
+                    UnsafeBufferPointer(start: wide.baseAddress, count: layout.interior.count * m), start: start,
+                    count: count)
+            } else {
+                try entry.dataset.write(
+                    UnsafeBufferPointer(start: staging.baseAddress, count: layout.interior.count * m), start: start,
+                    count: count)
+            }
         }
         try file.flush()
         times.append(value)

@@ -49,14 +49,8 @@ struct Run: ParsableCommand {
         var logger = Logger(label: "tessera")
         logger.logLevel = world.rank == 0 ? .info : .warning
 
-        // Rank 0 reads the file once and shares its text, so every rank parses the same input
-        // and reaches the same verdict on it.
-        let text = try agreed(world) { world.rank == 0 ? try readConfig(config) : "" }
-        let shared = try world.broadcast(text)
-        let (plan, timeLeft) = try agreed(world) {
-            let parsed = try RunConfig(text: shared, overrides: overrides)
-            return (try RunPlan(config: parsed, ranks: world.size), try wallTimeLeft(option: walltime))
-        }
+        let plan = try loadPlan(config, overrides: overrides, world)
+        let timeLeft = try agreed(world) { try wallTimeLeft(option: walltime) }
         let outputDirectory = plan.config.outputDirectory
         let checkpoints = (outputDirectory as NSString).appendingPathComponent("checkpoints")
         let path = try world.broadcast(
@@ -65,23 +59,10 @@ struct Run: ParsableCommand {
                     ? try prepareOutput(outputDirectory, overwrite: overwrite, restarting: restart != nil) : ""
             })
 
+        let setup = try RankSetup(plan: plan, world: world)
+        let (geometry, simulation, schedule) = (setup.geometry, setup.simulation, setup.schedule)
+        let model = simulation.model
         let decomposition = plan.decomposition
-        let cartesian = try world.cartesian(dims: decomposition.dims, periodic: decomposition.periodic)
-        let coords = try cartesian.coordinates(of: cartesian.communicator.rank)
-        guard coords == decomposition.coordinates(of: world.rank) else {
-            throw DecompositionError(
-                "MPI placed rank \(world.rank) at \(coords), not where the decomposition expects it")
-        }
-        let geometry = plan.geometry(rank: world.rank)
-        let haloPlan = try HaloPlan(decomposition: decomposition, rank: world.rank, ghost: geometry.layout.ghost)
-        let model = try agreed(world) { try plan.model(for: geometry) }
-        let domain = MPIDomain(cartesian: cartesian, plan: haloPlan)
-        let simulation = Simulation(
-            model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain)
-        let stable = try simulation.stableTimeStep(cfl: plan.config.cfl)
-        let schedule = Schedule(
-            steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable,
-            outputEvery: plan.config.outputEvery)
 
         logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion)")
         for line in plan.summary.split(separator: "\n") { logger.info("\(line)") }

@@ -1,8 +1,10 @@
 import Config
+import Distributed
 import Engine
 import Foundation
 import Grid
 import IO
+import MPI
 
 /// A run's configuration resolved against a rank count: the model, the process grid, the
 /// decomposition. Pure: `validate` builds it for any rank count without MPI, and `run` builds
@@ -175,10 +177,52 @@ func readConfig(_ path: String) throws -> String {
     return text
 }
 
-/// Makes the output folder and its checkpoints folder, and checks that results can go there
-/// without destroying any: an existing results.hdf5 is an error unless `overwrite`, or unless
-/// the run is a restart (which continues it).
-func prepareOutput(_ directory: String, overwrite: Bool, restarting: Bool) throws -> String {
+/// Reads and validates a config on every rank: rank 0 reads the file once and shares its
+/// text, so every rank parses the same input and reaches the same verdict on it.
+func loadPlan(_ path: String, overrides: [String], _ world: Communicator) throws -> RunPlan {
+    let text = try agreed(world) { world.rank == 0 ? try readConfig(path) : "" }
+    let shared = try world.broadcast(text)
+    return try agreed(world) {
+        try RunPlan(config: RunConfig(text: shared, overrides: overrides), ranks: world.size)
+    }
+}
+
+/// What every command that runs a model builds on each rank: its place in the process grid,
+/// its block, the model and the simulation, and the time steps the config asks for.
+struct RankSetup {
+    let geometry: Geometry
+    let simulation: Simulation
+    let schedule: Schedule
+
+    init(plan: RunPlan, world: Communicator) throws {
+        let decomposition = plan.decomposition
+        let cartesian = try world.cartesian(dims: decomposition.dims, periodic: decomposition.periodic)
+        let coords = try cartesian.coordinates(of: cartesian.communicator.rank)
+        guard coords == decomposition.coordinates(of: world.rank) else {
+            throw DecompositionError(
+                "MPI placed rank \(world.rank) at \(coords), not where the decomposition expects it")
+        }
+        let geometry = plan.geometry(rank: world.rank)
+        let haloPlan = try HaloPlan(decomposition: decomposition, rank: world.rank, ghost: geometry.layout.ghost)
+        let model = try agreed(world) { try plan.model(for: geometry) }
+        let domain = MPIDomain(cartesian: cartesian, plan: haloPlan)
+        let simulation = Simulation(
+            model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain)
+        let stable = try simulation.stableTimeStep(cfl: plan.config.cfl)
+        self.geometry = geometry
+        self.simulation = simulation
+        self.schedule = Schedule(
+            steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable,
+            outputEvery: plan.config.outputEvery)
+    }
+}
+
+/// Makes the output folder and its checkpoints folder, and checks that `file` can go there
+/// without destroying any: an existing one is an error unless `overwrite`, or unless the run
+/// is a restart (which continues it). Returns the file's path.
+func prepareOutput(
+    _ directory: String, file: String = "results.hdf5", overwrite: Bool, restarting: Bool
+) throws -> String {
     let manager = FileManager.default
     do {
         try manager.createDirectory(
@@ -191,7 +235,7 @@ func prepareOutput(_ directory: String, overwrite: Bool, restarting: Bool) throw
     guard manager.isWritableFile(atPath: directory) else {
         throw ConfigError("output.dir", "the output folder \(directory) is not writable")
     }
-    let results = (directory as NSString).appendingPathComponent("results.hdf5")
+    let results = (directory as NSString).appendingPathComponent(file)
     if manager.fileExists(atPath: results) && !overwrite && !restarting {
         throw ConfigError(
             "output.dir",

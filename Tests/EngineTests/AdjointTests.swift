@@ -110,3 +110,27 @@ import Testing
         }
     }
 }
+
+@Suite struct LBFGSTests {
+    @Test func itMinimisesAQuadraticInAsManyStepsAsItHasDimensions() {
+        // f(x) = ½ xᵀ A x − bᵀ x with A diagonal and ill-conditioned; exact line searches.
+        let a = [1.0, 10, 100, 1000]
+        let b = [1.0, -2, 3, -4]
+        func gradient(_ x: [Double]) -> [Double] { x.indices.map { a[$0] * x[$0] - b[$0] } }
+        func dot(_ u: [Double], _ v: [Double]) -> Double { zip(u, v).reduce(0) { $0 + $1.0 * $1.1 } }
+        var x = [Double](repeating: 0, count: 4)
+        var optimiser = LBFGS(memory: 5)
+        var g = gradient(x)
+        for _ in 0..<4 {
+            let d = optimiser.direction(g, dot: dot)
+            let curvature = zip(d, a).map { $0 * $0 * $1 }.reduce(0, +)
+            let alpha = -dot(g, d) / curvature
+            let step = d.map { alpha * $0 }
+            x = zip(x, step).map(+)
+            let next = gradient(x)
+            optimiser.record(step: step, change: zip(next, g).map(-), dot: dot)
+            g = next
+        }
+        for i in x.indices { #expect(abs(x[i] - b[i] / a[i]) < 1e-10) }
+    }
+}

@@ -28,9 +28,19 @@ public struct Heat: Model {
                 "width", .number(1e-300...1e300), default: .double(0.1), help: "gaussian: standard deviation"),
             ParameterSpec(
                 "centre", .numbers, default: nil, optional: true, help: "gaussian: centre per axis (default: middle)"),
-        ])
+            ParameterSpec(
+                "diffusivity_max", .number(1e-300...1e300), default: nil, optional: true,
+                help:
+                    "the largest diffusivity the time step is chosen for (default: diffusivity); an inversion keeps below it"
+            ),
+        ] + Receiver.lineParameters)
 
     public let diffusivity: Double
+    /// The largest diffusivity the time step allows for.
+    public let largest: Double
+    public let receivers: [Receiver]
+    /// The diffusivity per cell, once a gradient run makes it a field (until then, uniform).
+    let cells = DiffusivityField()
     let initial: String
     let amplitude: Double
     /// Angular wave number per axis for the sine initial condition.
@@ -41,6 +51,11 @@ public struct Heat: Model {
     public init(parameters: Parameters, geometry: Geometry) throws(ConfigError) {
         let d = geometry.dimensions
         diffusivity = parameters.number("diffusivity")
+        largest = parameters.values["diffusivity_max"] == nil ? diffusivity : parameters.number("diffusivity_max")
+        guard largest >= diffusivity else {
+            throw ConfigError("model.diffusivity_max", "is \(largest), below the diffusivity \(diffusivity)")
+        }
+        receivers = try Receiver.line(parameters, geometry: geometry, component: "temperature")
         initial = parameters.string("initial")
         amplitude = parameters.number("amplitude")
         width = parameters.number("width")
@@ -75,6 +90,7 @@ public struct Heat: Model {
     }
 
     public func initialize(_ state: [Field], geometry: Geometry) {
+        cells.layout = geometry.layout
         let field = state[0]
         let owned = field.layout.owned
         field.layout.interior.forEachPoint { local in
@@ -95,18 +111,74 @@ public struct Heat: Model {
     }
 
     public func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double {
-        1 / (2 * diffusivity * geometry.spacing.reduce(0) { $0 + 1 / ($1 * $1) })
+        1 / (2 * largest * geometry.spacing.reduce(0) { $0 + 1 / ($1 * $1) })
     }
 
     public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
-        let c = geometry.spacing.map { dt * diffusivity / ($0 * $0) }
-        HeatKernel.apply(from: state[0], into: next[0], box: box, coefficients: c)
+        if let kappa = cells.values {
+            HeatKernel.apply(
+                from: state[0], into: next[0], box: box, diffusivity: kappa, dt: dt, spacing: geometry.spacing)
+        } else {
+            let c = geometry.spacing.map { dt * diffusivity / ($0 * $0) }
+            HeatKernel.apply(from: state[0], into: next[0], box: box, coefficients: c)
+        }
     }
+}
+
+/// The diffusivity of each cell of one rank's block, made when a gradient run first asks for
+/// it (filled with the uniform diffusivity); forward runs never allocate it.
+final class DiffusivityField: @unchecked Sendable {
+    private(set) var values: UnsafeMutablePointer<Double>?
+    /// The block's layout, recorded by `initialize`.
+    var layout: LocalLayout?
+    /// Scratch for the adjoint, ghosts zero.
+    private(set) var scratch: Field?
+
+    /// The per-cell diffusivity, made on first use from `uniform`.
+    func field(_ layout: LocalLayout, uniform: Double) -> UnsafeMutablePointer<Double> {
+        if let values { return values }
+        let made = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(layout.count, 1))
+        made.initialize(repeating: uniform, count: Swift.max(layout.count, 1))
+        values = made
+        return made
+    }
+
+    func scratch(_ layout: LocalLayout) -> Field {
+        if let scratch { return scratch }
+        let made = Field(name: "scratch", layout: layout)
+        scratch = made
+        return made
+    }
+
+    deinit { values?.deallocate() }
 }
 
 /// The heat update on raw memory, one loop nest per dimensionality, written as plainly as the
 /// C version in bench/ so that the compiler vectorises it the same way.
 public enum HeatKernel {
+    /// The update with a diffusivity per cell: `next = u + Σ_a (dt κ / h_a²) (u[-a] - 2u + u[+a])`,
+    /// term by term as ``apply(from:into:box:coefficients:)`` (the same bits for a uniform κ).
+    static func apply(
+        from source: Field, into target: Field, box: Box, diffusivity kappa: UnsafePointer<Double>, dt: Double,
+        spacing: [Double]
+    ) {
+        let layout = source.layout
+        let u = UnsafePointer(source.base)
+        let out = target.base
+        let strides = layout.strides
+        let squares = spacing.map { $0 * $0 }
+        layout.forEachRun(in: box) { offset, length in
+            for k in offset..<(offset &+ length) {
+                let center = u[k]
+                var sum = center
+                for a in strides.indices {
+                    sum += dt * kappa[k] / squares[a] * (u[k &- strides[a]] - 2 * center + u[k &+ strides[a]])
+                }
+                out[k] = sum
+            }
+        }
+    }
+
     /// `next = u + Σ_a c_a (u[-a] - 2u + u[+a])` over `box`; `c_a = dt κ / h_a²`.
     public static func apply(from source: Field, into target: Field, box: Box, coefficients c: [Double]) {
         let layout = source.layout

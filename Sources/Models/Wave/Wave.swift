@@ -45,16 +45,12 @@ public struct Wave: Model {
             ParameterSpec(
                 "source_amplitude", .number(-1e300...1e300), default: .double(1), help: "the wavelet's peak"),
             ParameterSpec(
-                "receivers", .integer(0...1_000_000), default: .int(0),
-                help: "how many receivers, evenly spaced from receiver_start to receiver_end"),
-            ParameterSpec("receiver_start", .numbers, default: nil, optional: true, help: "the first receiver"),
-            ParameterSpec("receiver_end", .numbers, default: nil, optional: true, help: "the last receiver"),
-            ParameterSpec(
                 "sponge", .integer(0...100_000), default: .int(0),
                 help: "cells of absorbing layer inside each non-periodic face (0: the boundary reflects)"),
             ParameterSpec(
                 "sponge_strength", .number(0...1e300), default: nil, optional: true,
                 help: "the damping η at the outer face (default: absorbs to about 10⁻³)"),
+        ] + Receiver.lineParameters + [
             ParameterSpec(
                 "initial", .choice(["quiet", "gaussian", "standing"]), default: .string("quiet"),
                 help: "quiet: p = 0; gaussian: a pressure bump at rest; standing: Π sin(k x), a standing wave"),
@@ -85,18 +81,7 @@ public struct Wave: Model {
 
     public init(parameters: Parameters, geometry: Geometry) throws(ConfigError) {
         let d = geometry.dimensions
-        func point(_ name: String) throws(ConfigError) -> [Double]? {
-            guard parameters.values[name] != nil else { return nil }
-            let values = parameters.numbers(name)
-            guard values.count == d else {
-                throw ConfigError("model.\(name)", "needs one coordinate per axis (\(d)), got \(values)")
-            }
-            for a in 0..<d where !(0...geometry.extent[a]).contains(values[a]) {
-                throw ConfigError(
-                    "model.\(name)", "lies outside the domain: coordinate \(a) must be in 0...\(geometry.extent[a])")
-            }
-            return values
-        }
+        func point(_ name: String) throws(ConfigError) -> [Double]? { try parameters.point(name, geometry: geometry) }
         background = parameters.number("velocity")
         let change = parameters.number("anomaly")
         guard background + Swift.min(change, 0) > 0 else {
@@ -118,18 +103,7 @@ public struct Wave: Model {
                 parameters.number("source_amplitude")
             )
         }
-        let count = parameters.integer("receivers")
-        if count > 0 {
-            guard let start = try point("receiver_start"), let end = try point("receiver_end") else {
-                throw ConfigError("model.receivers", "needs receiver_start and receiver_end")
-            }
-            receivers = (0..<count).map { i in
-                let s = count == 1 ? 0 : Double(i) / Double(count - 1)
-                return Receiver(position: (0..<d).map { start[$0] + s * (end[$0] - start[$0]) }, component: "pressure")
-            }
-        } else {
-            receivers = []
-        }
+        receivers = try Receiver.line(parameters, geometry: geometry, component: "pressure")
         let cells = parameters.integer("sponge")
         let thinnest = (0..<d).filter { !geometry.periodic[$0] }.map { geometry.shape[$0] }.min() ?? Int.max
         guard cells == 0 || 2 * cells < thinnest else {
@@ -295,28 +269,17 @@ final class Medium: @unchecked Sendable {
     private(set) var scale: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
     /// `(1 − σ) / (1 + σ)`: how much of the last change carries on (1 without damping).
     private(set) var carry: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    /// Scratch with ghosts, for the adjoint.
-    private(set) var scratch: Field?
     private var count = 1
     private var dt = Double.nan
 
     func allocate(layout: LocalLayout) {
         release()
-        scratch = nil
         self.count = Swift.max(layout.count, 1)
         for pointer in [\Medium.slowness, \.damping, \.scale, \.carry] {
             self[keyPath: pointer] = .allocate(capacity: self.count)
             self[keyPath: pointer].initialize(repeating: 0, count: self.count)
         }
         dt = .nan
-    }
-
-    /// Scratch space of the block's layout (ghosts zero unless written), made on first use.
-    func scratch(_ layout: LocalLayout) -> Field {
-        if let scratch { return scratch }
-        let made = Field(name: "scratch", layout: layout)
-        scratch = made
-        return made
     }
 
     /// Forgets the coefficients, after the slowness changed.

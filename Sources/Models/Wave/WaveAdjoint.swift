@@ -20,12 +20,12 @@ extension Wave: Differentiable {
     public func controlsChanged() { medium.invalidate() }
 
     public func tangentStart(
-        state: [Field], tangent: [Field], direction: [UnsafePointer<Double>], dt: Double, geometry: Geometry
+        state: [Field], tangent: [Field], direction: [Field], dt: Double, geometry: Geometry
     ) {
         let layout = geometry.layout
         let strides = layout.strides
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let (p, dp, dq, dm) = (state[0].base, tangent[0].base, tangent[1].base, direction[0])
+        let (p, dp, dq, dm) = (state[0].base, tangent[0].base, tangent[1].base, direction[0].base)
         let half = 0.5 * dt * dt
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
@@ -38,13 +38,13 @@ extension Wave: Differentiable {
     }
 
     public func adjointStart(
-        state: [Field], adjoint: [Field], gradient: [UnsafeMutablePointer<Double>], dt: Double, geometry: Geometry
+        state: [Field], adjoint: [Field], gradient: [Field], dt: Double, geometry: Geometry
     ) {
         // Only m's share: the initial pressure is not a control of this model.
         let layout = geometry.layout
         let strides = layout.strides
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let (p, lq, g) = (state[0].base, adjoint[1].base, gradient[0])
+        let (p, lq, g) = (state[0].base, adjoint[1].base, gradient[0].base)
         let half = 0.5 * dt * dt
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
@@ -55,7 +55,7 @@ extension Wave: Differentiable {
     }
 
     public func tangentUpdate(
-        state: [Field], tangent: [Field], direction: [UnsafePointer<Double>], into next: [Field], time: Double,
+        state: [Field], tangent: [Field], direction: [Field], into next: [Field], time: Double,
         dt: Double, geometry: Geometry
     ) {
         let layout = geometry.layout
@@ -65,7 +65,7 @@ extension Wave: Differentiable {
             carry: medium.carry)
         let strides = layout.strides
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let (p, q, out, dm) = (state[0].base, state[1].base, next[0].base, direction[0])
+        let (p, q, out, dm) = (state[0].base, state[1].base, next[0].base, direction[0].base)
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
                 let (dscale, dcarry) = derivatives(k, dt: dt)
@@ -78,30 +78,20 @@ extension Wave: Differentiable {
     }
 
     public func adjointUpdate(
-        state: [Field], adjoint: [Field], into previous: [Field], gradient: [UnsafeMutablePointer<Double>],
+        state: [Field], adjoint: [Field], into previous: [Field], gradient: [Field],
         time: Double, dt: Double, geometry: Geometry
     ) {
         let layout = geometry.layout
         medium.prepare(dt: dt, layout: layout)
-        let strides = layout.strides
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let mu = medium.scratch(layout)
-        let (p, q, lp, lq, g) = (state[0].base, state[1].base, adjoint[0].base, adjoint[1].base, gradient[0])
-        let (outP, outQ, weighted) = (previous[0].base, previous[1].base, mu.base)
-        let (scale, carry) = (medium.scale, medium.carry)
-        layout.forEachRun(in: layout.interior) { offset, length in
-            for k in offset..<(offset &+ length) {
-                let l = lp[k]
-                weighted[k] = scale[k] * l
-                outP[k] += (1 + carry[k]) * l + lq[k]
-                outQ[k] -= carry[k] * l
-                let (dscale, dcarry) = derivatives(k, dt: dt)
-                g[k] += l * (dcarry * (p[k] - q[k]) + dscale * Self.laplacian(p, k, strides, inverseSquare))
-            }
-        }
-        LaplacianTranspose.add(of: mu, into: previous[0], coefficients: inverseSquare)
+        WaveAdjointKernel.apply(
+            state: state, adjoint: adjoint, into: previous, gradient: gradient[0], scale: medium.scale,
+            carry: medium.carry, coefficients: inverseSquare, dt: dt)
+        // What the face cells' stencils read from the ghosts goes back to the ghosts.
+        let (lp, scale) = (adjoint[0].base, medium.scale)
+        LaplacianTranspose.addToFaceGhosts(of: { scale[$0] * lp[$0] }, into: previous[0], coefficients: inverseSquare)
         if let s = sourceOffset(geometry) {
-            g[s] += lp[s] * derivatives(s, dt: dt).scale * injection(at: time, geometry: geometry)
+            gradient[0].base[s] += lp[s] * derivatives(s, dt: dt).scale * injection(at: time, geometry: geometry)
         }
     }
 
@@ -121,5 +111,56 @@ extension Wave: Differentiable {
         var sum = 0.0
         for a in strides.indices { sum += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a] }
         return sum
+    }
+}
+
+/// The wave step's adjoint in one pass over the owned cells, written like ``WaveKernel`` with
+/// every axis's stride and coefficient hoisted out of the loop (a missing axis has both zero)
+/// so that it vectorises. With `w = s λ` (zero in ghosts, where `s` is zero):
+///
+/// It writes the owned cells of the adjoint state before the step (not adding to them):
+///
+///     λ_p ← (1 + r) λ_p⁺ + λ_q⁺ + Σ_a c_a (w[−a] + w[+a]) − 2 Σ_a c_a w
+///     λ_q ← −r λ_p⁺
+///     g   += λ_p⁺ (∂r/∂m (p − p⁻) + ∂s/∂m ∇²p),  ∂s/∂m = −s²/dt²,  ∂r/∂m = (1 − r) s/dt²
+enum WaveAdjointKernel {
+    static func apply(
+        state: [Field], adjoint: [Field], into previous: [Field], gradient: Field, scale: UnsafePointer<Double>,
+        carry: UnsafePointer<Double>, coefficients: [Double], dt: Double
+    ) {
+        let layout = state[0].layout
+        let d = layout.rank
+        var s = [0, 0, 0]
+        var c = [0.0, 0.0, 0.0]
+        for a in 0..<d {
+            s[3 - d + a] = layout.strides[a]
+            c[3 - d + a] = coefficients[a]
+        }
+        let (s0, s1, s2) = (s[0], s[1], s[2])
+        let (c0, c1, c2) = (c[0], c[1], c[2])
+        let diagonal = 2 * (c0 + c1 + c2)
+        let inverseDt2 = 1 / (dt * dt)
+        let (p, q) = (UnsafePointer(state[0].base), UnsafePointer(state[1].base))
+        let (lp, lq) = (UnsafePointer(adjoint[0].base), UnsafePointer(adjoint[1].base))
+        let (outP, outQ, g) = (previous[0].base, previous[1].base, gradient.base)
+        layout.forEachRun(in: layout.interior) { offset, length in
+            for k in offset..<(offset &+ length) {
+                let l = lp[k]
+                let sk = scale[k]
+                let r = carry[k]
+                let transposed =
+                    c0 * (scale[k &- s0] * lp[k &- s0] + scale[k &+ s0] * lp[k &+ s0])
+                    + c1 * (scale[k &- s1] * lp[k &- s1] + scale[k &+ s1] * lp[k &+ s1])
+                    + c2 * (scale[k &- s2] * lp[k &- s2] + scale[k &+ s2] * lp[k &+ s2]) - diagonal * (sk * l)
+                outP[k] = (1 + r) * l + lq[k] + transposed
+                outQ[k] = -r * l
+                let laplacian =
+                    c0 * (p[k &- s0] + p[k &+ s0]) + c1 * (p[k &- s1] + p[k &+ s1]) + c2 * (p[k &- s2] + p[k &+ s2])
+                    - diagonal * p[k]
+                let dscale = -sk * sk * inverseDt2
+                let dcarry = (1 - r) * sk * inverseDt2
+                g[k] += l * (dcarry * (p[k] - q[k]) + dscale * laplacian)
+            }
+        }
     }
 }

@@ -1,0 +1,464 @@
+import ArgumentParser
+import Config
+import Engine
+import Foundation
+import Grid
+import IO
+import Logging
+import MPI
+
+/// What `gradient`, `invert` and `check-adjoint` build on each rank: the simulation, its
+/// adjoint with the snapshot slots the memory budget allows, and the observed data for the
+/// receivers this rank holds.
+struct InversionSetup {
+    let plan: RunPlan
+    let setup: RankSetup
+    let adjoint: AdjointRun
+    /// Observed samples of this rank's receivers (zeros when no data is given and none needed).
+    let observed: [[Double]]
+    /// Bytes of one snapshot on the largest block.
+    let snapshotBytes: Int
+    let world: Communicator
+
+    init(plan: RunPlan, world: Communicator, needsObserved: Bool, logger: Logger) throws {
+        self.plan = plan
+        self.world = world
+        setup = try RankSetup(plan: plan, world: world)
+        let simulation = setup.simulation
+        let schedule = setup.schedule
+        let name = plan.config.modelName
+        try agreed(world) {
+            guard simulation.model is any Differentiable else {
+                let models = catalog.filter { $0 is any Differentiable.Type }.map { $0.description.name }
+                throw ConfigError(
+                    "model.name",
+                    "the \(name) model has no adjoint; gradients are available for \(models.joined(separator: ", "))")
+            }
+            guard !simulation.model.receivers.isEmpty else {
+                throw ConfigError("model.receivers", "a misfit needs receivers; set model.receivers and where they lie")
+            }
+        }
+        let components = simulation.state.count
+        let snapshotBytes = Int(
+            try world.allReduce(
+                Double(AdjointRun.snapshotBytes(components: components, layout: setup.geometry.layout)), .max))
+        self.snapshotBytes = snapshotBytes
+        let steps = schedule.steps
+        var slots = steps
+        if let budget = plan.config.inversion.memory {
+            // One snapshot's worth is kept back to sample the final state.
+            slots = budget / snapshotBytes - 1
+            let minimum = 2 * snapshotBytes
+            let fits = slots >= 1
+            try agreed(world) {
+                guard fits else {
+                    throw ConfigError(
+                        "inversion.memory",
+                        "\(byteText(budget)) per rank holds fewer than 2 snapshots of the state (\(byteText(snapshotBytes)) "
+                            + "each on the largest block); allow at least \(byteText(minimum)), or use more ranks")
+                }
+            }
+        }
+        adjoint = AdjointRun(simulation: simulation, steps: steps, dt: schedule.dt, slots: slots)
+        let mine = adjoint.receivers
+        let times = (0...steps).map { Double($0) * schedule.dt }
+        let path = plan.config.inversion.observed
+        let model = simulation.model
+        observed = try agreed(world) {
+            guard let path else {
+                if needsObserved {
+                    throw ConfigError(
+                        "inversion.observed", "is missing: name the results file whose receiver traces to fit")
+                }
+                return mine.map { _ in [Double](repeating: 0, count: steps + 1) }
+            }
+            let all = try Observations.read(path, receivers: model.receivers, times: times)
+            return mine.map { all[$0] }
+        }
+        let stored = min(adjoint.slots + 1, steps + 1)
+        let recompute = BinomialCheckpointing.cost(BinomialCheckpointing.actions(steps: steps, slots: adjoint.slots))
+        let summary =
+            "\(name): \(steps) steps of dt = \(schedule.dt); the backward pass keeps up to \(stored) of \(steps + 1) "
+            + "states (\(byteText(stored * snapshotBytes)) per rank\(plan.config.inversion.memory.map { " of the \(byteText($0)) allowed" } ?? "")) "
+            + "and takes \(recompute + 1) forward steps"
+        logger.info("\(summary)")
+    }
+
+    /// The controls' owned cells, one after another, as one vector.
+    func flatten(_ fields: [Field]) -> [Double] {
+        let layout = setup.geometry.layout
+        var values: [Double] = []
+        values.reserveCapacity(layout.interior.count * fields.count)
+        for field in fields {
+            layout.forEachRun(in: layout.interior) { offset, length in
+                values.append(contentsOf: UnsafeBufferPointer(start: field.base + offset, count: length))
+            }
+        }
+        return values
+    }
+
+    /// Fields holding `values` (as ``flatten(_:)`` lays them out) on the owned cells.
+    func fields(_ values: [Double], names: [String]) -> [Field] {
+        let layout = setup.geometry.layout
+        var position = 0
+        return names.map { name in
+            let field = Field(name: name, layout: layout)
+            layout.forEachRun(in: layout.interior) { offset, length in
+                for i in 0..<length { field.base[offset + i] = values[position + i] }
+                position += length
+            }
+            return field
+        }
+    }
+
+    /// `Σ u·v` over every rank.
+    func dot(_ u: [Double], _ v: [Double]) throws -> Double {
+        var sum = 0.0
+        for i in u.indices { sum += u[i] * v[i] }
+        return try world.allReduce(sum, .sum)
+    }
+}
+
+/// Peak resident memory of this process (VmHWM), in bytes, or nil where /proc is missing.
+func peakMemory() -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let number = line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        return number.map { $0 * 1024 }
+    }
+    return nil
+}
+
+struct GradientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradient",
+        abstract: "Compute the receiver misfit against observed traces and its exact gradient.",
+        discussion: """
+            Runs CONFIG's model forward, compares its receiver traces with those in [inversion] \
+            observed (a results file of another run, for example of the true model), and runs the \
+            exact discrete adjoint backward. Writes <output.dir>/gradient.hdf5 in The Well's layout: \
+            the gradient with respect to each of the model's controls as a t0 field \
+            (<control>_gradient, float64), and the misfit ½ Σ (d − d_obs)² as a scalar. The forward \
+            states the backward pass needs are kept within [inversion] memory per rank and \
+            recomputed from snapshots (binomial checkpointing); the gradient has the same bits \
+            whatever the budget.
+            """)
+
+    @Argument(help: "The TOML input file.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Replace gradient.hdf5 if the output folder already holds one.")
+    var overwrite = false
+
+    @Flag(help: "Also time one forward run, and report the gradient's cost relative to it.")
+    var timeForward = false
+
+    @Option(
+        help:
+            "With --time-forward: time the gradient and the forward run this many times each, alternately, and take the fastest of each."
+    )
+    var repeats = 1
+
+    func run() throws {
+        withMPI { world in try execute(world) }
+    }
+
+    func execute(_ world: Communicator) throws -> Int32 {
+        var logger = Logger(label: "tessera")
+        logger.logLevel = world.rank == 0 ? .info : .warning
+        let plan = try loadPlan(config, overrides: overrides, world)
+        let path = try world.broadcast(
+            try agreed(world) {
+                world.rank == 0
+                    ? try prepareOutput(
+                        plan.config.outputDirectory, file: "gradient.hdf5", overwrite: overwrite, restarting: false)
+                    : ""
+            })
+        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(world.size) ranks")
+        let inversion = try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger)
+        let adjoint = inversion.adjoint
+        let clock = ContinuousClock()
+        var start = clock.now
+        let result = try adjoint.misfitGradient(observed: inversion.observed)
+        var seconds = (clock.now - start).seconds
+        let counts = adjoint.counts
+        if timeForward {
+            // The machine may be shared: alternate, and keep the fastest of each.
+            var forward = Double.infinity
+            for round in 0..<max(repeats, 1) {
+                if round > 0 {
+                    start = clock.now
+                    _ = try adjoint.misfitGradient(observed: inversion.observed)
+                    seconds = min(seconds, (clock.now - start).seconds)
+                }
+                try world.barrier()
+                start = clock.now
+                _ = try adjoint.forward()
+                forward = min(forward, (clock.now - start).seconds)
+            }
+            let ratio = String(format: "%.2f", seconds / forward)
+            logger.info(
+                "forward run alone: \(String(format: "%.3f", forward)) s; the gradient costs \(ratio) forward runs")
+        }
+        let timing = String(format: "%.3f", seconds)
+        logger.info(
+            "misfit \(result.misfit); gradient in \(timing) s (\(counts.forward) forward and \(counts.adjoint) adjoint steps)"
+        )
+        let held = Double(adjoint.snapshotsHeld * inversion.snapshotBytes)
+        let peaks = try world.allGather([Double(peakMemory() ?? 0), held])
+        let peak = peaks.map { $0[0] }.max() ?? 0
+        let snapshots = peaks.map { $0[1] }.max() ?? 0
+        let budget = plan.config.inversion.memory.map { " (budget \(byteText($0)))" } ?? ""
+        logger.info(
+            "peak memory per rank \(byteText(Int(peak))), of which forward snapshots \(byteText(Int(snapshots)))\(budget)"
+        )
+
+        let model = adjoint.model
+        var fields = model.controls.map { FieldSpec(name: "\($0)_gradient") }
+        var state = result.gradient
+        if let initial = result.initial {
+            fields += initial.map { FieldSpec(name: "\($0.name)_initial_gradient") }
+            state += initial
+        }
+        let geometry = inversion.setup.geometry
+        let writer = try agreed(world) {
+            try ResultsWriter(
+                path: path, communicator: world, geometry: geometry, fields: fields,
+                constants: model.constants + [("misfit", result.misfit)], boundaries: plan.config.boundaries,
+                datasetName: "tessera_\(plan.config.modelName)_gradient",
+                provenance: Provenance(
+                    version: tesseraVersion, configText: plan.config.text, ranks: world.size,
+                    processGrid: plan.decomposition.dims),
+                overwrite: true, precision: .double)
+        }
+        try writer.write(frame: 0, time: 0, state: state, totals: [])
+        try writer.finish()
+        logger.info("wrote \(path)")
+        return 0
+    }
+}
+
+struct Invert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit the model's controls to observed receiver traces with L-BFGS.",
+        discussion: """
+            Starts from CONFIG's model and takes [inversion] iterations of L-BFGS with a backtracking \
+            line search, each with an exact gradient, keeping each control within the range the model \
+            allows. Logs the misfit per iteration and writes <output.dir>/inversion.hdf5: the controls \
+            and their gradients at every iteration as t0 fields (the time axis counts iterations) and \
+            the misfit as the scalar series `misfit`.
+            """)
+
+    @Argument(help: "The TOML input file.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Replace inversion.hdf5 if the output folder already holds one.")
+    var overwrite = false
+
+    func run() throws {
+        withMPI { world in try execute(world) }
+    }
+
+    func execute(_ world: Communicator) throws -> Int32 {
+        var logger = Logger(label: "tessera")
+        logger.logLevel = world.rank == 0 ? .info : .warning
+        let plan = try loadPlan(config, overrides: overrides, world)
+        let path = try world.broadcast(
+            try agreed(world) {
+                world.rank == 0
+                    ? try prepareOutput(
+                        plan.config.outputDirectory, file: "inversion.hdf5", overwrite: overwrite, restarting: false)
+                    : ""
+            })
+        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(world.size) ranks")
+        let inversion = try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger)
+        let adjoint = inversion.adjoint
+        let model = adjoint.model
+        let names = model.controls
+        let observed = inversion.observed
+        let layout = inversion.setup.geometry.layout
+        let perControl = layout.interior.count
+        let bounds = names.indices.map { model.bounds($0) }
+        func clamp(_ x: [Double]) -> [Double] {
+            x.indices.map { i in
+                min(max(x[i], bounds[i / max(perControl, 1)].lowerBound), bounds[i / max(perControl, 1)].upperBound)
+            }
+        }
+        func misfit(at x: [Double]) throws -> Double {
+            adjoint.setControls(inversion.fields(x, names: names))
+            return try adjoint.misfit(adjoint.forward(), observed: observed)
+        }
+        func gradient(at x: [Double]) throws -> (Double, [Double]) {
+            adjoint.setControls(inversion.fields(x, names: names))
+            let result = try adjoint.misfitGradient(observed: observed)
+            return (result.misfit, inversion.flatten(result.gradient))
+        }
+
+        let writer = try agreed(world) {
+            try ResultsWriter(
+                path: path, communicator: world, geometry: inversion.setup.geometry,
+                fields: names.map { FieldSpec(name: $0) } + names.map { FieldSpec(name: "\($0)_gradient") },
+                series: ["misfit"], constants: model.constants, boundaries: plan.config.boundaries,
+                datasetName: "tessera_\(plan.config.modelName)_inversion",
+                provenance: Provenance(
+                    version: tesseraVersion, configText: plan.config.text, ranks: world.size,
+                    processGrid: plan.decomposition.dims),
+                overwrite: true, precision: .double)
+        }
+        func record(_ iteration: Int, _ x: [Double], _ g: [Double], _ value: Double) throws {
+            try writer.write(
+                frame: iteration, time: Double(iteration),
+                state: inversion.fields(x, names: names) + inversion.fields(g, names: names.map { "\($0)_gradient" }),
+                totals: [value])
+        }
+
+        var x = inversion.flatten(adjoint.controlValues())
+        var (value, g) = try gradient(at: x)
+        let initial = value
+        try record(0, x, g, value)
+        logger.info("iteration 0: misfit \(value)")
+        var optimiser = LBFGS(memory: 5)
+        var largest = 0.0
+        for v in x { largest = max(largest, abs(v)) }
+        largest = try world.allReduce(largest, .max)
+        iterations: for iteration in 1...plan.config.inversion.iterations {
+            var accepted: (x: [Double], value: Double, alpha: Double)?
+            var tries = 0
+            while accepted == nil {
+                let steepest = optimiser.isEmpty
+                var d = try optimiser.direction(g, dot: inversion.dot)
+                var slope = try inversion.dot(g, d)
+                if slope >= 0 {
+                    optimiser.reset()
+                    d = g.map { -$0 }
+                    slope = try inversion.dot(g, d)
+                }
+                var alpha = 1.0
+                if optimiser.isEmpty {
+                    // Steepest descent: scale the first try to change the controls by first_step.
+                    var top = 0.0
+                    for v in d { top = max(top, abs(v)) }
+                    top = try world.allReduce(top, .max)
+                    alpha = top > 0 ? plan.config.inversion.firstStep * largest / top : 0
+                }
+                for _ in 0..<12 {
+                    tries += 1
+                    let trial = clamp(x.indices.map { x[$0] + alpha * d[$0] })
+                    let moved = trial.indices.map { trial[$0] - x[$0] }
+                    let trialValue = try misfit(at: trial)
+                    if trialValue.isFinite, trialValue < value + 1e-4 * (try inversion.dot(g, moved)) {
+                        accepted = (trial, trialValue, alpha)
+                        break
+                    }
+                    alpha /= 2
+                }
+                if accepted == nil {
+                    guard !steepest else {
+                        logger.info("iteration \(iteration): the line search found no lower misfit; stopping")
+                        break iterations
+                    }
+                    optimiser.reset()
+                }
+            }
+            guard let accepted else { break }
+            let (next, nextGradient) = try gradient(at: accepted.x)
+            try optimiser.record(
+                step: accepted.x.indices.map { accepted.x[$0] - x[$0] },
+                change: g.indices.map { nextGradient[$0] - g[$0] }, dot: inversion.dot)
+            (x, value, g) = (accepted.x, next, nextGradient)
+            try record(iteration, x, g, value)
+            let fraction = String(format: "%.3g", value / initial)
+            let step = String(format: "%.3g", accepted.alpha)
+            logger.info(
+                "iteration \(iteration): misfit \(value) (\(fraction) of the start), step \(step), \(tries) line-search runs"
+            )
+        }
+        try writer.finish()
+        logger.info(
+            "misfit fell from \(initial) to \(value), by a factor \(String(format: "%.3g", initial / value)); wrote \(path)"
+        )
+        return 0
+    }
+}
+
+struct CheckAdjoint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-adjoint",
+        abstract: "Check that the model's adjoint is exact: dot-product tests and the Taylor test.",
+        discussion: """
+            On CONFIG's model and ranks: the dot-product test ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ with random x and y \
+            for the halo exchange with boundary conditions, for one linearised step, and for the whole \
+            linearised run from the controls to the receiver traces; then the Taylor test of the \
+            misfit's gradient in a random direction (against [inversion] observed, or zero traces). \
+            Exits 1 if a mismatch exceeds 1e-12 or a Taylor slope is off by more than 0.1.
+            """)
+
+    @Argument(help: "The TOML input file.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Seed of the random vectors.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        withMPI { world in try execute(world) }
+    }
+
+    func execute(_ world: Communicator) throws -> Int32 {
+        var logger = Logger(label: "tessera")
+        logger.logLevel = world.rank == 0 ? .info : .warning
+        let plan = try loadPlan(config, overrides: overrides, world)
+        let inversion = try InversionSetup(plan: plan, world: world, needsObserved: false, logger: logger)
+        let adjoint = inversion.adjoint
+        var failures: [String] = []
+        let checks = [
+            ("halo exchange", try adjoint.exchangeDotProduct(seed: seed)),
+            ("one step", try adjoint.stepDotProduct(seed: seed &+ 1)),
+            ("linearised run", try adjoint.linearisedDotProduct(seed: seed &+ 2)),
+        ]
+        for (name, check) in checks {
+            if world.rank == 0 {
+                print(
+                    "dot product \(name): ⟨Ax, y⟩ = \(check.forward), ⟨x, Aᵀy⟩ = \(check.adjoint), mismatch "
+                        + String(format: "%.3e", check.mismatch))
+            }
+            if !(check.mismatch < 1e-12) { failures.append("the \(name) dot product mismatch is \(check.mismatch)") }
+        }
+        let taylor = try adjoint.taylor(observed: inversion.observed, seed: seed &+ 3)
+        if world.rank == 0 {
+            for (h, (first, second)) in zip(taylor.sizes, zip(taylor.first, taylor.second)) {
+                print(
+                    String(
+                        format: "taylor h = %-9.4g first-order remainder %.6e  second-order remainder %.6e", h, first,
+                        second))
+            }
+            print(
+                String(
+                    format: "taylor slopes: first order %.4f, second order %.4f", taylor.firstSlope, taylor.secondSlope)
+            )
+        }
+        if !(abs(taylor.firstSlope - 1) < 0.1) {
+            failures.append("the first-order Taylor slope is \(taylor.firstSlope)")
+        }
+        if !(abs(taylor.secondSlope - 2) < 0.1) {
+            failures.append("the second-order Taylor slope is \(taylor.secondSlope)")
+        }
+        if !failures.isEmpty {
+            throw AgreedFailure(description: "the adjoint check failed: \(failures.joined(separator: "; "))")
+        }
+        if world.rank == 0 {
+            print(
+                "check-adjoint: the adjoint is exact to round-off on \(world.size) \(world.size == 1 ? "rank" : "ranks")"
+            )
+        }
+        return 0
+    }
+}
