@@ -177,7 +177,7 @@ struct GradientCommand: ParsableCommand {
                         plan.config.outputDirectory, file: "gradient.hdf5", overwrite: overwrite, restarting: false)
                     : ""
             })
-        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(world.size) ranks")
+        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(rankText(world.size))")
         let inversion = try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger)
         let adjoint = inversion.adjoint
         let clock = ContinuousClock()
@@ -276,7 +276,7 @@ struct Invert: ParsableCommand {
                         plan.config.outputDirectory, file: "inversion.hdf5", overwrite: overwrite, restarting: false)
                     : ""
             })
-        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(world.size) ranks")
+        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(rankText(world.size))")
         let inversion = try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger)
         let adjoint = inversion.adjoint
         let model = adjoint.model
@@ -454,11 +454,10 @@ struct CheckAdjoint: ParsableCommand {
         if !failures.isEmpty {
             throw AgreedFailure(description: "the adjoint check failed: \(failures.joined(separator: "; "))")
         }
-        if world.rank == 0 {
-            print(
-                "check-adjoint: the adjoint is exact to round-off on \(world.size) \(world.size == 1 ? "rank" : "ranks")"
-            )
-        }
+        if world.rank == 0 { print("check-adjoint: the adjoint is exact to round-off on \(rankText(world.size))") }
         return 0
     }
 }
+
+/// "1 rank", "3 ranks".
+func rankText(_ count: Int) -> String { count == 1 ? "1 rank" : "\(count) ranks" }
