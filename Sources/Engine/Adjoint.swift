@@ -30,6 +30,16 @@ public protocol Differentiable: Model {
     /// Drops what the model derived from the controls.
     func controlsChanged()
 
+    /// Scalar parameters of the config that set the controls (for example the background
+    /// velocity); the gradient with respect to each is the controls' gradient contracted with
+    /// ``controlDerivative(parameter:control:geometry:into:)`` and summed over every rank.
+    /// None by default.
+    var globalParameters: [String] { get }
+
+    /// Writes `∂control/∂parameter` on the owned cells of `field`, at the parameters' values
+    /// in the config.
+    func controlDerivative(parameter: Int, control: Int, geometry: Geometry, into field: Field)
+
     /// Sets the initial state (owned cells) without touching the controls.
     func initialState(_ state: [Field], geometry: Geometry)
 
@@ -63,6 +73,8 @@ public protocol Differentiable: Model {
 
 extension Differentiable {
     public var initialStateIsControl: Bool { false }
+    public var globalParameters: [String] { [] }
+    public func controlDerivative(parameter: Int, control: Int, geometry: Geometry, into field: Field) {}
 }
 
 /// What to do at each point of reversing a run: the schedule of binomial checkpointing.

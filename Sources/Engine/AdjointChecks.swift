@@ -151,6 +151,26 @@ extension AdjointRun {
         return try simulation.communication.globalSum([sum])[0]
     }
 
+    /// The gradient with respect to the model's global parameters, from the controls'
+    /// `gradient`: `Σ_cells ∇J · ∂control/∂θ`, summed over every rank.
+    public func globalGradient(_ gradient: [Field]) throws -> [Double] {
+        let layout = geometry.layout
+        let derivative = Field(name: "derivative", layout: layout)
+        var sums: [Double] = []
+        for parameter in model.globalParameters.indices {
+            var sum = 0.0
+            for (control, g) in gradient.enumerated() {
+                derivative.storage.update(repeating: 0)
+                model.controlDerivative(parameter: parameter, control: control, geometry: geometry, into: derivative)
+                layout.forEachRun(in: layout.interior) { offset, length in
+                    for k in offset..<(offset &+ length) { sum += g.base[k] * derivative.base[k] }
+                }
+            }
+            sums.append(sum)
+        }
+        return try simulation.communication.globalSum(sums)
+    }
+
     /// The misfit against `observed` and its gradient.
     public func misfitGradient(observed: [[Double]]) throws -> (misfit: Double, gradient: [Field], initial: [Field]?) {
         var value = 0.0

@@ -207,6 +207,9 @@ struct GradientCommand: ParsableCommand {
         logger.info(
             "misfit \(result.misfit); gradient in \(timing) s (\(counts.forward) forward and \(counts.adjoint) adjoint steps)"
         )
+        let parameters = adjoint.model.globalParameters
+        let global = try adjoint.globalGradient(result.gradient)
+        for (name, value) in zip(parameters, global) { logger.info("∂misfit/∂\(name) = \(value)") }
         let held = Double(adjoint.snapshotsHeld * inversion.snapshotBytes)
         let peaks = try world.allGather([Double(peakMemory() ?? 0), held])
         let peak = peaks.map { $0[0] }.max() ?? 0
@@ -227,7 +230,9 @@ struct GradientCommand: ParsableCommand {
         let writer = try agreed(world) {
             try ResultsWriter(
                 path: path, communicator: world, geometry: geometry, fields: fields,
-                constants: model.constants + [("misfit", result.misfit)], boundaries: plan.config.boundaries,
+                constants: model.constants + [("misfit", result.misfit)]
+                    + zip(parameters, global).map { ("\($0)_gradient", $1) },
+                boundaries: plan.config.boundaries,
                 datasetName: "tessera_\(plan.config.modelName)_gradient",
                 provenance: Provenance(
                     version: tesseraVersion, configText: plan.config.text, ranks: world.size,

@@ -200,19 +200,6 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
     }
 }
 
-func advection(shape: [Int], table: [String: ConfigValue]) throws -> (Advection, Geometry, HaloPlan) {
-    let periodic = shape.map { _ in true }
-    let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
-    let parameters = try Parameters(table, specs: Advection.description.parameters)
-    let probe = Geometry(
-        shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic,
-        layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 }))
-    let width = try Advection(parameters: parameters, geometry: probe).stencilWidth
-    let plan = try HaloPlan(decomposition: d, rank: 0, ghost: shape.map { _ in width })
-    let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
-    return (try Advection(parameters: parameters, geometry: geometry), geometry, plan)
-}
-
 @Suite struct AdvectionTests {
     /// The L1 error against the exact solution (the sine carried along) after `time`, on
     /// periodic grids of `sizes` cells per axis, and the observed orders between them.
@@ -222,10 +209,8 @@ func advection(shape: [Int], table: [String: ConfigValue]) throws -> (Advection,
         var errors: [Double] = []
         for n in sizes {
             let shape = [Int](repeating: n, count: dimensions)
-            let (model, geometry, plan) = try advection(shape: shape, table: table)
-            let sim = Simulation(
-                model: model, geometry: geometry, plan: plan, conditions: shape.map { _ in .periodic },
-                communication: SelfExchange(plan: plan))
+            let sim = try periodicSimulation(Advection.self, shape: shape, table: table)
+            let (model, geometry) = (sim.model as! Advection, sim.geometry)
             let schedule = Schedule(
                 steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1)
             _ = try sim.run(schedule, sink: NullSink()) { _ in }
@@ -266,10 +251,7 @@ func advection(shape: [Int], table: [String: ConfigValue]) throws -> (Advection,
             "limiter": .string(limiter), "initial": .string("gaussian"),
             "velocity": .array([.double(0.7), .double(0.3)]),
         ]
-        let (model, geometry, plan) = try advection(shape: [48, 40], table: table)
-        let sim = Simulation(
-            model: model, geometry: geometry, plan: plan, conditions: [.periodic, .periodic],
-            communication: SelfExchange(plan: plan))
+        let sim = try periodicSimulation(Advection.self, shape: [48, 40], table: table)
         func total() -> Double {
             var sum = 0.0
             Box(extent: [48, 40]).forEachPoint { sum += sim.state[0][$0] }
@@ -292,7 +274,7 @@ func advection(shape: [Int], table: [String: ConfigValue]) throws -> (Advection,
 
     @Test func musclWithEulerIsRefusedWithTheReason() throws {
         #expect {
-            _ = try advection(shape: [8], table: ["integrator": .string("euler")])
+            _ = try periodicSimulation(Advection.self, shape: [8], table: ["integrator": .string("euler")])
         } throws: { error in
             "\(error)".contains("muscl with euler is unstable")
         }

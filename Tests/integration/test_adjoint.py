@@ -34,6 +34,7 @@ receivers = 11
 receiver_start = [0.8, 0.05]
 receiver_end = [0.8, 0.95]
 sponge = 5
+sponge_strength = 60.0
 [time]
 end_time = 0.8
 [output]
@@ -126,6 +127,13 @@ def gradient_fields(path):
         return fields, float(f["scalars/misfit"][()])
 
 
+def global_gradients(path):
+    """The gradients with respect to the model's global parameters, by parameter."""
+    with h5py.File(path, "r") as f:
+        return {name[:-len("_gradient")]: float(item[()]) for name, item in f["scalars"].items()
+                if name.endswith("_gradient")}
+
+
 @pytest.mark.parametrize("model", ["wave", "heat"])
 def test_the_gradient_on_2_3_and_4_ranks_equals_the_one_on_1_rank(tmp_path, model):
     data = observed(tmp_path, model)
@@ -143,12 +151,39 @@ def test_the_gradient_on_2_3_and_4_ranks_equals_the_one_on_1_rank(tmp_path, mode
     for name, field in fields.items():
         assert field.shape == (1, 1) + ((36, 28) if model == "wave" else (30, 24)) and field.dtype == np.float64
         assert np.abs(field).max() > 0
+    parameters = {"wave": ["anomaly", "velocity"], "heat": ["diffusivity"]}[model]
+    globals_ = {ranks: global_gradients(tmp_path / f"gradient-{ranks}" / "gradient.hdf5") for ranks in RANKS}
+    assert sorted(globals_[1]) == sorted(parameters)
     for ranks in RANKS[1:]:
         other, other_misfit = results[ranks]
         assert abs(other_misfit - misfit) <= 1e-12 * misfit
+        for name, value in globals_[1].items():
+            assert abs(globals_[ranks][name] - value) <= 1e-12 * abs(value), f"{name} on {ranks} ranks"
         for name, field in fields.items():
             scale = np.abs(field).max()
             assert np.abs(other[name] - field).max() <= 1e-12 * scale, f"{name} on {ranks} ranks"
+
+
+@pytest.mark.parametrize("model,parameter,value", [
+    ("wave", "anomaly", 0.1), ("wave", "velocity", 1.4), ("heat", "diffusivity", 0.012)])
+def test_the_gradient_with_respect_to_a_global_parameter_matches_finite_differences(tmp_path, model, parameter,
+                                                                                  value):
+    data = observed(tmp_path, model)
+    config = trial(tmp_path, model, "global", f'observed = "{data}"')
+    step = 1e-4 * value
+    misfits = {}
+    for name, shift in [("centre", 0), ("up", step), ("down", -step)]:
+        result = run_tessera(["gradient", config, "--overwrite", "--set", f"model.{parameter}={value + shift!r}"],
+                             ranks=3)
+        assert result.returncode == 0, result.stderr
+        with h5py.File(tmp_path / "global" / "gradient.hdf5", "r") as f:
+            misfits[name] = float(f["scalars/misfit"][()])
+            if name == "centre":
+                gradient = float(f[f"scalars/{parameter}_gradient"][()])
+                assert f.attrs[f"{parameter}_gradient"] == gradient
+    difference = (misfits["up"] - misfits["down"]) / (2 * step)
+    assert abs(gradient) > 0
+    assert abs(difference - gradient) <= 1e-6 * abs(gradient), (difference, gradient)
 
 
 def test_the_gradient_file_follows_the_well_layout(tmp_path):

@@ -18,6 +18,16 @@ extension Heat: Differentiable {
 
     public func controlsChanged() {}
 
+    /// The uniform diffusivity: `∂κ/∂κ₀ = 1` in every cell.
+    public var globalParameters: [String] { ["diffusivity"] }
+
+    public func controlDerivative(parameter: Int, control: Int, geometry: Geometry, into field: Field) {
+        let layout = geometry.layout
+        layout.forEachRun(in: layout.interior) { offset, length in
+            (field.base + offset).update(repeating: 1, count: length)
+        }
+    }
+
     public func initialState(_ state: [Field], geometry: Geometry) { initialize(state, geometry: geometry) }
 
     public func tangentStart(state: [Field], tangent: [Field], direction: [Field], dt: Double, geometry: Geometry) {}

@@ -19,6 +19,25 @@ extension Wave: Differentiable {
 
     public func controlsChanged() { medium.invalidate() }
 
+    /// The background velocity and the anomaly's strength: `m = 1/c²` with `c = c₀ + A g(x)`,
+    /// so `∂m/∂c₀ = −2/c³` and `∂m/∂A = −2 g/c³`.
+    public var globalParameters: [String] { ["velocity", "anomaly"] }
+
+    public func controlDerivative(parameter: Int, control: Int, geometry: Geometry, into field: Field) {
+        let layout = geometry.layout
+        let owned = layout.owned
+        layout.interior.forEachPoint { local in
+            let point = local.indices.map { geometry.centre(axis: $0, index: owned.lower[$0] + local[$0]) }
+            let c = velocity(at: point)
+            let shape =
+                parameter == 0
+                ? 1
+                : InitialCondition.gaussian(
+                    at: point, centre: anomaly.centre, width: anomaly.width, extent: extent, periodic: periodic)
+            field[local] = -2 * shape / (c * c * c)
+        }
+    }
+
     public func tangentStart(
         state: [Field], tangent: [Field], direction: [Field], dt: Double, geometry: Geometry
     ) {
