@@ -40,19 +40,30 @@ public final class MPIDomain: DomainCommunication {
 
     public func beginExchange(_ fields: [Field]) throws {
         precondition(pending.isEmpty, "beginExchange called twice without finishExchange")
-        reserve(fields: fields.count)
         pending = fields
+        try post(fields, sending: \.send, receiving: \.receive)
+    }
+
+    /// Posts every message's receive, then packs and sends: the cells of each message's
+    /// `sending` box go to its neighbour, and as many values as its `receiving` box holds come
+    /// back into the receive buffers. The forward exchange sends owned cells and receives
+    /// ghosts; the reverse exchange the other way round. Tags are the forward exchange's,
+    /// which pair the same two sides either way.
+    private func post(_ fields: [Field], sending: KeyPath<HaloMessage, Box>, receiving: KeyPath<HaloMessage, Box>)
+        throws
+    {
+        reserve(fields: fields.count)
         let count = fields.count
         for (index, message) in plan.messages.enumerated() {
             requests.append(
                 try communicator.irecv(
-                    receiveBuffers[index].baseAddress!, count: message.receive.count * count, from: message.neighbour,
-                    tag: message.receiveTag))
+                    receiveBuffers[index].baseAddress!, count: message[keyPath: receiving].count * count,
+                    from: message.neighbour, tag: message.receiveTag))
         }
         for (index, message) in plan.messages.enumerated() {
             let buffer = sendBuffers[index].baseAddress!
             var position = 0
-            for field in fields { position += field.pack(message.send, into: buffer + position) }
+            for field in fields { position += field.pack(message[keyPath: sending], into: buffer + position) }
             requests.append(
                 try communicator.isend(
                     UnsafePointer(buffer), count: position, to: message.neighbour, tag: message.sendTag))
@@ -73,24 +84,9 @@ public final class MPIDomain: DomainCommunication {
 
     public func reverseExchange(_ fields: [Field]) throws {
         precondition(pending.isEmpty, "reverseExchange called during an exchange")
-        reserve(fields: fields.count)
-        let count = fields.count
         // The forward exchange's messages with their boxes swapped: ghosts go out, owned cells
-        // come back. Tags are those of the forward exchange, which pair the same two sides.
-        for (index, message) in plan.messages.enumerated() {
-            requests.append(
-                try communicator.irecv(
-                    receiveBuffers[index].baseAddress!, count: message.send.count * count, from: message.neighbour,
-                    tag: message.receiveTag))
-        }
-        for (index, message) in plan.messages.enumerated() {
-            let buffer = sendBuffers[index].baseAddress!
-            var position = 0
-            for field in fields { position += field.pack(message.receive, into: buffer + position) }
-            requests.append(
-                try communicator.isend(
-                    UnsafePointer(buffer), count: position, to: message.neighbour, tag: message.sendTag))
-        }
+        // come back.
+        try post(fields, sending: \.receive, receiving: \.send)
         for message in plan.messages {
             for field in fields { field.zero(message.receive) }
         }

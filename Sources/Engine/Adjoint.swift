@@ -199,11 +199,24 @@ public enum BinomialCheckpointing {
     }
 }
 
-/// The transpose of the second-difference Laplacian `Σ_a c_a (u[−a] − 2u + u[+a])` applied
-/// to `mu` (owned cells; ghosts zero), added to `out`: on the owned cells, and on the face
-/// ghost cells for what the owned cells beside them read there.
-public enum LaplacianTranspose {
-    public static func add(of mu: Field, into out: Field, coefficients c: [Double]) {
+extension Laplacian {
+    /// The second-difference Laplacian `Σ_a (p[−a] − 2p + p[+a]) / h_a²` at offset `k`.
+    @inlinable @inline(__always)
+    public static func value(
+        _ p: UnsafeMutablePointer<Double>, _ k: Int, _ strides: [Int], _ inverseSquare: [Double]
+    ) -> Double {
+        var sum = 0.0
+        for a in strides.indices { sum += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a] }
+        return sum
+    }
+}
+
+/// The second-difference Laplacian `Σ_a c_a (u[−a] − 2u + u[+a])` on a block, and its
+/// transpose, which adjoint steps need.
+public enum Laplacian {
+    /// Adds the transpose applied to `mu` (owned cells; ghosts zero) to `out`: on the owned
+    /// cells, and on the face ghost cells for what the owned cells beside them read there.
+    public static func addTransposed(of mu: Field, into out: Field, coefficients c: [Double]) {
         let layout = mu.layout
         let strides = layout.strides
         let m = UnsafePointer(mu.base)
@@ -218,12 +231,12 @@ public enum LaplacianTranspose {
                 o[k] += sum - diagonal * m[k]
             }
         }
-        addToFaceGhosts(of: { m[$0] }, into: out, coefficients: c)
+        addTransposedToFaceGhosts(of: { m[$0] }, into: out, coefficients: c)
     }
 
     /// Only the ghost part: adds `c_a · value(k)` to the ghost beside each owned face cell `k`
     /// across axis `a` (the share of `value` that the stencil at `k` read from that ghost).
-    public static func addToFaceGhosts(of value: (Int) -> Double, into out: Field, coefficients c: [Double]) {
+    public static func addTransposedToFaceGhosts(of value: (Int) -> Double, into out: Field, coefficients c: [Double]) {
         let layout = out.layout
         let o = out.base
         for a in 0..<layout.rank {

@@ -84,6 +84,25 @@ struct InversionSetup {
         logger.info("\(summary)")
     }
 
+    /// The start of `gradient` and `invert`: reads the config, makes sure `file` may be
+    /// written in the output folder, and sets up the inversion (observed data required).
+    static func start(
+        _ world: Communicator, config: String, overrides: [String], file: String, overwrite: Bool
+    ) throws -> (RunPlan, String, InversionSetup, Logger) {
+        var logger = Logger(label: "tessera")
+        logger.logLevel = world.rank == 0 ? .info : .warning
+        let plan = try loadPlan(config, overrides: overrides, world)
+        let path = try world.broadcast(
+            try agreed(world) {
+                world.rank == 0
+                    ? try prepareOutput(
+                        plan.config.outputDirectory, file: file, overwrite: overwrite, restarting: false)
+                    : ""
+            })
+        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(rankText(world.size))")
+        return (plan, path, try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger), logger)
+    }
+
     /// The controls' owned cells, one after another, as one vector.
     func flatten(_ fields: [Field]) -> [Double] {
         let layout = setup.geometry.layout
@@ -167,18 +186,8 @@ struct GradientCommand: ParsableCommand {
     }
 
     func execute(_ world: Communicator) throws -> Int32 {
-        var logger = Logger(label: "tessera")
-        logger.logLevel = world.rank == 0 ? .info : .warning
-        let plan = try loadPlan(config, overrides: overrides, world)
-        let path = try world.broadcast(
-            try agreed(world) {
-                world.rank == 0
-                    ? try prepareOutput(
-                        plan.config.outputDirectory, file: "gradient.hdf5", overwrite: overwrite, restarting: false)
-                    : ""
-            })
-        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(rankText(world.size))")
-        let inversion = try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger)
+        let (plan, path, inversion, logger) = try InversionSetup.start(
+            world, config: config, overrides: overrides, file: "gradient.hdf5", overwrite: overwrite)
         let adjoint = inversion.adjoint
         let clock = ContinuousClock()
         var start = clock.now
@@ -271,18 +280,8 @@ struct Invert: ParsableCommand {
     }
 
     func execute(_ world: Communicator) throws -> Int32 {
-        var logger = Logger(label: "tessera")
-        logger.logLevel = world.rank == 0 ? .info : .warning
-        let plan = try loadPlan(config, overrides: overrides, world)
-        let path = try world.broadcast(
-            try agreed(world) {
-                world.rank == 0
-                    ? try prepareOutput(
-                        plan.config.outputDirectory, file: "inversion.hdf5", overwrite: overwrite, restarting: false)
-                    : ""
-            })
-        logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(rankText(world.size))")
-        let inversion = try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger)
+        let (plan, path, inversion, logger) = try InversionSetup.start(
+            world, config: config, overrides: overrides, file: "inversion.hdf5", overwrite: overwrite)
         let adjoint = inversion.adjoint
         let model = adjoint.model
         let names = model.controls

@@ -44,7 +44,7 @@ extension Heat: Differentiable {
         let (u, out, dk) = (state[0].base, next[0].base, direction[0].base)
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
-                out[k] += dt * dk[k] * Self.laplacian(u, k, layout.strides, inverseSquare)
+                out[k] += dt * dk[k] * Laplacian.value(u, k, layout.strides, inverseSquare)
             }
         }
     }
@@ -63,18 +63,9 @@ extension Heat: Differentiable {
             for k in offset..<(offset &+ length) {
                 w[k] = dt * (kappa?[k] ?? uniform) * l[k]
                 out[k] = l[k]
-                g[k] += l[k] * dt * Self.laplacian(u, k, layout.strides, inverseSquare)
+                g[k] += l[k] * dt * Laplacian.value(u, k, layout.strides, inverseSquare)
             }
         }
-        LaplacianTranspose.add(of: weighted, into: previous[0], coefficients: inverseSquare)
-    }
-
-    @inline(__always)
-    static func laplacian(
-        _ u: UnsafeMutablePointer<Double>, _ k: Int, _ strides: [Int], _ inverseSquare: [Double]
-    ) -> Double {
-        var sum = 0.0
-        for a in strides.indices { sum += (u[k &- strides[a]] - 2 * u[k] + u[k &+ strides[a]]) * inverseSquare[a] }
-        return sum
+        Laplacian.addTransposed(of: weighted, into: previous[0], coefficients: inverseSquare)
     }
 }

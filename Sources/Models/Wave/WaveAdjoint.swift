@@ -49,8 +49,8 @@ extension Wave: Differentiable {
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
                 let m = medium.slowness[k]
-                let lap = Self.laplacian(p, k, strides, inverseSquare)
-                let dlap = Self.laplacian(dp, k, strides, inverseSquare)
+                let lap = Laplacian.value(p, k, strides, inverseSquare)
+                let dlap = Laplacian.value(dp, k, strides, inverseSquare)
                 dq[k] = dp[k] + half * dlap / m - half * lap * dm[k] / (m * m)
             }
         }
@@ -68,7 +68,7 @@ extension Wave: Differentiable {
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
                 let m = medium.slowness[k]
-                g[k] += lq[k] * (-half * Self.laplacian(p, k, strides, inverseSquare) / (m * m))
+                g[k] += lq[k] * (-half * Laplacian.value(p, k, strides, inverseSquare) / (m * m))
             }
         }
     }
@@ -88,7 +88,7 @@ extension Wave: Differentiable {
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
                 let (dscale, dcarry) = derivatives(k, dt: dt)
-                out[k] += dm[k] * (dcarry * (p[k] - q[k]) + dscale * Self.laplacian(p, k, strides, inverseSquare))
+                out[k] += dm[k] * (dcarry * (p[k] - q[k]) + dscale * Laplacian.value(p, k, strides, inverseSquare))
             }
         }
         if let s = sourceOffset(geometry) {
@@ -108,7 +108,7 @@ extension Wave: Differentiable {
             carry: medium.carry, coefficients: inverseSquare, dt: dt)
         // What the face cells' stencils read from the ghosts goes back to the ghosts.
         let (lp, scale) = (adjoint[0].base, medium.scale)
-        LaplacianTranspose.addToFaceGhosts(of: { scale[$0] * lp[$0] }, into: previous[0], coefficients: inverseSquare)
+        Laplacian.addTransposedToFaceGhosts(of: { scale[$0] * lp[$0] }, into: previous[0], coefficients: inverseSquare)
         if let s = sourceOffset(geometry) {
             gradient[0].base[s] += lp[s] * derivatives(s, dt: dt).scale * injection(at: time, geometry: geometry)
         }
@@ -121,15 +121,6 @@ extension Wave: Differentiable {
         let a = medium.damping[k] * dt / 2
         let denominator = (m + a) * (m + a)
         return (-dt * dt / denominator, 2 * a / denominator)
-    }
-
-    @inline(__always)
-    static func laplacian(
-        _ p: UnsafeMutablePointer<Double>, _ k: Int, _ strides: [Int], _ inverseSquare: [Double]
-    ) -> Double {
-        var sum = 0.0
-        for a in strides.indices { sum += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a] }
-        return sum
     }
 }
 
