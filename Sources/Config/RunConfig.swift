@@ -79,9 +79,12 @@ public struct RunConfig: Sendable {
     }
 
     public let inversion: InversionSection
+    /// The `[ensemble]` section, for `tessera ensemble`.
+    public let ensemble: EnsembleSection?
 
     static let sections: [String: Set<String>] = [
         "inversion": ["observed", "memory", "iterations", "first_step"],
+        "ensemble": EnsembleSection.keys,
         "grid": ["shape", "extent", "periodic", "process_grid"],
         "boundary": ["condition", "value"],
         "model": [],
@@ -188,6 +191,8 @@ public struct RunConfig: Sendable {
             memory: try inversionSection.optionalBytes("memory"),
             iterations: try inversionSection.optionalInteger("iterations", minimum: 1) ?? 10,
             firstStep: try inversionSection.optionalNumber("first_step", positive: true) ?? 0.05)
+
+        ensemble = root["ensemble"] == nil ? nil : try EnsembleSection(section("ensemble", required: false))
 
         if let steps, steps % outputEvery != 0 {
             throw ConfigError(

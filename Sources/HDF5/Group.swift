@@ -89,6 +89,22 @@ public struct Group {
         return Dataset(file: file, id: id, name: name, memoryType: keep)
     }
 
+    /// Copies the object `name` (a group with everything in it, or a dataset, with their
+    /// attributes) into `destination` under the same name; the files may differ.
+    ///
+    /// The corresponding C function is `H5Ocopy`.
+    public func copy(_ name: String, to destination: Group) throws(HDF5Error) {
+        let d = hid_t(H5P_DEFAULT)
+        try check(H5Ocopy(handle.id, name, destination.handle.id, name, d, d), "H5Ocopy", name, in: handle)
+    }
+
+    /// Removes the member `name` from this group.
+    ///
+    /// The corresponding C function is `H5Ldelete`.
+    public func remove(_ name: String) throws(HDF5Error) {
+        try check(H5Ldelete(handle.id, name, hid_t(H5P_DEFAULT)), "H5Ldelete", name, in: handle)
+    }
+
     /// Opens the dataset `name`.
     public func openDataset(_ name: String) throws(HDF5Error) -> Dataset {
         Dataset(

@@ -163,7 +163,7 @@ public final class ResultsWriter: FrameSink {
         var totals: [Dataset] = []
         for name in totalNames {
             let dataset = try scalars.createDataset(
-                name, of: Double.self, shape: [1, 0], maxShape: [1, nil], chunk: [1, 1024])
+                name, of: Double.self, shape: [1, 0], maxShape: [nil, nil], chunk: [1, 1024])
             try dataset.attributes.setAttribute("sample_varying", .bool(true))
             try dataset.attributes.setAttribute("time_varying", .bool(true))
             totals.append(dataset)
@@ -191,7 +191,8 @@ public final class ResultsWriter: FrameSink {
             for spec in ofOrder {
                 let components = Array(repeating: d, count: order)
                 let extent = [1, 0] + shape + components
-                let maxShape: [Int?] = [1, nil] + shape.map { $0 } + components.map { $0 }
+                // Unlimited along the trajectories too, so that an ensemble can gather several.
+                let maxShape: [Int?] = [nil, nil] + shape.map { $0 } + components.map { $0 }
                 let chunks = [1, 1] + chunk + components
                 let dataset =
                     precision == .single

@@ -177,6 +177,19 @@ public final class Communicator {
     /// and the decomposition agree whatever the launcher did.
     ///
     /// The corresponding C function is `MPI_Cart_create`.
+    /// Splits the ranks into groups: those that pass the same `color` form one new
+    /// communicator, ranked in the order of `key` (then of their rank here). Collective.
+    ///
+    /// The corresponding C function is `MPI_Comm_split`.
+    public func split(color: Int, key: Int) throws(MPIError) -> Communicator {
+        var slot: CommSlot = cmpi_comm_null()
+        try check(MPI_Comm_split(handle, Int32(color), Int32(key), &slot), "MPI_Comm_split")
+        guard let newComm = present(slot), newComm != cmpi_comm_null() else {
+            throw MPIError(call: "MPI_Comm_split", code: -1, message: "no communicator for color \(color)")
+        }
+        return try Communicator(handle: newComm, owned: true)
+    }
+
     public func cartesian(dims: [Int], periodic: [Bool]) throws(MPIError) -> CartesianCommunicator {
         var d = dims.map { Int32($0) }
         var p = periodic.map { Int32($0 ? 1 : 0) }

@@ -45,8 +45,11 @@ struct Run: ParsableCommand {
         withMPI { world in try execute(world, started: started) }
     }
 
-    func execute(_ world: Communicator, started: ContinuousClock.Instant) throws -> Int32 {
+    /// Runs on `world` (the world, or one group of an ensemble, whose log lines then carry
+    /// `label`).
+    func execute(_ world: Communicator, started: ContinuousClock.Instant, label: String? = nil) throws -> Int32 {
         var logger = Logger(label: "tessera")
+        if let label { logger[metadataKey: "member"] = "\(label)" }
         logger.logLevel = world.rank == 0 ? .info : .warning
 
         let plan = try loadPlan(config, overrides: overrides, world)

@@ -75,7 +75,7 @@ struct RunPlan {
         return """
             model \(config.modelName): \(parameters.values.keys.sorted().map { "\($0) = \(parameters.values[$0]!)" }.joined(separator: ", "))
             grid \(shapeText(config.grid.shape)) cells, extent \(config.grid.extent), boundaries \(config.boundaries.map(\.name))
-            \(decomposition.rankCount) ranks, process grid \(shapeText(decomposition.dims)), blocks \(shapeText(smallest)) to \(shapeText(largest)) cells
+            \(rankText(decomposition.rankCount)), process grid \(shapeText(decomposition.dims)), blocks \(shapeText(smallest)) to \(shapeText(largest)) cells
             \(time), cfl \(config.cfl), a frame every \(config.outputEvery) steps into \(config.outputDirectory)/results.hdf5
             """
     }

@@ -30,7 +30,7 @@ struct Tessera: ParsableCommand {
         version: tesseraVersion,
         subcommands: [
             Run.self, Validate.self, Plan.self, Inspect.self, Models.self, Bench.self, BenchModel.self, CheckHalo.self,
-            GradientCommand.self, Invert.self, CheckAdjoint.self,
+            GradientCommand.self, Invert.self, CheckAdjoint.self, EnsembleCommand.self,
         ]
     )
 }

@@ -115,3 +115,86 @@ let minimal = """
         }
     }
 }
+
+@Suite struct EnsembleSectionTests {
+    let campaign =
+        minimal + """
+
+            [ensemble]
+            members = 10
+            seed = 3
+            [ensemble.parameters]
+            diffusivity = { log_uniform = [0.001, 0.1] }
+            width = { uniform = [0.1, 0.2] }
+            initial = { choice = ["sine", "gaussian"] }
+            centre = [{ uniform = [0.2, 0.8] }, 0.5]
+            amplitude = 2.0
+            """
+
+    @Test func membersDrawFromTheirDistributionsByTheSeedAndIndexAlone() throws {
+        let ensemble = try #require(try RunConfig(text: campaign).ensemble)
+        #expect(ensemble.parameters.map(\.name) == ["amplitude", "centre", "diffusivity", "initial", "width"])
+        #expect(!ensemble.parameters[0].distribution.varies && ensemble.parameters[1].distribution.varies)
+        var seen: Set<String> = []
+        for member in 0..<ensemble.members {
+            let drawn = Dictionary(uniqueKeysWithValues: ensemble.parameters(of: member).map { ($0.name, $0.value) })
+            #expect(drawn["amplitude"] == .double(2))
+            let diffusivity = try #require(drawn["diffusivity"]?.number)
+            #expect((0.001...0.1).contains(diffusivity))
+            #expect((0.1...0.2).contains(try #require(drawn["width"]?.number)))
+            #expect(drawn["initial"] == .string("sine") || drawn["initial"] == .string("gaussian"))
+            guard case .array(let centre) = drawn["centre"] else {
+                Issue.record("centre is not a list")
+                continue
+            }
+            #expect((0.2...0.8).contains(try #require(centre[0].number)) && centre[1] == .double(0.5))
+            seen.insert("\(diffusivity)")
+            // The same member draws the same, however often it is asked.
+            #expect("\(ensemble.parameters(of: member).map(\.value))" == "\(drawn.keys.sorted().map { drawn[$0]! })")
+        }
+        #expect(seen.count == ensemble.members)
+        // Another campaign seed draws otherwise.
+        let other = try #require(
+            try RunConfig(text: campaign.replacingOccurrences(of: "seed = 3", with: "seed = 4")).ensemble)
+        #expect("\(other.parameters(of: 0).map(\.value))" != "\(ensemble.parameters(of: 0).map(\.value))")
+    }
+
+    @Test func log_uniformDrawsAreUniformInTheLogarithm() throws {
+        let ensemble = try #require(
+            try RunConfig(
+                text: minimal
+                    + "\n[ensemble]\nmembers = 4000\n[ensemble.parameters]\nk = { log_uniform = [0.01, 100.0] }"
+            ).ensemble)
+        var below = 0
+        for member in 0..<ensemble.members where ensemble.parameters(of: member)[0].value.number! < 1 { below += 1 }
+        // Half the draws lie below the geometric mean, 1.
+        #expect(abs(Double(below) / 4000 - 0.5) < 0.03)
+    }
+
+    @Test func splitsFollowTheFractionsInMemberOrder() throws {
+        let ensemble = try #require(
+            try RunConfig(text: minimal + "\n[ensemble]\nmembers = 7\nfractions = [0.6, 0.2, 0.2]").ensemble)
+        #expect(ensemble.counts == [4, 1, 2])
+        #expect((0..<7).map { ensemble.split(of: $0) } == [.train, .train, .train, .train, .valid, .test, .test])
+    }
+
+    @Test(arguments: [
+        ("members = 0", "ensemble.members", "at least 1"),
+        ("members = 4\nfractions = [0.5, 0.5, 0.5]", "ensemble.fractions", "summing to 1"),
+        ("members = 4\n[ensemble.parameters]\nk = { uniform = [2.0, 1.0] }", "ensemble.parameters.k", "low ≤ high"),
+        (
+            "members = 4\n[ensemble.parameters]\nk = { gamma = [2.0, 1.0] }", "ensemble.parameters.k",
+            "not a distribution"
+        ),
+        ("members = 4\n[ensemble.parameters]\nk = { choice = [] }", "ensemble.parameters.k", "non-empty"),
+        ("members = 4\nsize = 3", "ensemble.size", "not a key"),
+    ])
+    func badEnsembleSectionsNameTheKey(lines: String, key: String, message: String) {
+        do {
+            _ = try RunConfig(text: minimal + "\n[ensemble]\n" + lines)
+            Issue.record("accepted \(lines)")
+        } catch {
+            #expect(error.key == key && error.message.contains(message), "\(error)")
+        }
+    }
+}

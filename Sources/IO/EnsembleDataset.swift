@@ -1,0 +1,322 @@
+import Engine
+import Foundation
+import HDF5
+
+/// One value of an ensemble member's parameter, as a dataset file records it.
+public enum ParameterValue: Sendable, Equatable {
+    case number(Double)
+    case text(String)
+
+    /// The value of a config entry: numbers and strings as they are, booleans as 0 and 1;
+    /// a list becomes one value per entry (`name_0`, `name_1`, ...).
+    public static func flatten(_ name: String, _ value: ConfigValue) -> [(String, ParameterValue)] {
+        switch value {
+        case .int(let v): [(name, .number(Double(v)))]
+        case .double(let v): [(name, .number(v))]
+        case .bool(let v): [(name, .number(v ? 1 : 0))]
+        case .string(let v): [(name, .text(v))]
+        case .array(let items): items.enumerated().flatMap { flatten("\(name)_\($0.offset)", $0.element) }
+        case .table: []
+        }
+    }
+}
+
+/// Gathers ensemble members' results files (one trajectory each) into one dataset file of
+/// The Well's layout with `n_trajectories` trajectories, and computes the statistics of a
+/// dataset split.
+///
+/// The new file takes the first member's `dimensions`, `boundary_conditions`, `scalars` and
+/// `t0/t1/t2_fields` (copied by HDF5, attributes and all), then grows every field and every
+/// time series along its first axis to one entry per member and writes the others' data
+/// there. Parameters that differ between the members become per-trajectory scalars
+/// (`sample_varying`, shape `[n]`, a list parameter one per entry as `name_0`, `name_1`, ...);
+/// those that do not stay plain scalars and root attributes, as in a results file. Text
+/// parameters (a `choice` of strings) go to a root attribute listing one per trajectory.
+/// Receiver traces are not carried over.
+public enum EnsembleDataset {
+    public struct Member: Sendable {
+        /// The member's results file.
+        public let results: String
+        public let index: Int
+        /// Its drawn parameters, flattened (``ParameterValue/flatten(_:_:)``).
+        public let parameters: [(name: String, value: ParameterValue)]
+
+        public init(results: String, index: Int, parameters: [(name: String, value: ParameterValue)]) {
+            self.results = results
+            self.index = index
+            self.parameters = parameters
+        }
+    }
+
+    /// Writes `path` (replacing it) from `members`, in order. `varying` names the parameters
+    /// drawn per member (flattened), which are per-trajectory scalars in every file even where
+    /// this file's members happen to share a value. Serial: one process writes a file.
+    /// With `timesVary` (the members of the campaign do not all share one time step), the
+    /// times are `[n, T]` and sample-varying in every file.
+    public static func assemble(
+        _ path: String, members: [Member], varying: Set<String>, timesVary: Bool, configText: String
+    ) throws {
+        precondition(!members.isEmpty)
+        let temporary = path + ".partial"
+        try? FileManager.default.removeItem(atPath: temporary)
+        do {
+            let sources = try members.map { try HDF5.File.open($0.results) }
+            let first = try sources[0].root
+            let file = try HDF5.File.create(temporary, communicator: nil, overwrite: true)
+            let root = try file.root
+            for name in try first.attributes.attributeNames() {
+                if let value = try first.attributes.attribute(name) { try root.attributes.setAttribute(name, value) }
+            }
+            try root.attributes.setAttribute("n_trajectories", .int(members.count))
+            try root.attributes.setAttribute("tessera_config", .string(configText))
+            try root.attributes.setAttribute("tessera_members", .ints(members.map(\.index)))
+            for group in ["dimensions", "boundary_conditions", "scalars", "t0_fields", "t1_fields", "t2_fields"] {
+                try first.copy(group, to: root)
+            }
+            try gatherFields(into: root, from: sources, members: members)
+            try gatherTime(into: root, from: sources, vary: timesVary)
+            try gatherScalars(into: root, from: sources, members: members, varying: varying)
+            try file.flush()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        _ = try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+    }
+
+    /// Every field: `[1, T, ...]` from each member into `[n, T, ...]`.
+    static func gatherFields(into root: Group, from sources: [HDF5.File], members: [Member]) throws {
+        for order in 0...2 {
+            let group = try root.openGroup("t\(order)_fields")
+            for name in try fieldNames(group) {
+                let dataset = try group.openDataset(name)
+                let shape = try dataset.shape
+                try dataset.setExtent([sources.count] + shape.dropFirst())
+                var buffer = [Float](repeating: 0, count: shape.reduce(1, *))
+                for (index, source) in sources.enumerated().dropFirst() {
+                    let other = try source.root.openGroup("t\(order)_fields").openDataset(name)
+                    guard try other.shape == shape else {
+                        throw ConfigError(
+                            "ensemble",
+                            "member \(members[index].index) wrote \(name) with shape \(try other.shape), member "
+                                + "\(members[0].index) with \(shape): every member must write the same frames "
+                                + "(give [time] steps, and parameters that keep the grid)")
+                    }
+                    try buffer.withUnsafeMutableBufferPointer {
+                        try other.read(into: $0, start: shape.map { _ in 0 }, count: shape)
+                    }
+                    try buffer.withUnsafeBufferPointer {
+                        try dataset.write($0, start: [index] + shape.dropFirst().map { _ in 0 }, count: shape)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `dimensions/time`: kept as `[T]` unless `vary`, else `[n, T]`, sample-varying.
+    static func gatherTime(into root: Group, from sources: [HDF5.File], vary: Bool) throws {
+        guard vary else { return }
+        let times = try sources.map { try Self.times(of: $0) }
+        let dimensions = try root.openGroup("dimensions")
+        try dimensions.remove("time")
+        let time = try dimensions.createDataset("time", of: Double.self, shape: [times.count, times[0].count])
+        let all = times.flatMap { $0 }
+        try all.withUnsafeBufferPointer { try time.write($0, start: [0, 0], count: [times.count, times[0].count]) }
+        try time.attributes.setAttribute("sample_varying", .bool(true))
+    }
+
+    /// Time series (`[1, T]`) into `[n, T]`; constants and drawn parameters as described above.
+    static func gatherScalars(
+        into root: Group, from sources: [HDF5.File], members: [Member], varying drawn: Set<String>
+    ) throws {
+        let scalars = try root.openGroup("scalars")
+        var names = try fieldNames(scalars)
+        var parameterNames: [String] = []
+        if case .strings(let listed) = try root.attributes.attribute("simulation_parameters") {
+            parameterNames = listed
+        }
+        for name in names {
+            let dataset = try scalars.openDataset(name)
+            if case .bool(true) = try dataset.attributes.attribute("time_varying") {
+                let shape = try dataset.shape
+                try dataset.setExtent([sources.count, shape[1]])
+                for (index, source) in sources.enumerated().dropFirst() {
+                    let values = try readAll(try source.root.openGroup("scalars").openDataset(name))
+                    try values.withUnsafeBufferPointer {
+                        try dataset.write($0, start: [index, 0], count: [1, shape[1]])
+                    }
+                }
+            }
+        }
+        // Every parameter, from the model's constants (root attributes) and from the draws.
+        var values: [String: [ParameterValue]] = [:]
+        var order: [String] = []
+        for (index, source) in sources.enumerated() {
+            let attributes = try source.root.attributes
+            for name in parameterNames {
+                if case .double(let v) = try attributes.attribute(name) {
+                    if values[name] == nil { order.append(name) }
+                    values[name, default: []].append(.number(v))
+                }
+            }
+            for (name, value) in members[index].parameters where !parameterNames.contains(name) {
+                if values[name] == nil { order.append(name) }
+                values[name, default: []].append(value)
+            }
+        }
+        var listed: [String] = []
+        for name in order {
+            let column = values[name]!
+            guard column.count == sources.count else { continue }
+            let numbers = column.compactMap { if case .number(let v) = $0 { v } else { nil } }
+            if numbers.count != column.count {
+                let texts = column.map { if case .text(let v) = $0 { v } else { "" } }
+                try root.attributes.setAttribute(name, Set(texts).count == 1 ? .string(texts[0]) : .strings(texts))
+                continue
+            }
+            listed.append(name)
+            let varies = drawn.contains(name) || Set(numbers.map(\.bitPattern)).count > 1
+            try root.attributes.setAttribute(name, varies ? .doubles(numbers) : .double(numbers[0]))
+            if names.contains(name) { try scalars.remove(name) } else { names.append(name) }
+            let dataset = try scalars.createDataset(name, of: Double.self, shape: varies ? [numbers.count] : [])
+            try dataset.writeAll(varies ? numbers : [numbers[0]], writer: true)
+            try dataset.attributes.setAttribute("sample_varying", .bool(varies))
+            try dataset.attributes.setAttribute("time_varying", .bool(false))
+        }
+        try root.attributes.setAttribute("simulation_parameters", .strings(listed))
+        try scalars.attributes.setAttribute("field_names", .strings(names))
+    }
+
+    /// The frame times of a results file.
+    public static func times(of file: HDF5.File) throws -> [Double] {
+        try readAll(try file.root.openGroup("dimensions").openDataset("time"))
+    }
+
+    /// The frame times of the results file at `path`.
+    public static func times(_ path: String) throws -> [Double] { try times(of: try HDF5.File.open(path)) }
+
+    static func fieldNames(_ group: Group) throws -> [String] {
+        if case .strings(let names) = try group.attributes.attribute("field_names") { return names }
+        return []
+    }
+
+    static func readAll(_ dataset: Dataset) throws -> [Double] {
+        let shape = try dataset.shape
+        var values = [Double](repeating: 0, count: shape.reduce(1, *))
+        try values.withUnsafeMutableBufferPointer {
+            try dataset.read(into: $0, start: shape.map { _ in 0 }, count: shape)
+        }
+        return values
+    }
+
+    /// Sums over one member's trajectory, per field component: `[Σx, Σx², n, Σδ, Σδ², n_δ]`
+    /// with `δ` the change between consecutive frames; in the order of ``statisticsLayout(_:)``.
+    public static func partialSums(_ results: String) throws -> [Double] {
+        let file = try HDF5.File.open(results)
+        var sums: [Double] = []
+        for (group, name, components) in try statisticsLayout(results) {
+            let dataset = try file.root.openGroup(group).openDataset(name)
+            let shape = try dataset.shape
+            var data = [Float](repeating: 0, count: shape.reduce(1, *))
+            try data.withUnsafeMutableBufferPointer {
+                try dataset.read(into: $0, start: shape.map { _ in 0 }, count: shape)
+            }
+            let frames = shape[1]
+            let frameSize = data.count / Swift.max(frames, 1)
+            for c in 0..<components {
+                var s = [Double](repeating: 0, count: 6)
+                for t in 0..<frames {
+                    for k in stride(from: t * frameSize + c, to: (t + 1) * frameSize, by: components) {
+                        let x = Double(data[k])
+                        s[0] += x
+                        s[1] += x * x
+                        s[2] += 1
+                        if t > 0 {
+                            let d = x - Double(data[k - frameSize])
+                            s[3] += d
+                            s[4] += d * d
+                            s[5] += 1
+                        }
+                    }
+                }
+                sums += s
+            }
+        }
+        return sums
+    }
+
+    /// The fields statistics cover, with their group and their number of components.
+    public static func statisticsLayout(_ results: String) throws -> [(group: String, name: String, components: Int)] {
+        let root = try HDF5.File.open(results).root
+        let d: Int
+        if case .int(let n) = try root.attributes.attribute("n_spatial_dims") { d = n } else { d = 1 }
+        var layout: [(String, String, Int)] = []
+        for order in 0...2 {
+            let group = "t\(order)_fields"
+            for name in try fieldNames(try root.openGroup(group)) {
+                layout.append((group, name, [1, d, d * d][order]))
+            }
+        }
+        return layout
+    }
+
+    /// `stats.yaml` in The Well's form (per field `mean`, `std`, `rms` and their `_delta`
+    /// counterparts: a number for a scalar field, a list per component for a vector, a D×D
+    /// nested list for a tensor), from the summed partials of a whole split.
+    public static func statisticsYAML(_ sums: [Double], layout: [(group: String, name: String, components: Int)])
+        -> String
+    {
+        var stats: [String: [(String, [Double])]] = [:]
+        let keys = ["mean", "std", "rms", "mean_delta", "std_delta", "rms_delta"]
+        var position = 0
+        var orders: [String: String] = [:]
+        for (group, name, components) in layout {
+            orders[name] = group
+            var columns = keys.map { _ in [Double]() }
+            for _ in 0..<components {
+                let s = Array(sums[position..<position + 6])
+                position += 6
+                for (offset, base) in [(0, 0), (3, 3)] {
+                    let n = Swift.max(s[base + 2], 1)
+                    let mean = s[base] / n
+                    let square = s[base + 1] / n
+                    columns[offset].append(mean)
+                    columns[offset + 1].append(Swift.max(square - mean * mean, 0).squareRoot())
+                    columns[offset + 2].append(square.squareRoot())
+                }
+            }
+            for (key, column) in zip(keys, columns) { stats[key, default: []].append((name, column)) }
+        }
+        var lines: [String] = []
+        for key in keys {
+            lines.append("\(key):")
+            for (name, column) in stats[key] ?? [] {
+                let text: String
+                switch orders[name] {
+                case "t0_fields": text = yamlNumber(column[0])
+                case "t2_fields":
+                    let d = Int(Double(column.count).squareRoot().rounded())
+                    text =
+                        "["
+                        + (0..<d).map { i in
+                            "[" + column[i * d..<(i + 1) * d].map(yamlNumber).joined(separator: ", ") + "]"
+                        }.joined(separator: ", ") + "]"
+                default: text = "[" + column.map(yamlNumber).joined(separator: ", ") + "]"
+                }
+                lines.append("  \(name): \(text)")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A float YAML 1.1 reads as a float (PyYAML wants a `.` before an exponent).
+    static func yamlNumber(_ value: Double) -> String {
+        guard value.isFinite else { return value.isNaN ? ".nan" : (value > 0 ? ".inf" : "-.inf") }
+        var text = "\(value)"
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }), !text[..<e].contains(".") {
+            text.insert(contentsOf: ".0", at: e)
+        }
+        return text
+    }
+}

@@ -1,0 +1,365 @@
+import ArgumentParser
+import CSignals
+import Config
+import Engine
+import Foundation
+import IO
+import Logging
+import MPI
+
+struct EnsembleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ensemble",
+        abstract: "Run a campaign of simulations with drawn parameters and write it as a The Well dataset.",
+        discussion: """
+            Splits the ranks into groups of [ensemble] ranks_per_member; each group runs members \
+            i ≡ group (mod groups) one after another, domain-decomposed inside the group, each into \
+            <output.dir>/members/member-NNNNNN/. Member i's parameters depend only on [ensemble] seed \
+            and i. When every member is done, writes <output.dir>/data/{train,valid,test}/*.hdf5 (The \
+            Well's layout, trajectories_per_file trajectories each), <output.dir>/stats.yaml (over \
+            the training split) and <output.dir>/manifest.json (which member is where, with its \
+            parameters). Exit codes as for run: 0 done, 1 failed, \(exitStoppedEarly) stopped early \
+            (continue with --restart auto: finished members are kept, interrupted ones continue \
+            from their checkpoints).
+            """)
+
+    @Argument(help: "The TOML input file, with an [ensemble] section.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Replace a campaign already in the output folder.")
+    var overwrite = false
+
+    @Option(help: ArgumentHelp("Continue a stopped campaign: 'auto'.", valueName: "auto"))
+    var restart: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The job's wall-clock limit (HH:MM:SS or D-HH:MM:SS); without it, SLURM_JOB_END_TIME is used where set.",
+            valueName: "time"))
+    var walltime: String?
+
+    func run() throws {
+        let started = ContinuousClock.now
+        guard csignals_install() == 0 else { throw ValidationError("cannot install the signal handlers") }
+        withMPI { world in try execute(world, started: started) }
+    }
+
+    /// One member: its index, split, drawn parameters and the overrides that give them.
+    struct Member {
+        let index: Int
+        let split: Split
+        let parameters: [(name: String, value: ConfigValue)]
+        var overrides: [String] { parameters.map { "model.\($0.name)=\($0.value)" } }
+        var folder: String { String(format: "members/member-%06d", index) }
+    }
+
+    func execute(_ world: Communicator, started: ContinuousClock.Instant) throws -> Int32 {
+        var logger = Logger(label: "tessera")
+        logger.logLevel = world.rank == 0 ? .info : .warning
+        if let restart, restart != "auto" {
+            throw AgreedFailure(description: "--restart takes 'auto' for an ensemble, not \(restart)")
+        }
+        // The config alone need not be a valid run (the members' draws complete it): parse it,
+        // then check every member's run.
+        let text = try world.broadcast(try agreed(world) { world.rank == 0 ? try readConfig(config) : "" })
+        let base = try agreed(world) { try RunConfig(text: text, overrides: overrides) }
+        let root = base.outputDirectory
+        let (members, plan): ([Member], RunPlan) = try agreed(world) {
+            guard let ensemble = base.ensemble else {
+                throw ConfigError("ensemble", "section is missing: tessera ensemble needs members and parameters")
+            }
+            guard base.steps != nil else {
+                throw ConfigError(
+                    "time", "an ensemble needs steps, not end_time, so that every member writes the same frames")
+            }
+            guard world.size % ensemble.ranksPerMember == 0 else {
+                throw ConfigError(
+                    "ensemble.ranks_per_member",
+                    "\(ensemble.ranksPerMember) does not divide the job's \(world.size) ranks into whole groups")
+            }
+            // A model with a seed gets the member's own, so that random initial states differ.
+            let seeded =
+                try Tessera.modelType(named: base.modelName).description.parameters.contains { $0.name == "seed" }
+                && !ensemble.parameters.contains { $0.name == "seed" }
+            var members: [Member] = []
+            var plans: [RunPlan] = []
+            for index in 0..<ensemble.members {
+                var drawn = ensemble.parameters(of: index)
+                if seeded { drawn.append(("seed", .int(Int(ensemble.seed(of: index) % (1 << 31))))) }
+                let member = Member(index: index, split: ensemble.split(of: index), parameters: drawn)
+                // Every member's parameters are checked before any runs.
+                do {
+                    plans.append(
+                        try RunPlan(
+                            config: RunConfig(text: text, overrides: overrides + member.overrides),
+                            ranks: ensemble.ranksPerMember))
+                } catch {
+                    throw ConfigError(
+                        "ensemble.parameters",
+                        "member \(index) drew \(member.overrides.joined(separator: " ")), which the model refuses: \(error)"
+                    )
+                }
+                members.append(member)
+            }
+            return (members, plans[0])
+        }
+        let ensemble = plan.config.ensemble!
+        try agreed(world) {
+            guard world.rank == 0 else { return }
+            try prepareCampaign(root, restarting: restart != nil)
+        }
+        // A finished member's marker holds its settings: a restart whose config gives it other
+        // ones must not mix two campaigns.
+        try agreed(world) {
+            for member in members {
+                let marker = (root as NSString).appendingPathComponent(member.folder + "/complete")
+                guard let done = FileManager.default.contents(atPath: marker) else { continue }
+                guard String(decoding: done, as: UTF8.self) == settings(member) else {
+                    throw ConfigError(
+                        "",
+                        "member \(member.index) in \(root) was run with other settings than this config gives it (the "
+                            + "config or its --set options changed); continue with the same ones, or start afresh with "
+                            + "--overwrite or another output.dir")
+                }
+            }
+        }
+        let groups = world.size / ensemble.ranksPerMember
+        let group = world.rank / ensemble.ranksPerMember
+        let communicator = try world.split(color: group, key: world.rank)
+        let counts = ensemble.counts.map(String.init).joined(separator: "/")
+        let layout = "\(groups) \(groups == 1 ? "group" : "groups") of \(rankText(ensemble.ranksPerMember))"
+        logger.info("ensemble of \(members.count) members (\(counts) train/valid/test) on \(layout)")
+
+        var outcome: (stopped: Bool, failure: String?) = (false, nil)
+        var ran = 0
+        for member in members where member.index % groups == group {
+            let folder = (root as NSString).appendingPathComponent(member.folder)
+            let marker = (folder as NSString).appendingPathComponent("complete")
+            let settings = self.settings(member)
+            if FileManager.default.fileExists(atPath: marker) { continue }
+            // A stop asked for between members stops here, every rank of the group alike.
+            if try communicator.allReduce(Int64(csignals_received()), .max) != 0 {
+                outcome.stopped = true
+                break
+            }
+            var arguments =
+                [config] + (overrides + member.overrides + ["output.dir=\(folder)"]).flatMap { ["--set", $0] }
+            if restart != nil { arguments += ["--restart", "auto"] }
+            if let walltime { arguments += ["--walltime", walltime] }
+            let run = try Run.parse(arguments)
+            do {
+                let code = try run.execute(communicator, started: started, label: "\(member.index)")
+                if code == exitStoppedEarly {
+                    outcome.stopped = true
+                    break
+                }
+            } catch let failure as AgreedFailure {
+                outcome.failure = "member \(member.index): \(failure.description)"
+                break
+            }
+            try communicator.barrier()
+            ran += 1
+            if communicator.rank == 0 {
+                // Done: mark it so a restart keeps it, then drop its checkpoints.
+                try Data(settings.utf8).write(to: URL(fileURLWithPath: marker), options: .atomic)
+                try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent("checkpoints"))
+            }
+        }
+
+        // Every group agrees how the campaign went.
+        let status = try world.allReduce(Int64(outcome.failure != nil ? 2 : outcome.stopped ? 1 : 0), .max)
+        if status == 2 {
+            let first = try world.allReduce(Int64(outcome.failure != nil ? world.rank : Int.max), .min)
+            throw AgreedFailure(
+                description: try world.broadcast(outcome.failure ?? "", root: Int(first))
+                    + "; the members finished so far are kept")
+        }
+        if status == 1 {
+            logger.info("stopped; the members finished so far are kept: continue with --restart auto")
+            return exitStoppedEarly
+        }
+        try writeDataset(members, ensemble: ensemble, plan: plan, configText: base.text, world: world, logger: logger)
+        // Throughput: the members this job ran, and every byte of their results and the dataset.
+        let total = try world.allReduce(Int64(communicator.rank == 0 ? ran : 0), .sum)
+        let seconds = (ContinuousClock.now - started).seconds
+        if world.rank == 0 {
+            let bytes =
+                members.reduce(0) { sum, member in
+                    sum + fileSize((root as NSString).appendingPathComponent(member.folder + "/results.hdf5"))
+                } + datasetBytes(root)
+            let rate = String(format: "%.4g", Double(total) / seconds * 3600)
+            let speed = String(format: "%.2f MB/s", Double(bytes) / max(seconds, 1e-9) / 1e6)
+            logger.info(
+                "ran \(total) members in \(String(format: "%.2f", seconds)) s: \(rate) trajectories per hour; wrote \(byteText(bytes)), \(speed)"
+            )
+        }
+        return 0
+    }
+
+    /// What makes a member's run: the command line's overrides and its draws.
+    func settings(_ member: Member) -> String { (overrides + member.overrides).joined(separator: "\n") }
+
+    /// Makes the campaign folder, or refuses to run over one unless restarting or told to.
+    func prepareCampaign(_ root: String, restarting: Bool) throws {
+        let manager = FileManager.default
+        let existing = ["members", "data", "stats.yaml", "manifest.json"].map {
+            (root as NSString).appendingPathComponent($0)
+        }
+        .filter { manager.fileExists(atPath: $0) }
+        if !existing.isEmpty && !restarting {
+            guard overwrite else {
+                throw ConfigError(
+                    "output.dir",
+                    "\(root) already holds a campaign; pass --restart auto to continue it, --overwrite to replace it, "
+                        + "or choose another output.dir")
+            }
+            for path in existing { try manager.removeItem(atPath: path) }
+        }
+        do {
+            try manager.createDirectory(
+                atPath: (root as NSString).appendingPathComponent("members"), withIntermediateDirectories: true)
+        } catch {
+            throw ConfigError("output.dir", "cannot create \(root): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// The dataset files (each written by one rank), the statistics of the training split
+    /// (partial sums per member on every rank, added in member order) and the manifest.
+    func writeDataset(
+        _ members: [Member], ensemble: EnsembleSection, plan: RunPlan, configText: String, world: Communicator,
+        logger: Logger
+    ) throws {
+        let root = plan.config.outputDirectory
+        let name = "tessera_\(plan.config.modelName)"
+        func results(_ member: Member) -> String {
+            ((root as NSString).appendingPathComponent(member.folder) as NSString).appendingPathComponent(
+                "results.hdf5")
+        }
+        var files: [(path: String, members: [Member])] = []
+        for split in Split.allCases {
+            let inSplit = members.filter { $0.split == split }
+            let folder = ((root as NSString).appendingPathComponent("data") as NSString).appendingPathComponent(
+                split.rawValue)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for (number, start) in stride(from: 0, to: inSplit.count, by: ensemble.trajectoriesPerFile).enumerated() {
+                let chunk = Array(inSplit[start..<min(start + ensemble.trajectoriesPerFile, inSplit.count)])
+                let file = String(format: "%@_%@_%04d.hdf5", name, split.rawValue, number)
+                files.append(((folder as NSString).appendingPathComponent(file), chunk))
+            }
+        }
+        // The parameters drawn per member, by the names the files give them.
+        var varying = Set<String>()
+        for (name, distribution) in ensemble.parameters where distribution.varies {
+            for member in members {
+                if let value = member.parameters.first(where: { $0.name == name })?.value {
+                    varying.formUnion(ParameterValue.flatten(name, value).map(\.0))
+                }
+            }
+        }
+        if members.first?.parameters.contains(where: { $0.name == "seed" }) == true,
+            !ensemble.parameters.contains(where: { $0.name == "seed" })
+        {
+            varying.insert("seed")
+        }
+        let timesVary: Bool = try agreed(world) {
+            let first = try EnsembleDataset.times(results(members[0]))
+            return try members.dropFirst().contains { try EnsembleDataset.times(results($0)) != first }
+        }
+        try agreed(world) {
+            for (number, file) in files.enumerated() where number % world.size == world.rank {
+                try EnsembleDataset.assemble(
+                    file.path,
+                    members: file.members.map { member in
+                        EnsembleDataset.Member(
+                            results: results(member), index: member.index,
+                            parameters: member.parameters.flatMap { ParameterValue.flatten($0.name, $0.value) })
+                    }, varying: varying, timesVary: timesVary, configText: configText)
+            }
+        }
+        let train = members.filter { $0.split == .train }
+        let statistics: String = try agreed(world) {
+            guard let first = train.first else { return "" }
+            let layout = try EnsembleDataset.statisticsLayout(results(first))
+            var mine: [Double] = []
+            for (number, member) in train.enumerated() where number % world.size == world.rank {
+                mine += [Double(number)] + (try EnsembleDataset.partialSums(results(member)))
+            }
+            let gathered = try world.allGather(mine)
+            let width = layout.reduce(0) { $0 + $1.components } * 6
+            var parts = [[Double]](repeating: [], count: train.count)
+            for part in gathered {
+                for row in stride(from: 0, to: part.count, by: width + 1) {
+                    parts[Int(part[row])] = Array(part[(row + 1)..<(row + 1 + width)])
+                }
+            }
+            var sums = [Double](repeating: 0, count: width)
+            for part in parts { for k in 0..<width { sums[k] += part[k] } }
+            return EnsembleDataset.statisticsYAML(sums, layout: layout)
+        }
+        try agreed(world) {
+            guard world.rank == 0 else { return }
+            if !statistics.isEmpty {
+                try Data(statistics.utf8).write(
+                    to: URL(fileURLWithPath: (root as NSString).appendingPathComponent("stats.yaml")), options: .atomic)
+            }
+            try manifest(files, root: root, name: name, ensemble: ensemble).write(
+                to: URL(fileURLWithPath: (root as NSString).appendingPathComponent("manifest.json")), options: .atomic)
+        }
+        let written = "\(files.count) dataset \(files.count == 1 ? "file" : "files") of \(members.count) trajectories"
+        logger.info("wrote \(written) under \(root)/data, stats.yaml and manifest.json")
+    }
+
+    /// Which member is in which file, with its parameters and the overrides that rerun it.
+    func manifest(_ files: [(path: String, members: [Member])], root: String, name: String, ensemble: EnsembleSection)
+        throws -> Data
+    {
+        var entries: [[String: Any]] = []
+        for file in files {
+            let relative = String(file.path.dropFirst(root.count).drop { $0 == "/" })
+            for (trajectory, member) in file.members.enumerated() {
+                var parameters: [String: Any] = [:]
+                for (key, value) in member.parameters { parameters[key] = json(value) }
+                entries.append([
+                    "member": member.index, "split": member.split.rawValue, "file": relative,
+                    "trajectory": trajectory, "seed": "\(ensemble.seed(of: member.index))", "parameters": parameters,
+                    "overrides": member.overrides,
+                ])
+            }
+        }
+        entries.sort { ($0["member"] as! Int) < ($1["member"] as! Int) }
+        let document: [String: Any] = [
+            "dataset_name": name, "members": entries, "seed": Int(ensemble.seed),
+            "splits": Dictionary(uniqueKeysWithValues: zip(Split.allCases.map(\.rawValue), ensemble.counts)),
+        ]
+        return try JSONSerialization.data(
+            withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    func json(_ value: ConfigValue) -> Any {
+        switch value {
+        case .int(let v): v
+        case .double(let v): v
+        case .string(let v): v
+        case .bool(let v): v
+        case .array(let items): items.map(json)
+        case .table(let table): table.mapValues(json)
+        }
+    }
+}
+
+/// The size of the file at `path` in bytes (0 if there is none).
+func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+}
+
+/// The bytes of every dataset file under `<root>/data`.
+func datasetBytes(_ root: String) -> Int {
+    let data = (root as NSString).appendingPathComponent("data")
+    let files = FileManager.default.subpaths(atPath: data) ?? []
+    return files.filter { $0.hasSuffix(".hdf5") }.reduce(0) {
+        $0 + fileSize((data as NSString).appendingPathComponent($1))
+    }
+}
