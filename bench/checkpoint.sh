@@ -12,14 +12,10 @@
 # HDF5 write, the checksum, fsync, rename and folder fsync. A restart read
 # includes verifying every checksum.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=bench/setup.sh
+source "$(dirname "$0")/setup.sh"
 ROUNDS="${1:-5}"
 FOLDER="${2:-bench/out/checkpoint}"
-if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
-export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
-if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
-swift build -c release >/dev/null
-TESSERA="$PWD/.build/release/tessera"
 rm -rf "$FOLDER" && mkdir -p "$FOLDER"
 
 # Drops the page cache, then waits: on a virtual machine the memory it frees goes back to the

@@ -5,13 +5,9 @@
 #
 #   bench/ensemble.sh [ROUNDS]     (default 3)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=bench/setup.sh
+source "$(dirname "$0")/setup.sh"
 ROUNDS="${1:-3}"
-if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
-export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-swift build -c release >/dev/null
-TESSERA=$PWD/.build/release/tessera
 OUT=bench/out/ensemble
 mkdir -p "$OUT"
 # 32 members of 1-D Burgers on 2048 cells, 1000 steps, 51 frames each (examples/ensemble-burgers.toml).

@@ -9,14 +9,10 @@
 # machine load; the table quotes the best of the rounds. Grids are sized well past the 32 MiB
 # last-level cache of the machine this was written on, so the state streams from memory.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=bench/setup.sh
+source "$(dirname "$0")/setup.sh"
 ROUNDS="${1:-3}"
-if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
-export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-swift build -c release >/dev/null
 mkdir -p bench/out
-TESSERA=.build/release/tessera
 
 # model, shape, parameters (key=value, space-separated), steps
 CASES=(

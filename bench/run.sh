@@ -8,14 +8,11 @@
 # three see the same machine load; the table quotes the best rate of each and the median of
 # the per-round Swift/C ratios. Speed is never asserted in tests: the machines are shared.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=bench/setup.sh
+source "$(dirname "$0")/setup.sh"
 ROUNDS="${1:-7}"
-if ! command -v swift >/dev/null && [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
-export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
-swift build -c release >/dev/null
 mkdir -p bench/out
 gcc -O3 -march=native -o bench/out/heat-c bench/heat.c
-TESSERA=.build/release/tessera
 
 {
     for _ in $(seq "$ROUNDS"); do

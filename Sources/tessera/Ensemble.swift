@@ -52,6 +52,9 @@ struct EnsembleCommand: ParsableCommand {
         let index: Int
         let split: Split
         let parameters: [(name: String, value: ConfigValue)]
+        /// What its results depend on (model, parameters, grid, boundaries, time steps and
+        /// frames), recorded when it completes so that a restart can check it is the same.
+        var settings = ""
         var overrides: [String] { parameters.map { "model.\($0.name)=\($0.value)" } }
         var folder: String { String(format: "members/member-%06d", index) }
     }
@@ -89,13 +92,16 @@ struct EnsembleCommand: ParsableCommand {
             for index in 0..<ensemble.members {
                 var drawn = ensemble.parameters(of: index)
                 if seeded { drawn.append(("seed", .int(Int(ensemble.seed(of: index) % (1 << 31))))) }
-                let member = Member(index: index, split: ensemble.split(of: index), parameters: drawn)
+                var member = Member(index: index, split: ensemble.split(of: index), parameters: drawn)
                 // Every member's parameters are checked before any runs.
                 do {
-                    plans.append(
-                        try RunPlan(
-                            config: RunConfig(text: text, overrides: overrides + member.overrides),
-                            ranks: ensemble.ranksPerMember))
+                    let plan = try RunPlan(
+                        config: RunConfig(text: text, overrides: overrides + member.overrides),
+                        ranks: ensemble.ranksPerMember)
+                    let time = plan.config
+                    member.settings =
+                        plan.physics + "\nsteps \(time.steps ?? 0) cfl \(time.cfl) every \(time.outputEvery)"
+                    plans.append(plan)
                 } catch {
                     throw ConfigError(
                         "ensemble.parameters",
@@ -117,7 +123,7 @@ struct EnsembleCommand: ParsableCommand {
             for member in members {
                 let marker = (root as NSString).appendingPathComponent(member.folder + "/complete")
                 guard let done = FileManager.default.contents(atPath: marker) else { continue }
-                guard String(decoding: done, as: UTF8.self) == settings(member) else {
+                guard String(decoding: done, as: UTF8.self) == member.settings else {
                     throw ConfigError(
                         "",
                         "member \(member.index) in \(root) was run with other settings than this config gives it (the "
@@ -138,7 +144,6 @@ struct EnsembleCommand: ParsableCommand {
         for member in members where member.index % groups == group {
             let folder = (root as NSString).appendingPathComponent(member.folder)
             let marker = (folder as NSString).appendingPathComponent("complete")
-            let settings = self.settings(member)
             if FileManager.default.fileExists(atPath: marker) { continue }
             // A stop asked for between members stops here, every rank of the group alike.
             if try communicator.allReduce(Int64(csignals_received()), .max) != 0 {
@@ -164,7 +169,7 @@ struct EnsembleCommand: ParsableCommand {
             ran += 1
             if communicator.rank == 0 {
                 // Done: mark it so a restart keeps it, then drop its checkpoints.
-                try Data(settings.utf8).write(to: URL(fileURLWithPath: marker), options: .atomic)
+                try Data(member.settings.utf8).write(to: URL(fileURLWithPath: marker), options: .atomic)
                 try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent("checkpoints"))
             }
         }
@@ -198,9 +203,6 @@ struct EnsembleCommand: ParsableCommand {
         }
         return 0
     }
-
-    /// What makes a member's run: the command line's overrides and its draws.
-    func settings(_ member: Member) -> String { (overrides + member.overrides).joined(separator: "\n") }
 
     /// Makes the campaign folder, or refuses to run over one unless restarting or told to.
     func prepareCampaign(_ root: String, restarting: Bool) throws {

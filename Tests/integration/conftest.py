@@ -8,6 +8,7 @@ fails the test instead of stalling the suite.
 import os
 import pathlib
 import subprocess
+import time
 
 import h5py
 import pytest
@@ -41,6 +42,20 @@ def run_tessera(args, ranks=None, timeout=120, cwd=None):
     return subprocess.run(
         command, capture_output=True, text=True, timeout=timeout, env=environment(), cwd=cwd
     )
+
+
+def assert_each_fails_clearly(tmp_path, command, cases, ranks):
+    """Runs `tessera COMMAND CONFIG` for each case (name: (config text, message)): every rank
+    must exit 1 within 30 seconds, with one error line that says `message`."""
+    for name, (text, message) in cases.items():
+        config = tmp_path / f"{name}.toml"
+        config.write_text(text)
+        started = time.monotonic()
+        result = run_tessera([command, config], ranks=ranks, timeout=60)
+        assert result.returncode == 1, f"{name}: {result.stdout}{result.stderr}"
+        assert message in result.stderr, f"{name}: {result.stderr}"
+        assert result.stderr.count("tessera: error:") == 1, name
+        assert time.monotonic() - started < 30, name
 
 
 def write_config(path, shape, output, model="heat", steps=None, end_time=None, every=1, periodic=None,
