@@ -93,7 +93,9 @@ public enum EnsembleDataset {
                 let dataset = try group.openDataset(name)
                 let shape = try dataset.shape
                 try dataset.setExtent([sources.count] + shape.dropFirst())
-                var buffer = [Float](repeating: 0, count: shape.reduce(1, *))
+                // One frame at a time: a member's whole trajectory may not fit in memory.
+                let frame = [1, 1] + shape.dropFirst(2)
+                var buffer = [Float](repeating: 0, count: frame.reduce(1, *))
                 for (index, source) in sources.enumerated().dropFirst() {
                     let other = try source.root.openGroup("t\(order)_fields").openDataset(name)
                     guard try other.shape == shape else {
@@ -103,11 +105,14 @@ public enum EnsembleDataset {
                                 + "\(members[0].index) with \(shape): every member must write the same frames "
                                 + "(give [time] steps, and parameters that keep the grid)")
                     }
-                    try buffer.withUnsafeMutableBufferPointer {
-                        try other.read(into: $0, start: shape.map { _ in 0 }, count: shape)
-                    }
-                    try buffer.withUnsafeBufferPointer {
-                        try dataset.write($0, start: [index] + shape.dropFirst().map { _ in 0 }, count: shape)
+                    for t in 0..<shape[1] {
+                        let rest = shape.dropFirst(2).map { _ in 0 }
+                        try buffer.withUnsafeMutableBufferPointer {
+                            try other.read(into: $0, start: [0, t] + rest, count: frame)
+                        }
+                        try buffer.withUnsafeBufferPointer {
+                            try dataset.write($0, start: [index, t] + rest, count: frame)
+                        }
                     }
                 }
             }
@@ -218,30 +223,32 @@ public enum EnsembleDataset {
         for (group, name, components) in try statisticsLayout(results) {
             let dataset = try file.root.openGroup(group).openDataset(name)
             let shape = try dataset.shape
-            var data = [Float](repeating: 0, count: shape.reduce(1, *))
-            try data.withUnsafeMutableBufferPointer {
-                try dataset.read(into: $0, start: shape.map { _ in 0 }, count: shape)
-            }
-            let frames = shape[1]
-            let frameSize = data.count / Swift.max(frames, 1)
-            for c in 0..<components {
-                var s = [Double](repeating: 0, count: 6)
-                for t in 0..<frames {
-                    for k in stride(from: t * frameSize + c, to: (t + 1) * frameSize, by: components) {
-                        let x = Double(data[k])
-                        s[0] += x
-                        s[1] += x * x
-                        s[2] += 1
-                        if t > 0 {
-                            let d = x - Double(data[k - frameSize])
-                            s[3] += d
-                            s[4] += d * d
-                            s[5] += 1
-                        }
+            // One frame at a time, keeping the one before for the changes between them.
+            let frame = [1, 1] + shape.dropFirst(2)
+            let size = frame.reduce(1, *)
+            var current = [Float](repeating: 0, count: size)
+            var previous = current
+            var s = [[Double]](repeating: [Double](repeating: 0, count: 6), count: components)
+            for t in 0..<shape[1] {
+                try current.withUnsafeMutableBufferPointer {
+                    try dataset.read(into: $0, start: [0, t] + shape.dropFirst(2).map { _ in 0 }, count: frame)
+                }
+                for k in 0..<size {
+                    let c = k % components
+                    let x = Double(current[k])
+                    s[c][0] += x
+                    s[c][1] += x * x
+                    s[c][2] += 1
+                    if t > 0 {
+                        let d = x - Double(previous[k])
+                        s[c][3] += d
+                        s[c][4] += d * d
+                        s[c][5] += 1
                     }
                 }
-                sums += s
+                swap(&current, &previous)
             }
+            sums += s.flatMap { $0 }
         }
         return sums
     }

@@ -88,7 +88,7 @@ struct EnsembleCommand: ParsableCommand {
                 try Tessera.modelType(named: base.modelName).description.parameters.contains { $0.name == "seed" }
                 && !ensemble.parameters.contains { $0.name == "seed" }
             var members: [Member] = []
-            var plans: [RunPlan] = []
+            var first: RunPlan?
             for index in 0..<ensemble.members {
                 var drawn = ensemble.parameters(of: index)
                 if seeded { drawn.append(("seed", .int(Int(ensemble.seed(of: index) % (1 << 31))))) }
@@ -101,7 +101,7 @@ struct EnsembleCommand: ParsableCommand {
                     let time = plan.config
                     member.settings =
                         plan.physics + "\nsteps \(time.steps ?? 0) cfl \(time.cfl) every \(time.outputEvery)"
-                    plans.append(plan)
+                    first = first ?? plan
                 } catch {
                     throw ConfigError(
                         "ensemble.parameters",
@@ -110,7 +110,7 @@ struct EnsembleCommand: ParsableCommand {
                 }
                 members.append(member)
             }
-            return (members, plans[0])
+            return (members, first!)
         }
         let ensemble = plan.config.ensemble!
         try agreed(world) {
