@@ -12,20 +12,16 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a config file and show how a run would be laid out, without running it.")
 
-    @Argument(help: "The TOML input file.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var input: ConfigInput
 
     @Option(help: "The number of ranks to lay the run out for.")
     var ranks = 1
 
     func run() throws {
         do {
-            let parsed = try RunConfig(text: readConfig(config), overrides: overrides)
+            let parsed = try RunConfig(text: readConfig(input.config), overrides: input.overrides)
             let plan = try RunPlan(config: parsed, ranks: ranks)
-            print("\(config): valid")
+            print("\(input.config): valid")
             print(plan.summary)
         } catch {
             printError("\(error)")
@@ -43,18 +39,14 @@ struct Plan: ParsableCommand {
             memory per rank, and the size of each results frame and checkpoint.
             """)
 
-    @Argument(help: "The TOML input file.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var input: ConfigInput
 
     @Option(help: "The number of ranks the job will have.")
     var ranks: Int
 
     func run() throws {
         do {
-            let parsed = try RunConfig(text: readConfig(config), overrides: overrides)
+            let parsed = try RunConfig(text: readConfig(input.config), overrides: input.overrides)
             guard ranks >= 1 else { throw ConfigError("", "--ranks must be at least 1, not \(ranks)") }
             for line in try RunPlan(config: parsed, ranks: ranks).sizing() { print(line) }
         } catch {

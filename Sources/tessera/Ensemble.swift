@@ -23,11 +23,7 @@ struct EnsembleCommand: ParsableCommand {
             from their checkpoints).
             """)
 
-    @Argument(help: "The TOML input file, with an [ensemble] section.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var input: ConfigInput
 
     @Flag(help: "Replace a campaign already in the output folder.")
     var overwrite = false
@@ -35,16 +31,10 @@ struct EnsembleCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Continue a stopped campaign: 'auto'.", valueName: "auto"))
     var restart: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "The job's wall-clock limit (HH:MM:SS or D-HH:MM:SS); without it, SLURM_JOB_END_TIME is used where set.",
-            valueName: "time"))
-    var walltime: String?
+    @OptionGroup var limit: WallTimeOption
 
     func run() throws {
-        let started = ContinuousClock.now
-        guard csignals_install() == 0 else { throw ValidationError("cannot install the signal handlers") }
-        withMPI { world in try execute(world, started: started) }
+        try withStoppableMPI { world, started in try execute(world, started: started) }
     }
 
     /// One member: its index, split, drawn parameters and the overrides that give them.
@@ -67,8 +57,8 @@ struct EnsembleCommand: ParsableCommand {
         }
         // The config alone need not be a valid run (the members' draws complete it): parse it,
         // then check every member's run.
-        let text = try world.broadcast(try agreed(world) { world.rank == 0 ? try readConfig(config) : "" })
-        let base = try agreed(world) { try RunConfig(text: text, overrides: overrides) }
+        let text = try world.broadcast(try agreed(world) { world.rank == 0 ? try readConfig(input.config) : "" })
+        let base = try agreed(world) { try RunConfig(text: text, overrides: input.overrides) }
         let root = base.outputDirectory
         let (members, plan): ([Member], RunPlan) = try agreed(world) {
             guard let ensemble = base.ensemble else {
@@ -96,7 +86,7 @@ struct EnsembleCommand: ParsableCommand {
                 // Every member's parameters are checked before any runs.
                 do {
                     let plan = try RunPlan(
-                        config: RunConfig(text: text, overrides: overrides + member.overrides),
+                        config: RunConfig(text: text, overrides: input.overrides + member.overrides),
                         ranks: ensemble.ranksPerMember)
                     let time = plan.config
                     member.settings =
@@ -151,9 +141,10 @@ struct EnsembleCommand: ParsableCommand {
                 break
             }
             var arguments =
-                [config] + (overrides + member.overrides + ["output.dir=\(folder)"]).flatMap { ["--set", $0] }
+                [input.config]
+                + (input.overrides + member.overrides + ["output.dir=\(folder)"]).flatMap { ["--set", $0] }
             if restart != nil { arguments += ["--restart", "auto"] }
-            if let walltime { arguments += ["--walltime", walltime] }
+            if let walltime = limit.walltime { arguments += ["--walltime", walltime] }
             let run = try Run.parse(arguments)
             do {
                 let code = try run.execute(communicator, started: started, label: "\(member.index)")

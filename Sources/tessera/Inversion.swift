@@ -87,11 +87,11 @@ struct InversionSetup {
     /// The start of `gradient` and `invert`: reads the config, makes sure `file` may be
     /// written in the output folder, and sets up the inversion (observed data required).
     static func start(
-        _ world: Communicator, config: String, overrides: [String], file: String, overwrite: Bool
+        _ world: Communicator, input: ConfigInput, file: String, overwrite: Bool
     ) throws -> (RunPlan, String, InversionSetup, Logger) {
         var logger = Logger(label: "tessera")
         logger.logLevel = world.rank == 0 ? .info : .warning
-        let plan = try loadPlan(config, overrides: overrides, world)
+        let plan = try loadPlan(input.config, overrides: input.overrides, world)
         let path = try world.broadcast(
             try agreed(world) {
                 world.rank == 0
@@ -163,11 +163,7 @@ struct GradientCommand: ParsableCommand {
             whatever the budget.
             """)
 
-    @Argument(help: "The TOML input file.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var input: ConfigInput
 
     @Flag(help: "Replace gradient.hdf5 if the output folder already holds one.")
     var overwrite = false
@@ -187,7 +183,7 @@ struct GradientCommand: ParsableCommand {
 
     func execute(_ world: Communicator) throws -> Int32 {
         let (plan, path, inversion, logger) = try InversionSetup.start(
-            world, config: config, overrides: overrides, file: "gradient.hdf5", overwrite: overwrite)
+            world, input: input, file: "gradient.hdf5", overwrite: overwrite)
         let adjoint = inversion.adjoint
         let clock = ContinuousClock()
         var start = clock.now
@@ -266,11 +262,7 @@ struct Invert: ParsableCommand {
             the misfit as the scalar series `misfit`.
             """)
 
-    @Argument(help: "The TOML input file.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var input: ConfigInput
 
     @Flag(help: "Replace inversion.hdf5 if the output folder already holds one.")
     var overwrite = false
@@ -281,7 +273,7 @@ struct Invert: ParsableCommand {
 
     func execute(_ world: Communicator) throws -> Int32 {
         let (plan, path, inversion, logger) = try InversionSetup.start(
-            world, config: config, overrides: overrides, file: "inversion.hdf5", overwrite: overwrite)
+            world, input: input, file: "inversion.hdf5", overwrite: overwrite)
         let adjoint = inversion.adjoint
         let model = adjoint.model
         let names = model.controls
@@ -403,11 +395,7 @@ struct CheckAdjoint: ParsableCommand {
             Exits 1 if a mismatch exceeds 1e-12 or a Taylor slope is off by more than 0.1.
             """)
 
-    @Argument(help: "The TOML input file.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var input: ConfigInput
 
     @Option(help: "Seed of the random vectors.")
     var seed: UInt64 = 1
@@ -419,7 +407,7 @@ struct CheckAdjoint: ParsableCommand {
     func execute(_ world: Communicator) throws -> Int32 {
         var logger = Logger(label: "tessera")
         logger.logLevel = world.rank == 0 ? .info : .warning
-        let plan = try loadPlan(config, overrides: overrides, world)
+        let plan = try loadPlan(input.config, overrides: input.overrides, world)
         let inversion = try InversionSetup(plan: plan, world: world, needsObserved: false, logger: logger)
         let adjoint = inversion.adjoint
         var failures: [String] = []

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CSignals
 import Config
 import Distributed
 import Engine
@@ -17,11 +16,7 @@ struct Run: ParsableCommand {
             checkpoint (on SIGTERM, SIGINT or SIGUSR1, or near the wall-clock limit): continue with --restart auto.
             """)
 
-    @Argument(help: "The TOML input file.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
-    var overrides: [String] = []
+    @OptionGroup var input: ConfigInput
 
     @Flag(help: "Replace results.hdf5 if the output folder already holds one.")
     var overwrite = false
@@ -32,17 +27,10 @@ struct Run: ParsableCommand {
             valueName: "auto|PATH"))
     var restart: String?
 
-    @Option(
-        help: ArgumentHelp(
-            "The job's wall-clock limit (HH:MM:SS or D-HH:MM:SS), so the run checkpoints and stops in time; without it, SLURM_JOB_END_TIME is used where set.",
-            valueName: "time"))
-    var walltime: String?
+    @OptionGroup var limit: WallTimeOption
 
     func run() throws {
-        // The wall-clock limit counts from here, before MPI starts and the run is set up.
-        let started = ContinuousClock.now
-        guard csignals_install() == 0 else { throw ValidationError("cannot install the signal handlers") }
-        withMPI { world in try execute(world, started: started) }
+        try withStoppableMPI { world, started in try execute(world, started: started) }
     }
 
     /// Runs on `world` (the world, or one group of an ensemble, whose log lines then carry
@@ -52,8 +40,8 @@ struct Run: ParsableCommand {
         if let label { logger[metadataKey: "member"] = "\(label)" }
         logger.logLevel = world.rank == 0 ? .info : .warning
 
-        let plan = try loadPlan(config, overrides: overrides, world)
-        let timeLeft = try agreed(world) { try wallTimeLeft(option: walltime) }
+        let plan = try loadPlan(input.config, overrides: input.overrides, world)
+        let timeLeft = try agreed(world) { try wallTimeLeft(option: limit.walltime) }
         let outputDirectory = plan.config.outputDirectory
         let checkpoints = (outputDirectory as NSString).appendingPathComponent("checkpoints")
         let path = try world.broadcast(

@@ -1,3 +1,5 @@
+import ArgumentParser
+import CSignals
 import Config
 import Distributed
 import Engine
@@ -175,6 +177,33 @@ func readConfig(_ path: String) throws -> String {
         throw ConfigError("", "config file \(path) is not UTF-8 text")
     }
     return text
+}
+
+/// The input of every command that reads a config: the file and its `--set` overrides.
+struct ConfigInput: ParsableArguments {
+    @Argument(help: "The TOML input file.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value.", valueName: "section.key=value"))
+    var overrides: [String] = []
+}
+
+/// The wall-clock limit of a command that stops early with a checkpoint when it nears it.
+struct WallTimeOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The job's wall-clock limit (HH:MM:SS or D-HH:MM:SS), so the run checkpoints and stops in time; without it, SLURM_JOB_END_TIME is used where set.",
+            valueName: "time"))
+    var walltime: String?
+}
+
+/// Runs an MPI command that stops early on SIGTERM, SIGINT or SIGUSR1: installs the signal
+/// handlers, then runs `body` with the instant the wall-clock limit counts from (now, before
+/// MPI starts).
+func withStoppableMPI(_ body: (Communicator, ContinuousClock.Instant) throws -> Int32) throws -> Never {
+    let started = ContinuousClock.now
+    guard csignals_install() == 0 else { throw ValidationError("cannot install the signal handlers") }
+    withMPI { world in try body(world, started) }
 }
 
 /// Reads and validates a config on every rank: rank 0 reads the file once and shares its
