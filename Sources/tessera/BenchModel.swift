@@ -7,16 +7,22 @@ import Grid
 import MPI
 
 /// Times a model's whole step (halo exchange, boundaries, every stage) on the ranks it runs
-/// on, and states the memory-bandwidth bound for it measured in the same process.
+/// on, and its kernel alone (one update of every owned cell, ghosts already filled), and
+/// states the memory-bandwidth bound for each, measured in the same process.
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-model",
-        abstract: "Time a model's step under MPI (cell updates per second) beside its memory-bandwidth bound.",
+        abstract:
+            "Time a model's step and its kernel under MPI (cell updates per second) beside their memory-bandwidth bounds.",
         discussion: """
-            The bound is the rate at which the ranks, all at once, copy arrays as large as the \
-            state, divided by the arrays each cell update streams through memory: per stage, the \
-            state read and written plus any coefficient arrays, plus a read of two and a write of \
-            one for each Runge-Kutta combination. bench/models.sh runs every model on 1 and 2 ranks.
+            The step is what a run takes: the halo exchange, the boundary conditions, every \
+            stage and its combination. The kernel is the model's update of every owned cell once, \
+            with the ghosts already filled (one stage, no exchange). A bound is the rate at which \
+            the ranks, all at once, copy arrays as large as the state, divided by the arrays each \
+            cell update streams through memory: for the kernel, the state read and written plus \
+            any coefficient arrays; for the step, that per stage plus a read of two and a write \
+            of one for each Runge-Kutta combination. bench/models.sh runs every model on 1 and 2 \
+            ranks.
             """)
 
     @Argument(help: "The model, as in [model] name.")
@@ -75,18 +81,38 @@ struct BenchModel: ParsableCommand {
             let cells = Double(dims.reduce(1, *))
             let rate = cells * Double(steps) / best
 
+            // The kernel alone: every owned cell once, from the current state (ghosts filled by
+            // the last step's exchange) into arrays of its own.
+            try simulation.fillGhosts()
+            let output = simulation.state.map { Field(name: $0.name, layout: $0.layout) }
+            let owned = Box(extent: geometry.layout.extent)
+            var kernelBest = Double.infinity
+            for _ in 0..<repeats {
+                try world.barrier()
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<steps {
+                    instance.update(from: simulation.state, into: output, box: owned, dt: dt, geometry: geometry)
+                }
+                try world.barrier()
+                kernelBest = Swift.min(kernelBest, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            let kernelRate = cells * Double(steps) / kernelBest
+
             // The bound: every rank copies arrays of its state's size at the same time.
             let components = simulation.state.count
             let stages = instance.integrator.stages
             let combinations = stages.filter { $0.old != 0 || $0.euler != 1 }.count
-            let streams = stages.count * (2 * components + instance.auxiliaryArrays) + combinations * 3 * components
+            let kernelStreams = 2 * components + instance.auxiliaryArrays
+            let streams = stages.count * kernelStreams + combinations * 3 * components
             let copied = try world.allReduce(copyRate(elements: geometry.layout.count * components), .sum)
             let bound = copied * 2 / Double(streams)
+            let kernelBound = copied * 2 / Double(kernelStreams)
             if world.rank == 0 {
                 print(
                     String(
-                        format: "%@ %@ ranks %d rate %.4g bound %.4g streams %d copy %.4g",
-                        model, shape, world.size, rate, bound, streams, copied))
+                        format:
+                            "%@ %@ ranks %d rate %.4g bound %.4g streams %d kernel %.4g kernel_bound %.4g kernel_streams %d copy %.4g",
+                        model, shape, world.size, rate, bound, streams, kernelRate, kernelBound, kernelStreams, copied))
             }
             return 0
         }
