@@ -7,7 +7,9 @@ import MPI
 /// One message per neighbour direction (faces, edges and corners) carries every field of the
 /// exchange, packed one after another. Receives are posted before sends; ``beginExchange(_:)``
 /// returns at once and ``finishExchange()`` waits and unpacks, so the interior update runs
-/// while the messages travel.
+/// while the messages travel. Ghosts that come from this rank itself (a periodic axis it
+/// spans alone) are copied in ``beginExchange(_:)`` straight from the owned cells, with no
+/// message: they are ready before the interior update.
 public final class MPIDomain: DomainCommunication {
     public let cartesian: CartesianCommunicator
     public let plan: HaloPlan
@@ -15,10 +17,20 @@ public final class MPIDomain: DomainCommunication {
     private var receiveBuffers: [UnsafeMutableBufferPointer<Double>] = []
     private var requests: [Request] = []
     private var pending: [Field] = []
+    /// The messages that go to other ranks, by index in the plan.
+    private let remote: [Int]
+    /// For each message this rank sends itself, the owned cells its ghosts copy.
+    private let local: [(from: Box, to: Box)]
 
     public init(cartesian: CartesianCommunicator, plan: HaloPlan) {
         self.cartesian = cartesian
         self.plan = plan
+        remote = plan.messages.indices.filter { plan.isRemote(plan.messages[$0]) }
+        // This rank, as its own neighbour in a direction, sends the cells it sends the
+        // opposite way: the message whose send tag is this one's receive tag.
+        local = plan.messages.filter { !plan.isRemote($0) }.map { message in
+            (plan.messages.first { $0.sendTag == message.receiveTag }!.send, message.receive)
+        }
     }
 
     deinit { releaseBuffers() }
@@ -38,10 +50,15 @@ public final class MPIDomain: DomainCommunication {
         receiveBuffers = needed.map { .allocate(capacity: Swift.max($0, 1)) }
     }
 
+    public var lateFaces: [(low: Bool, high: Bool)] { plan.remoteFaces }
+
     public func beginExchange(_ fields: [Field]) throws {
         precondition(pending.isEmpty, "beginExchange called twice without finishExchange")
         pending = fields
-        try post(fields, sending: \.send, receiving: \.receive)
+        try post(fields, messages: remote, sending: \.send, receiving: \.receive)
+        for field in fields {
+            for (from, to) in local { field.copy(from, to: to) }
+        }
     }
 
     /// Posts every message's receive, then packs and sends: the cells of each message's
@@ -49,18 +66,21 @@ public final class MPIDomain: DomainCommunication {
     /// back into the receive buffers. The forward exchange sends owned cells and receives
     /// ghosts; the reverse exchange the other way round. Tags are the forward exchange's,
     /// which pair the same two sides either way.
-    private func post(_ fields: [Field], sending: KeyPath<HaloMessage, Box>, receiving: KeyPath<HaloMessage, Box>)
-        throws
-    {
+    private func post(
+        _ fields: [Field], messages indices: [Int], sending: KeyPath<HaloMessage, Box>,
+        receiving: KeyPath<HaloMessage, Box>
+    ) throws {
         reserve(fields: fields.count)
         let count = fields.count
-        for (index, message) in plan.messages.enumerated() {
+        for index in indices {
+            let message = plan.messages[index]
             requests.append(
                 try communicator.irecv(
                     receiveBuffers[index].baseAddress!, count: message[keyPath: receiving].count * count,
                     from: message.neighbour, tag: message.receiveTag))
         }
-        for (index, message) in plan.messages.enumerated() {
+        for index in indices {
+            let message = plan.messages[index]
             let buffer = sendBuffers[index].baseAddress!
             var position = 0
             for field in fields { position += field.pack(message[keyPath: sending], into: buffer + position) }
@@ -73,7 +93,8 @@ public final class MPIDomain: DomainCommunication {
     public func finishExchange() throws {
         defer { pending = [] }
         try Request.waitAll(&requests)
-        for (index, message) in plan.messages.enumerated() {
+        for index in remote {
+            let message = plan.messages[index]
             var position = 0
             for field in pending {
                 position += field.unpack(
@@ -84,9 +105,12 @@ public final class MPIDomain: DomainCommunication {
 
     public func reverseExchange(_ fields: [Field]) throws {
         precondition(pending.isEmpty, "reverseExchange called during an exchange")
+        // Every message goes through MPI here, this rank's own included: the ghosts must all
+        // be packed before any is zeroed or added, and the adjoint runs are not where the
+        // copies cost.
         // The forward exchange's messages with their boxes swapped: ghosts go out, owned cells
         // come back.
-        try post(fields, sending: \.receive, receiving: \.send)
+        try post(fields, messages: Array(plan.messages.indices), sending: \.receive, receiving: \.send)
         for message in plan.messages {
             for field in fields { field.zero(message.receive) }
         }

@@ -4,8 +4,12 @@ import Grid
 /// reductions. Implemented over MPI by the `Distributed` target; the engine never sees MPI.
 public protocol DomainCommunication {
     /// Starts filling the ghost cells of `fields` from the neighbours. The fields' owned
-    /// cells must not change until ``finishExchange()`` returns.
+    /// cells must not change until ``finishExchange()`` returns. Ghosts beyond the faces
+    /// that ``lateFaces`` does not list are filled when it returns.
     func beginExchange(_ fields: [Field]) throws
+    /// Per axis, whether the ghosts beyond the block's low and high faces arrive only in
+    /// ``finishExchange()`` (from another rank); a face with no neighbour is not late.
+    var lateFaces: [(low: Bool, high: Bool)] { get }
     /// Waits for the exchange that ``beginExchange(_:)`` started and unpacks the ghosts.
     func finishExchange() throws
     /// The adjoint of an exchange followed by unpacking: sends what each ghost cell of `fields`
@@ -129,6 +133,11 @@ public struct Schedule: Sendable, Equatable {
 
 /// Runs a model on one rank's block: exchange, interior update overlapped with the
 /// exchange, boundary conditions, boundary-shell update, output.
+///
+/// Only the faces whose ghosts come from other ranks are held back from the interior update:
+/// ghosts from this rank itself and from boundary conditions are filled before it, so a block
+/// with no remote neighbour is updated in one sweep, and the slabs left for after the exchange
+/// are those beside remote neighbours.
 public final class Simulation {
     public let model: any Model
     public let geometry: Geometry
@@ -139,10 +148,13 @@ public final class Simulation {
     private var next: [Field]
     /// The result of the previous stage, for integrators of more than one stage.
     private var stage: [Field]
-    /// Cells whose stencil reaches no ghost cell, updated while the exchange is in flight.
+    /// Cells whose stencil reaches no late ghost cell, updated while the exchange is in flight.
     let interior: Box
     /// The rest of the owned cells, updated after the ghosts arrive.
     let shell: [Box]
+    /// Whether boundary conditions fill ghosts that the interior update reads (the block
+    /// touches a physical boundary), and so are applied before it as well as after the exchange.
+    let boundariesFirst: Bool
     /// The positions in the state of the model's conserved components.
     let conserved: [Int]
     /// The receivers in this rank's block: which, the state component, the cell's offset.
@@ -180,16 +192,23 @@ public final class Simulation {
             return (index, names.firstIndex(of: receiver.component)!, geometry.layout.offset(local))
         }
         self.traces = (0, [], probes.map { _ in [] })
-        (self.interior, self.shell) = Self.split(plan.layout, width: model.stencilWidth)
+        (self.interior, self.shell) = Self.split(
+            plan.layout, width: model.stencilWidth, late: communication.lateFaces)
+        self.boundariesFirst = !plan.physicalBoundaries.isEmpty
         model.initialize(state, geometry: geometry)
     }
 
-    /// Splits the owned cells into an interior box at least `width` cells from every face and
-    /// the slabs around it (at most two per axis, disjoint).
-    static func split(_ layout: LocalLayout, width: Int) -> (Box, [Box]) {
+    /// Splits the owned cells into an interior box at least `width` cells from every late face
+    /// (all faces when `late` is nil) and the slabs between it and those faces (at most two
+    /// per axis, disjoint).
+    static func split(_ layout: LocalLayout, width: Int, late: [(low: Bool, high: Bool)]? = nil) -> (Box, [Box]) {
         let n = layout.extent
-        var inner = Box(
-            lower: n.map { Swift.min(width, $0) }, upper: n.map { Swift.max($0 - width, Swift.min(width, $0)) })
+        let late = late ?? n.map { _ in (true, true) }
+        var inner = Box(extent: n)
+        for axis in n.indices {
+            if late[axis].low { inner.lower[axis] = Swift.min(width, n[axis]) }
+            if late[axis].high { inner.upper[axis] = Swift.max(n[axis] - width, inner.lower[axis]) }
+        }
         var slabs: [Box] = []
         var remaining = Box(extent: n)
         for axis in n.indices {
@@ -284,6 +303,10 @@ public final class Simulation {
         var input = state
         for (index, (old, euler)) in stages.enumerated() {
             try communication.beginExchange(input)
+            // Boundary ghosts the interior reads depend only on owned cells and on ghosts this
+            // rank fills itself; applying the conditions again after the exchange gives them the
+            // same values and fills the edges and corners beside remote neighbours.
+            if boundariesFirst { boundaries.apply(to: input) }
             if !interior.isEmpty { model.update(from: input, into: next, box: interior, dt: dt, geometry: geometry) }
             try communication.finishExchange()
             boundaries.apply(to: input)

@@ -33,10 +33,29 @@ public final class Field: @unchecked Sendable {
     public func pack(_ box: Box, into buffer: UnsafeMutablePointer<Double>) -> Int {
         var position = 0
         layout.forEachRun(in: box) { offset, length in
-            (buffer + position).update(from: base + offset, count: length)
+            // A face across the last axis is a run of one cell per row: no call per cell.
+            if length == 1 {
+                buffer[position] = base[offset]
+            } else {
+                (buffer + position).update(from: base + offset, count: length)
+            }
             position += length
         }
         return position
+    }
+
+    /// Copies the cells of `source` into the cells of `target`, a box of the same extent:
+    /// a halo message to this rank itself, without a buffer.
+    public func copy(_ source: Box, to target: Box) {
+        precondition(source.extent == target.extent, "copy between boxes of different extents")
+        let shift = layout.offset(target.lower) - layout.offset(source.lower)
+        layout.forEachRun(in: source) { offset, length in
+            if length == 1 {
+                base[offset &+ shift] = base[offset]
+            } else {
+                (base + offset + shift).update(from: base + offset, count: length)
+            }
+        }
     }
 
     /// Adds `buffer` (C order) to the cells of `box`; returns how many elements it read. The
@@ -63,7 +82,11 @@ public final class Field: @unchecked Sendable {
     public func unpack(_ box: Box, from buffer: UnsafePointer<Double>) -> Int {
         var position = 0
         layout.forEachRun(in: box) { offset, length in
-            (base + offset).update(from: buffer + position, count: length)
+            if length == 1 {
+                base[offset] = buffer[position]
+            } else {
+                (base + offset).update(from: buffer + position, count: length)
+            }
             position += length
         }
         return position

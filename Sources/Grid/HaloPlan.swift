@@ -22,6 +22,8 @@ public struct HaloMessage: Sendable, Equatable {
 ///
 /// The plan is pure: it is built from the decomposition alone and tested without MPI.
 public struct HaloPlan: Sendable {
+    /// The rank the plan is for.
+    public let rank: Int
     public let layout: LocalLayout
     public let messages: [HaloMessage]
     /// The physical boundaries this block touches: (axis, side) with side -1 (low) or +1 (high).
@@ -35,6 +37,7 @@ public struct HaloPlan: Sendable {
                 "rank \(rank) owns \(layout.extent[axis]) cells on axis \(axis), fewer than the stencil's \(ghost[axis]) ghost cells; use fewer ranks or a larger grid"
             )
         }
+        self.rank = rank
         self.layout = layout
         let coords = decomposition.coordinates(of: rank)
         let rankCount = ghost.count
@@ -78,6 +81,24 @@ public struct HaloPlan: Sendable {
             if coords[axis] == decomposition.dims[axis] - 1 { boundaries.append((axis, 1)) }
         }
         self.physicalBoundaries = boundaries
+    }
+
+    /// Whether a message comes from another rank (not this rank itself across a periodic axis).
+    public func isRemote(_ message: HaloMessage) -> Bool { message.neighbour != rank }
+
+    /// Per axis, whether the ghosts beyond the block's low and high faces come from another
+    /// rank. Those are the faces whose ghosts arrive late; ghosts from this rank itself or
+    /// from a boundary condition can be filled at once.
+    public var remoteFaces: [(low: Bool, high: Bool)] {
+        (0..<layout.rank).map { axis in
+            let faces = messages.filter { message in
+                message.direction.indices.allSatisfy { ($0 == axis) == (message.direction[$0] != 0) }
+            }
+            return (
+                faces.contains { $0.direction[axis] < 0 && isRemote($0) },
+                faces.contains { $0.direction[axis] > 0 && isRemote($0) }
+            )
+        }
     }
 
     /// The number of direction codes for `rank` axes (3^rank, including the zero direction).

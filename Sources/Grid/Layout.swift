@@ -49,6 +49,25 @@ public struct LocalLayout: Sendable, Equatable {
     @inlinable
     public func forEachRun(in box: Box, _ body: (_ offset: Int, _ length: Int) -> Void) {
         guard !box.isEmpty else { return }
+        // Up to three axes, the offsets step by the strides: no per-run arithmetic on arrays,
+        // which would cost more than the run when a box is one cell thick across the last axis.
+        if rank <= 3 {
+            let extent = box.extent
+            let start = offset(box.lower)
+            switch rank {
+            case 1:
+                body(start, extent[0])
+            case 2:
+                let s0 = strides[0]
+                for i in 0..<extent[0] { body(start &+ i &* s0, extent[1]) }
+            default:
+                let (s0, s1, length) = (strides[0], strides[1], extent[2])
+                for i in 0..<extent[0] {
+                    for j in 0..<extent[1] { body(start &+ i &* s0 &+ j &* s1, length) }
+                }
+            }
+            return
+        }
         let last = rank - 1
         let length = box.upper[last] - box.lower[last]
         var point = box.lower

@@ -15,6 +15,8 @@ final class SelfExchange: DomainCommunication {
     let plan: HaloPlan
     var pending: [Field] = []
     init(plan: HaloPlan) { self.plan = plan }
+    /// Every ghost is filled in finishExchange, as if every neighbour were another rank.
+    var lateFaces: [(low: Bool, high: Bool)] { plan.layout.extent.map { _ in (true, true) } }
     func beginExchange(_ fields: [Field]) throws { pending = fields }
     func finishExchange() throws {
         for field in pending {
@@ -101,6 +103,21 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
         var expected = [Int](repeating: 0, count: layout.count)
         layout.forEachRun(in: layout.interior) { o, n in for i in o..<(o + n) { expected[i] = 1 } }
         #expect(seen == expected)
+    }
+
+    @Test func onlyLateFacesAreHeldBackFromTheInterior() {
+        let layout = LocalLayout(owned: Box(extent: [8, 7, 6]), ghost: [2, 2, 2])
+        let (inner, shell) = Simulation.split(
+            layout, width: 2, late: [(low: true, high: false), (low: false, high: false), (low: false, high: true)])
+        #expect(inner == Box(lower: [2, 0, 0], upper: [8, 7, 4]))
+        var seen = [Int](repeating: 0, count: layout.count)
+        for box in [inner] + shell { layout.forEachRun(in: box) { o, n in for i in o..<(o + n) { seen[i] += 1 } } }
+        var expected = [Int](repeating: 0, count: layout.count)
+        layout.forEachRun(in: layout.interior) { o, n in for i in o..<(o + n) { expected[i] = 1 } }
+        #expect(seen == expected)
+        // Nothing late: one sweep over every owned cell.
+        let (whole, none) = Simulation.split(layout, width: 2, late: [(false, false), (false, false), (false, false)])
+        #expect(whole == layout.interior && none.isEmpty)
     }
 
     @Test func splitUpdateIsBitwiseTheWholeBoxUpdate() throws {
@@ -222,6 +239,52 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
             errors.append(sum / Double(shape.reduce(1, *)))
         }
         return (errors, zip(errors, errors.dropFirst()).map { log2($0 / $1) })
+    }
+
+    /// The MUSCL update as a cell computes it alone: both faces across every axis, each
+    /// reconstructed where it is needed. The kernel computes each face once.
+    static func musclReference(_ u: Field, box: Box, courant c: [Double], limiter: Limiter) -> [Int: Double] {
+        var result: [Int: Double] = [:]
+        let p = UnsafePointer(u.base)
+        u.layout.forEachRun(in: box) { offset, length in
+            for k in offset..<(offset + length) {
+                var change = 0.0
+                for a in c.indices {
+                    let s = u.layout.strides[a]
+                    let (low, high) =
+                        c[a] > 0
+                        ? (limiter.face(p, k - s, s, towards: 1), limiter.face(p, k, s, towards: 1))
+                        : (limiter.face(p, k, s, towards: -1), limiter.face(p, k + s, s, towards: -1))
+                    let term = c[a] * (high - low)
+                    change = a == 0 ? term : change + term
+                }
+                result[k] = p[k] - change
+            }
+        }
+        return result
+    }
+
+    @Test(arguments: Limiter.allCases)
+    func musclComputesEachFaceOnceWithTheSameBitsAsEachCellAlone(limiter: Limiter) {
+        var generator = SystemRandomNumberGenerator()
+        let cases: [(extent: [Int], box: Box, courant: [Double])] = [
+            ([9], Box(lower: [2], upper: [7]), [0.3]),
+            ([7, 6], Box(lower: [0, 0], upper: [7, 6]), [0.3, -0.2]),
+            ([7, 6], Box(lower: [2, 5], upper: [5, 6]), [-0.1, 0.25]),
+            ([6, 5, 7], Box(lower: [0, 0, 0], upper: [6, 5, 7]), [0.2, -0.15, 0.1]),
+            ([6, 5, 7], Box(lower: [1, 2, 0], upper: [5, 3, 7]), [-0.2, 0.15, -0.1]),
+            ([6, 5, 7], Box(lower: [0, 0, 6], upper: [6, 5, 7]), [0.2, 0.15, 0.1]),
+        ]
+        for (extent, box, courant) in cases {
+            let layout = LocalLayout(owned: Box(extent: extent), ghost: extent.map { _ in 2 })
+            let u = Field(name: "u", layout: layout)
+            for i in 0..<layout.count { u.base[i] = Double.random(in: -1...1, using: &generator) }
+            let out = Field(name: "out", layout: layout)
+            AdvectionKernel.muscl(from: u, into: out, box: box, courant: courant, limiter: limiter)
+            let expected = Self.musclReference(u, box: box, courant: courant, limiter: limiter)
+            let mismatched = expected.filter { out.base[$0.key].bitPattern != $0.value.bitPattern }.count
+            #expect(mismatched == 0, "\(extent) \(box): \(mismatched) of \(expected.count) cells differ")
+        }
     }
 
     @Test func upwindConvergesAtFirstOrder() throws {

@@ -73,6 +73,24 @@ func exchangeInMemory(_ decomposition: Decomposition, ghost: [Int], fields: Int)
         #expect(Set(plan.messages.map(\.sendTag)).count == 2)
     }
 
+    @Test func remoteFacesAreTheFacesWhoseGhostsComeFromAnotherRank() throws {
+        // One rank, periodic: every neighbour is the rank itself.
+        let alone = try HaloPlan(
+            decomposition: Decomposition(shape: [6, 5], dims: [1, 1], periodic: [true, true]), rank: 0, ghost: [1, 1])
+        #expect(alone.messages.allSatisfy { !alone.isRemote($0) })
+        #expect(alone.remoteFaces.map { [$0.low, $0.high] } == [[false, false], [false, false]])
+        // Two ranks split along the first axis, periodic: that axis is remote on both sides,
+        // the other wraps onto the rank itself.
+        let pair = try Decomposition(shape: [6, 5, 4], dims: [2, 1, 1], periodic: [true, true, true])
+        let wrapped = try HaloPlan(decomposition: pair, rank: 1, ghost: [2, 2, 2])
+        #expect(wrapped.remoteFaces.map { [$0.low, $0.high] } == [[true, true], [false, false], [false, false]])
+        // Bounded: the first rank has a wall below and its neighbour above.
+        let walls = try Decomposition(shape: [6, 5], dims: [2, 1], periodic: [false, false])
+        let first = try HaloPlan(decomposition: walls, rank: 0, ghost: [1, 1])
+        #expect(first.remoteFaces.map { [$0.low, $0.high] } == [[false, true], [false, false]])
+        #expect(first.messages.count == 1)
+    }
+
     @Test func blocksThinnerThanTheStencilAreRejected() throws {
         let d = try Decomposition(shape: [5], dims: [4], periodic: [true])
         #expect(throws: DecompositionError.self) { try HaloPlan(decomposition: d, rank: 3, ghost: [2]) }
