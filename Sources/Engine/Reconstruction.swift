@@ -13,18 +13,10 @@ public enum Limiter: String, Sendable, CaseIterable {
     @inlinable @inline(__always)
     public func slope(_ backward: Double, _ forward: Double) -> Double {
         switch self {
-        case .none:
-            return 0.5 * (backward + forward)
-        case .minmod:
-            if backward * forward <= 0 { return 0 }
-            return backward > 0 ? Swift.min(backward, forward) : Swift.max(backward, forward)
-        case .vanleer:
-            let product = backward * forward
-            return product > 0 ? 2 * product / (backward + forward) : 0
-        case .mc:
-            if backward * forward <= 0 { return 0 }
-            let bound = Swift.min(2 * abs(backward), 2 * abs(forward), 0.5 * abs(backward + forward))
-            return backward > 0 ? bound : -bound
+        case .none: CentralSlope.slope(backward, forward)
+        case .minmod: MinmodSlope.slope(backward, forward)
+        case .vanleer: VanLeerSlope.slope(backward, forward)
+        case .mc: MCSlope.slope(backward, forward)
         }
     }
 
@@ -34,4 +26,99 @@ public enum Limiter: String, Sendable, CaseIterable {
     public func face(_ u: UnsafePointer<Double>, _ k: Int, _ s: Int, towards: Double) -> Double {
         u[k] + towards * 0.5 * slope(u[k] - u[k &- s], u[k &+ s] - u[k])
     }
+
+    /// Runs `kernel` with this limiter as a type, so that the kernel's loops are compiled for
+    /// it with no choice left inside them.
+    @inlinable
+    public func run<Kernel: LimitedKernel>(_ kernel: Kernel) {
+        switch self {
+        case .none: kernel.run(CentralSlope.self)
+        case .minmod: kernel.run(MinmodSlope.self)
+        case .vanleer: kernel.run(VanLeerSlope.self)
+        case .mc: kernel.run(MCSlope.self)
+        }
+    }
+}
+
+/// A limiter as a type: ``Limiter/run(_:)`` hands one to a ``LimitedKernel``.
+public protocol SlopeLimiter {
+    /// The limited slope of a cell from its backward and forward differences.
+    static func slope(_ backward: Double, _ forward: Double) -> Double
+}
+
+extension SlopeLimiter {
+    /// The faces of a row of `count` cells along the axis of stride `s`: entry `m` is the
+    /// value on the face between cells `first + m` and `first + m + s`, reconstructed in the
+    /// upwind cell of the face for a speed of sign `speed` (the cell below for a positive
+    /// speed, the cell above otherwise). The same arithmetic as ``Limiter/face(_:_:_:towards:)``.
+    @inlinable @inline(__always)
+    public static func upwindFaces(
+        _ u: UnsafePointer<Double>, first: Int, stride s: Int, count: Int, speed: Double,
+        into faces: UnsafeMutablePointer<Double>
+    ) {
+        if speed > 0 {
+            Self.faces(u, first: first, stride: s, count: count, towards: 1, into: faces)
+        } else {
+            Self.faces(u, first: first &+ s, stride: s, count: count, towards: -1, into: faces)
+        }
+    }
+
+    /// Cells `first + m` (m < `count`) along the axis of stride `s`, reconstructed on their
+    /// face in direction `towards` (±1): the same arithmetic as
+    /// ``Limiter/face(_:_:_:towards:)``.
+    @inlinable @inline(__always)
+    public static func faces(
+        _ u: UnsafePointer<Double>, first: Int, stride s: Int, count: Int, towards: Double,
+        into faces: UnsafeMutablePointer<Double>
+    ) {
+        let half = towards * 0.5
+        for m in 0..<count { faces[m] = face(u, first &+ m, s, half: half) }
+    }
+
+    /// Cell `k` reconstructed on its face half a cell (`half` = ±0.5) along the axis of
+    /// stride `s`.
+    @inlinable @inline(__always)
+    public static func face(_ u: UnsafePointer<Double>, _ k: Int, _ s: Int, half: Double) -> Double {
+        let centre = u[k]
+        return centre + half * slope(centre - u[k &- s], u[k &+ s] - centre)
+    }
+}
+
+/// ``Limiter/none``.
+public enum CentralSlope: SlopeLimiter {
+    @inlinable @inline(__always)
+    public static func slope(_ backward: Double, _ forward: Double) -> Double { 0.5 * (backward + forward) }
+}
+
+/// ``Limiter/minmod``.
+public enum MinmodSlope: SlopeLimiter {
+    @inlinable @inline(__always)
+    public static func slope(_ backward: Double, _ forward: Double) -> Double {
+        let smaller = backward > 0 ? Swift.min(backward, forward) : Swift.max(backward, forward)
+        return backward * forward <= 0 ? 0 : smaller
+    }
+}
+
+/// ``Limiter/vanleer``.
+public enum VanLeerSlope: SlopeLimiter {
+    @inlinable @inline(__always)
+    public static func slope(_ backward: Double, _ forward: Double) -> Double {
+        let product = backward * forward
+        return product > 0 ? 2 * product / (backward + forward) : 0
+    }
+}
+
+/// ``Limiter/mc``.
+public enum MCSlope: SlopeLimiter {
+    @inlinable @inline(__always)
+    public static func slope(_ backward: Double, _ forward: Double) -> Double {
+        let bound = Swift.min(2 * abs(backward), 2 * abs(forward), 0.5 * abs(backward + forward))
+        let signed = backward > 0 ? bound : -bound
+        return backward * forward <= 0 ? 0 : signed
+    }
+}
+
+/// A kernel that takes its limiter as a type (see ``Limiter/run(_:)``).
+public protocol LimitedKernel {
+    func run<Slope: SlopeLimiter>(_ slope: Slope.Type)
 }

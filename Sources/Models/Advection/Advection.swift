@@ -159,31 +159,78 @@ public enum AdvectionKernel {
     }
 
     public static func muscl(from source: Field, into target: Field, box: Box, courant c: [Double], limiter: Limiter) {
+        limiter.run(MUSCLKernel(source: source, target: target, box: box, courant: c))
+    }
+}
+
+/// MUSCL advection over a box, each face reconstructed once: a row at a time (see
+/// ``FaceSweep``), the faces across the row's axis carried from the row before, in one loop
+/// over the row for every axis.
+struct MUSCLKernel: LimitedKernel {
+    let source: Field
+    let target: Field
+    let box: Box
+    let courant: [Double]
+
+    func run<Slope: SlopeLimiter>(_: Slope.Type) {
         let layout = source.layout
         let u = UnsafePointer(source.base)
         let out = target.base
-        let strides = layout.strides
-        layout.forEachRun(in: box) { offset, length in
-            for k in offset..<(offset &+ length) {
-                var change = 0.0
-                for a in c.indices {
-                    let s = strides[a]
-                    // The values on the face between cells k - s and k, and between k and k + s,
-                    // reconstructed in the upwind cell of each face.
-                    let low: Double
-                    let high: Double
-                    if c[a] > 0 {
-                        low = limiter.face(u, k &- s, s, towards: 1)
-                        high = limiter.face(u, k, s, towards: 1)
-                    } else {
-                        low = limiter.face(u, k, s, towards: -1)
-                        high = limiter.face(u, k &+ s, s, towards: -1)
-                    }
-                    change += c[a] * (high - low)
+        let last = layout.rank - 1
+        let sweep = FaceSweep(layout: layout, box: box)
+        let n = sweep.rowLength
+        let buffers = RowBuffers()
+        // Per axis across the rows: the upwind cell of each face above a cell (the cell itself
+        // or the one above it), the reconstruction's half step towards the face, the carried
+        // faces below, and the Courant number. Axes a run does not have get unused values.
+        let strides = layout.strides + [0, 0]
+        let c = courant + [0, 0]
+        let shift = (0..<3).map { c[$0] > 0 ? 0 : strides[$0] }
+        let half = (0..<3).map { c[$0] > 0 ? 0.5 : -0.5 }
+        let below = (0..<2).map { buffers.make($0 < last ? sweep.slots(axis: $0) * n : 0) }
+        let faces = buffers.make(n + 1)
+        let (s0, s1, c0, c1, cl) = (strides[0], strides[1], c[0], c[1], c[last])
+        let (shift0, shift1, half0, half1) = (shift[0], shift[1], half[0], half[1])
+        sweep.forEachRow { row in
+            let first = row.offset
+            // The faces below the row across each axis, unless the row before left them.
+            for axis in 0..<last where !row.carried(axis) {
+                Slope.upwindFaces(
+                    u, first: first &- strides[axis], stride: strides[axis], count: n, speed: c[axis],
+                    into: below[axis] + row.slot(axis) * n)
+            }
+            // Along the row: its n + 1 faces, from the one below its first cell.
+            Slope.upwindFaces(u, first: first &- 1, stride: 1, count: n + 1, speed: cl, into: faces)
+            let low0 = below[0] + row.slot(0) * n
+            let low1 = below[1] + row.slot(1) * n
+            switch last {
+            case 0:
+                for m in 0..<n {
+                    let k = first &+ m
+                    out[k] = u[k] - cl * (faces[m &+ 1] - faces[m])
                 }
-                out[k] = u[k] - change
+            case 1:
+                for m in 0..<n {
+                    let k = first &+ m
+                    let high0 = Slope.face(u, k &+ shift0, s0, half: half0)
+                    var change = c0 * (high0 - low0[m])
+                    low0[m] = high0
+                    change += cl * (faces[m &+ 1] - faces[m])
+                    out[k] = u[k] - change
+                }
+            default:
+                for m in 0..<n {
+                    let k = first &+ m
+                    let high0 = Slope.face(u, k &+ shift0, s0, half: half0)
+                    let high1 = Slope.face(u, k &+ shift1, s1, half: half1)
+                    var change = c0 * (high0 - low0[m])
+                    low0[m] = high0
+                    change += c1 * (high1 - low1[m])
+                    low1[m] = high1
+                    change += cl * (faces[m &+ 1] - faces[m])
+                    out[k] = u[k] - change
+                }
             }
         }
     }
-
 }

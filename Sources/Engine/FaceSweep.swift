@@ -1,0 +1,101 @@
+import Grid
+
+/// Visits a box row by row (runs along the last, contiguous axis, in C order) so that a
+/// finite-volume kernel can compute every face of the box once.
+///
+/// Along the last axis a kernel computes a row's `length + 1` faces together. Across every
+/// other axis `a`, each cell needs the face below it and the face above it, and the face
+/// above a row is the face below the next row along `a`. The sweep gives each axis a set of
+/// carry slots, one per row of the box's cross-section beyond `a`: a kernel keeps the faces
+/// above a row in the row's slot, and the next row along `a` finds them there as its faces
+/// below. Rows are visited in C order, so for every axis the row before along `a` has always
+/// just written the slot, unless the row is the box's first along `a` (`carried[a]` false),
+/// when the kernel computes the faces below itself.
+///
+/// The faces a kernel computes are the same function of the same cells wherever the box
+/// starts, so results do not depend on how the domain is split into boxes or ranks.
+public struct FaceSweep {
+    /// One row of the box.
+    public struct Row {
+        /// The offset of the row's first cell in the layout.
+        public let offset: Int
+        /// The cells in the row.
+        public let length: Int
+        let slotPair: (Int, Int)
+        let carriedPair: (Bool, Bool)
+
+        /// The carry slot of this row for `axis` (not the last).
+        @inline(__always)
+        public func slot(_ axis: Int) -> Int { axis == 0 ? slotPair.0 : slotPair.1 }
+
+        /// Whether the previous row along `axis` (not the last) filled the slot: false for the
+        /// box's first row along that axis.
+        @inline(__always)
+        public func carried(_ axis: Int) -> Bool { axis == 0 ? carriedPair.0 : carriedPair.1 }
+    }
+
+    public let box: Box
+    let layout: LocalLayout
+
+    public init(layout: LocalLayout, box: Box) {
+        self.layout = layout
+        self.box = box
+    }
+
+    /// Cells in each row.
+    public var rowLength: Int { box.isEmpty ? 0 : box.extent[box.extent.count - 1] }
+
+    /// The carry slots of `axis` (one per row of the cross-section of the axes between it
+    /// and the last).
+    public func slots(axis: Int) -> Int {
+        let extent = box.extent
+        return (axis + 1..<Swift.max(extent.count - 1, axis + 1)).reduce(1) { $0 * extent[$1] }
+    }
+
+    /// Calls `body` for every row of the box, in C order (boxes of up to three axes).
+    public func forEachRow(_ body: (Row) -> Void) {
+        guard !box.isEmpty else { return }
+        precondition(box.lower.count <= 3, "FaceSweep covers up to three axes")
+        let extent = box.extent
+        let length = extent[extent.count - 1]
+        let corner = layout.offset(box.lower)
+        let strides = layout.strides
+        switch extent.count {
+        case 1:
+            body(Row(offset: corner, length: length, slotPair: (0, 0), carriedPair: (false, false)))
+        case 2:
+            for i in 0..<extent[0] {
+                body(
+                    Row(
+                        offset: corner &+ i &* strides[0], length: length, slotPair: (0, 0), carriedPair: (i > 0, false)
+                    ))
+            }
+        default:
+            for i in 0..<extent[0] {
+                for j in 0..<extent[1] {
+                    body(
+                        Row(
+                            offset: corner &+ i &* strides[0] &+ j &* strides[1], length: length, slotPair: (j, 0),
+                            carriedPair: (i > 0, j > 0)))
+                }
+            }
+        }
+    }
+}
+
+/// Scratch rows of doubles for a kernel, freed together.
+public final class RowBuffers {
+    private var storage: [UnsafeMutablePointer<Double>] = []
+
+    public init() {}
+
+    deinit { for pointer in storage { pointer.deallocate() } }
+
+    /// A new buffer of `count` doubles, alive as long as this object.
+    public func make(_ count: Int) -> UnsafeMutablePointer<Double> {
+        let pointer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(count, 1))
+        pointer.initialize(repeating: 0, count: Swift.max(count, 1))
+        storage.append(pointer)
+        return pointer
+    }
+}
