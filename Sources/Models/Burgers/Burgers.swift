@@ -151,58 +151,141 @@ public enum BurgersKernel {
         from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], viscosity: Double,
         limiter: Limiter
     ) {
+        limiter.run(
+            BurgersFaceKernel(state: state, next: next, box: box, dt: dt, spacing: spacing, viscosity: viscosity))
+    }
+
+    /// The Rusanov flux of `u²/2` through a face between the reconstructed values `left`
+    /// and `right`.
+    @inline(__always)
+    static func rusanov(_ left: Double, _ right: Double) -> Double {
+        0.25 * (left * left + right * right) - 0.5 * Swift.max(abs(left), abs(right)) * (right - left)
+    }
+
+    /// The value on a face taken from the side the face velocity `velocity` comes from.
+    @inline(__always)
+    static func carried(_ left: Double, _ right: Double, by velocity: Double) -> Double {
+        velocity > 0 ? left : velocity < 0 ? right : 0.5 * (left + right)
+    }
+}
+
+/// The Burgers update over a box with each face computed once (see ``FaceSweep``): every
+/// component reconstructed on both sides of the face, then the Rusanov flux of the component
+/// along the face's axis and the upwinded values of the others.
+struct BurgersFaceKernel: LimitedKernel {
+    let state: [Field]
+    let next: [Field]
+    let box: Box
+    let dt: Double
+    let spacing: [Double]
+    let viscosity: Double
+
+    func run<Slope: SlopeLimiter>(_: Slope.Type) {
         let layout = state[0].layout
         let strides = layout.strides
         let d = state.count
+        let last = d - 1
         let u = state.map { UnsafePointer($0.base) }
         let out = next.map(\.base)
         let inverse = spacing.map { 1 / $0 }
         let inverseSquare = spacing.map { 1 / ($0 * $0) }
         let diffusion = dt * viscosity
-        layout.forEachRun(in: box) { offset, length in
+        let sweep = FaceSweep(layout: layout, box: box)
+        let n = sweep.rowLength
+        let width = n + 1
+        let buffers = RowBuffers()
+        // Per face of a row: every component reconstructed from below and from above, and
+        // the face value each component moves by (d rows of `width` each).
+        let left = buffers.make(d * width)
+        let right = buffers.make(d * width)
+        let faces = buffers.make(d * width)
+        let below = (0..<last).map { buffers.make(sweep.slots(axis: $0) * d * n) }
+        let transport = buffers.make(d * n)
+        let laplacian = buffers.make(d * n)
+
+        /// The face values of `count` faces along `axis`, the first between cells `first`
+        /// and `first + s`, into `target` (component `c` at `c * pitch`).
+        func faceValues(axis: Int, first: Int, count: Int, into target: UnsafeMutablePointer<Double>, pitch: Int) {
+            let s = strides[axis]
             for c in 0..<d {
-                let uc = u[c]
-                let target = out[c]
-                for k in offset..<(offset &+ length) {
-                    var transport = 0.0
-                    var laplacian = 0.0
-                    for a in 0..<d {
-                        let s = strides[a]
-                        if a == c {
-                            let high = rusanov(uc, k, s, limiter)
-                            let low = rusanov(uc, k &- s, s, limiter)
-                            transport += (high - low) * inverse[a]
-                        } else {
-                            let ua = u[a]
-                            let high = carried(uc, by: ua, k, s, limiter)
-                            let low = carried(uc, by: ua, k &- s, s, limiter)
-                            transport += ua[k] * (high - low) * inverse[a]
-                        }
-                        laplacian += (uc[k &+ s] - 2 * uc[k] + uc[k &- s]) * inverseSquare[a]
-                    }
-                    target[k] = uc[k] - dt * transport + diffusion * laplacian
+                Slope.faces(u[c], first: first, stride: s, count: count, towards: 1, into: left + c * width)
+                Slope.faces(u[c], first: first &+ s, stride: s, count: count, towards: -1, into: right + c * width)
+            }
+            let (l, r) = (left + axis * width, right + axis * width)
+            for c in 0..<d {
+                let (lc, rc, g) = (left + c * width, right + c * width, target + c * pitch)
+                if c == axis {
+                    for m in 0..<count { g[m] = BurgersKernel.rusanov(l[m], r[m]) }
+                } else {
+                    for m in 0..<count { g[m] = BurgersKernel.carried(lc[m], rc[m], by: l[m] + r[m]) }
                 }
             }
         }
-    }
 
-    /// The Rusanov flux of `u²/2` through the face between cells `i` and `i + s`.
-    @inline(__always)
-    static func rusanov(_ u: UnsafePointer<Double>, _ i: Int, _ s: Int, _ limiter: Limiter) -> Double {
-        let left = limiter.face(u, i, s, towards: 1)
-        let right = limiter.face(u, i &+ s, s, towards: -1)
-        return 0.25 * (left * left + right * right) - 0.5 * Swift.max(abs(left), abs(right)) * (right - left)
-    }
-
-    /// The value of `u` on the face between cells `i` and `i + s`, taken from the side the
-    /// face velocity `v` (reconstructed from both sides) comes from.
-    @inline(__always)
-    static func carried(
-        _ u: UnsafePointer<Double>, by v: UnsafePointer<Double>, _ i: Int, _ s: Int, _ limiter: Limiter
-    ) -> Double {
-        let velocity = limiter.face(v, i, s, towards: 1) + limiter.face(v, i &+ s, s, towards: -1)
-        let left = limiter.face(u, i, s, towards: 1)
-        let right = limiter.face(u, i &+ s, s, towards: -1)
-        return velocity > 0 ? left : velocity < 0 ? right : 0.5 * (left + right)
+        sweep.forEachRow { row in
+            let first = row.offset
+            for axis in 0..<d {
+                let s = strides[axis]
+                // The faces below and above each cell of the row: along the row, neighbours in
+                // one set of n + 1; across it, the carried set and a new one.
+                let low: UnsafeMutablePointer<Double>
+                let high: UnsafeMutablePointer<Double>
+                let pitch: Int
+                if axis == last {
+                    faceValues(axis: axis, first: first &- 1, count: width, into: faces, pitch: width)
+                    (low, high, pitch) = (faces, faces + 1, width)
+                } else {
+                    let slot = below[axis] + row.slot(axis) * d * n
+                    if !row.carried(axis) { faceValues(axis: axis, first: first &- s, count: n, into: slot, pitch: n) }
+                    faceValues(axis: axis, first: first, count: n, into: faces, pitch: n)
+                    (low, high, pitch) = (slot, faces, n)
+                }
+                let factor = inverse[axis]
+                let curvature = inverseSquare[axis]
+                let ua = u[axis]
+                for c in 0..<d {
+                    let (uc, lc, hc) = (u[c], low + c * pitch, high + c * pitch)
+                    let (t, lap) = (transport + c * n, laplacian + c * n)
+                    // The first axis starts the sums; every choice is made outside the loops.
+                    let carrier = c == axis ? nil : ua
+                    switch (axis == 0, carrier) {
+                    case (true, nil):
+                        for m in 0..<n {
+                            let k = first &+ m
+                            t[m] = (hc[m] - lc[m]) * factor
+                            lap[m] = (uc[k &+ s] - 2 * uc[k] + uc[k &- s]) * curvature
+                        }
+                    case (true, let v?):
+                        for m in 0..<n {
+                            let k = first &+ m
+                            t[m] = v[k] * (hc[m] - lc[m]) * factor
+                            lap[m] = (uc[k &+ s] - 2 * uc[k] + uc[k &- s]) * curvature
+                        }
+                    case (false, nil):
+                        for m in 0..<n {
+                            let k = first &+ m
+                            t[m] += (hc[m] - lc[m]) * factor
+                            lap[m] += (uc[k &+ s] - 2 * uc[k] + uc[k &- s]) * curvature
+                        }
+                    case (false, let v?):
+                        for m in 0..<n {
+                            let k = first &+ m
+                            t[m] += v[k] * (hc[m] - lc[m]) * factor
+                            lap[m] += (uc[k &+ s] - 2 * uc[k] + uc[k &- s]) * curvature
+                        }
+                    }
+                }
+                if axis != last {
+                    (below[axis] + row.slot(axis) * d * n).update(from: faces, count: d * n)
+                }
+            }
+            for c in 0..<d {
+                let (uc, target, t, lap) = (u[c], out[c], transport + c * n, laplacian + c * n)
+                for m in 0..<n {
+                    let k = first &+ m
+                    target[k] = uc[k] - dt * t[m] + diffusion * lap[m]
+                }
+            }
+        }
     }
 }
