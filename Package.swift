@@ -5,6 +5,7 @@
 // Targets depend one way:
 //   CMPI, CHDF5            system libraries (module map + one shim header each)
 //   CSignals               the async-signal-safe stop-request handler (C)
+//   CLanes                 vectorisable square roots for the kernels (one C header)
 //   MPI, HDF5              Swift APIs over them
 //   Grid                   boxes, decomposition, halo plans, fields (pure Swift)
 //   Engine                 model protocol, boundary conditions, time stepping (pure Swift)
@@ -64,13 +65,14 @@ let package = Package(
             providers: [.apt([mpiPackages.apt[1]])]
         ),
         .target(name: "CSignals"),
+        .systemLibrary(name: "CLanes"),
         .target(
             name: "MPI", dependencies: ["CMPI"],
             swiftSettings: strict + (mpiImplementation == "mpich" ? [.define("TESSERA_MPICH")] : [])
         ),
         .target(name: "HDF5", dependencies: ["CHDF5", "MPI"], swiftSettings: strict),
         .target(name: "Grid", swiftSettings: kernel),
-        .target(name: "Engine", dependencies: ["Grid"], swiftSettings: kernel),
+        .target(name: "Engine", dependencies: ["Grid", "CLanes"], swiftSettings: kernel),
         .target(name: "Heat", dependencies: ["Engine", "Grid"], path: "Sources/Models/Heat", swiftSettings: kernel),
         .target(
             name: "Advection", dependencies: ["Engine", "Grid"], path: "Sources/Models/Advection", swiftSettings: kernel

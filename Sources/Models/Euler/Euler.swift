@@ -204,45 +204,23 @@ final class Primitives: @unchecked Sendable {
 }
 
 /// The Euler update on raw memory.
+///
+/// Each cell is converted to primitives once; then the box is swept row by row (see
+/// ``FaceSweep``) and the HLLC flux of each face is computed once, for a whole row of faces
+/// at a time, in loops with no branches: every choice (the positivity fallback, the HLLC
+/// region) is a select, so the loops vectorise.
 struct EulerKernel {
     let gamma: Double
     let limiter: Limiter
     let gravity: [Double]
 
-    /// A face state: density, velocity (normal first, then the others), pressure.
-    struct State {
-        var rho: Double
-        var u: (Double, Double, Double)
-        var p: Double
-    }
-
-    /// Pointers to the primitive arrays: density, velocity x, y, z, pressure.
-    struct Cells {
-        let rho: UnsafeMutablePointer<Double>
-        let u: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)
-        let p: UnsafeMutablePointer<Double>
-
-        /// Cell `k`'s primitive state with the velocity rotated so that `axis` comes first.
-        @inline(__always)
-        func state(_ k: Int, axis: Int) -> State {
-            switch axis {
-            case 0: State(rho: rho[k], u: (u.0[k], u.1[k], u.2[k]), p: p[k])
-            case 1: State(rho: rho[k], u: (u.1[k], u.0[k], u.2[k]), p: p[k])
-            default: State(rho: rho[k], u: (u.2[k], u.0[k], u.1[k]), p: p[k])
-            }
-        }
-    }
-
     func update(from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], scratch: Primitives) {
         let layout = state[0].layout
         let strides = layout.strides
         let d = strides.count
-        let out = next.map(\.base)
-        let hasGravity = gravity.contains { $0 != 0 }
         // The cells the faces of `box` reconstruct from: two more on each side, within the block.
         scratch.reserve(layout.count)
         let a = scratch.arrays
-        let cells = Cells(rho: a[0], u: (a[1], a[2], a[3]), p: a[4])
         var reach = box.grown(by: strides.map { _ in 2 })
         for axis in 0..<d {
             reach.lower[axis] = Swift.max(reach.lower[axis], -layout.ghost[axis])
@@ -253,133 +231,238 @@ struct EulerKernel {
         let m0 = UnsafePointer(state[2].base)
         let m1 = UnsafePointer(state[d > 1 ? 3 : 2].base)
         let m2 = UnsafePointer(state[d > 2 ? 4 : 2].base)
+        let (cr, c0, c1, c2, cp) = (a[0], a[1], a[2], a[3], a[4])
+        let gamma = gamma
         layout.forEachRun(in: reach) { offset, length in
             for k in offset..<(offset &+ length) {
                 let r = rho[k]
                 let u0 = m0[k] / r
                 let u1 = d > 1 ? m1[k] / r : 0
                 let u2 = d > 2 ? m2[k] / r : 0
-                cells.rho[k] = r
-                cells.u.0[k] = u0
-                cells.u.1[k] = u1
-                cells.u.2[k] = u2
-                cells.p[k] = (gamma - 1) * (energy[k] - 0.5 * r * (u0 * u0 + u1 * u1 + u2 * u2))
+                cr[k] = r
+                c0[k] = u0
+                c1[k] = u1
+                c2[k] = u2
+                cp[k] = (gamma - 1) * (energy[k] - 0.5 * r * (u0 * u0 + u1 * u1 + u2 * u2))
             }
         }
-        let factors = spacing.map { dt / $0 }
+        limiter.run(
+            EulerSweep(
+                gamma: gamma, gravity: gravity, state: state, next: next, box: box, dt: dt, spacing: spacing,
+                primitives: a))
+    }
+}
+
+/// The flux sweep of ``EulerKernel``, compiled for one limiter.
+struct EulerSweep: LimitedKernel {
+    let gamma: Double
+    let gravity: [Double]
+    let state: [Field]
+    let next: [Field]
+    let box: Box
+    let dt: Double
+    let spacing: [Double]
+    /// Density, velocity x, y, z and pressure of every cell the faces reach.
+    let primitives: [UnsafeMutablePointer<Double>]
+
+    func run<Slope: SlopeLimiter>(_: Slope.Type) {
+        let layout = state[0].layout
+        let strides = layout.strides
+        let d = strides.count
         let last = d - 1
-        layout.forEachRun(in: box) { offset, length in
-            // Along a run (the last axis) each face is shared with the next cell: carry it.
-            var carried = flux(cells, axis: last, left: offset &- strides[last], s: strides[last])
-            for k in offset..<(offset &+ length) {
-                var change = (rho: 0.0, energy: 0.0, m: (0.0, 0.0, 0.0))
-                for axis in 0..<d {
-                    let s = strides[axis]
-                    let high = flux(cells, axis: axis, left: k, s: s)
-                    let low = axis == last ? carried : flux(cells, axis: axis, left: k &- s, s: s)
-                    if axis == last { carried = high }
-                    let factor = factors[axis]
-                    change.rho -= factor * (high.rho - low.rho)
-                    change.energy -= factor * (high.energy - low.energy)
-                    change.m.0 -= factor * (high.m.0 - low.m.0)
-                    change.m.1 -= factor * (high.m.1 - low.m.1)
-                    change.m.2 -= factor * (high.m.2 - low.m.2)
+        let sweep = FaceSweep(layout: layout, box: box)
+        let n = sweep.rowLength
+        let width = n + 1
+        let buffers = RowBuffers()
+        // The five primitives reconstructed on a row of faces from below and from above:
+        // density, normal velocity, the two tangential velocities, pressure.
+        let rows = (left: buffers.make(5 * width), right: buffers.make(5 * width))
+        // Fluxes in the unrotated components: density, energy, momentum x, y, z.
+        let faces = buffers.make(5 * width)
+        let below = (0..<last).map { buffers.make(sweep.slots(axis: $0) * 5 * n) }
+        let change = buffers.make(5 * n)
+        // Velocity components beyond the block's axes hold zeros (see EulerKernel.update).
+        let velocity = (0..<3).map { UnsafePointer(primitives[1 + $0]) }
+        let factors = spacing.map { dt / $0 }
+        let hasGravity = gravity.contains { $0 != 0 }
+        let out = next.map(\.base)
+        let conserved = state.map { UnsafePointer($0.base) }
+
+        /// The HLLC fluxes of `count` faces along `axis`, the first between cells `first`
+        /// and `first + s`, into `flux` (component q at `q * pitch`, unrotated).
+        func fluxes(axis: Int, first: Int, count: Int, into flux: UnsafeMutablePointer<Double>, pitch: Int) {
+            let s = strides[axis]
+            // The velocity rotated so that the normal component comes first.
+            let tangential = (0..<3).filter { $0 != axis }
+            let cells = [
+                UnsafePointer(primitives[0]), velocity[axis], velocity[tangential[0]], velocity[tangential[1]],
+                UnsafePointer(primitives[4]),
+            ]
+            for q in 0..<5 {
+                Slope.faces(cells[q], first: first, stride: s, count: count, towards: 1, into: rows.left + q * width)
+                Slope.faces(
+                    cells[q], first: first &+ s, stride: s, count: count, towards: -1, into: rows.right + q * width)
+            }
+            Self.hllc(
+                gamma: gamma, count: count, first: first, stride: s, cells: cells, left: rows.left,
+                right: rows.right, pitch: width,
+                flux: (
+                    flux, flux + pitch, flux + (2 + axis) * pitch, flux + (2 + tangential[0]) * pitch,
+                    flux + (2 + tangential[1]) * pitch
+                ))
+        }
+
+        sweep.forEachRow { row in
+            let first = row.offset
+            change.update(repeating: 0, count: 5 * n)
+            for axis in 0..<d {
+                let s = strides[axis]
+                let low: UnsafeMutablePointer<Double>
+                let high: UnsafeMutablePointer<Double>
+                let pitch: Int
+                if axis == last {
+                    fluxes(axis: axis, first: first &- 1, count: width, into: faces, pitch: width)
+                    (low, high, pitch) = (faces, faces + 1, width)
+                } else {
+                    let slot = below[axis] + row.slot(axis) * 5 * n
+                    if !row.carried(axis) { fluxes(axis: axis, first: first &- s, count: n, into: slot, pitch: n) }
+                    fluxes(axis: axis, first: first, count: n, into: faces, pitch: n)
+                    (low, high, pitch) = (slot, faces, n)
                 }
-                if hasGravity {
-                    let r = rho[k]
-                    for axis in 0..<d {
-                        let source = dt * r * gravity[axis]
-                        switch axis {
-                        case 0: change.m.0 += source
-                        case 1: change.m.1 += source
-                        default: change.m.2 += source
-                        }
-                        change.energy += dt * state[2 + axis].base[k] * gravity[axis]
+                let factor = factors[axis]
+                for q in 0..<(2 + d) {
+                    let (c, l, h) = (change + q * n, low + q * pitch, high + q * pitch)
+                    for m in 0..<n { c[m] -= factor * (h[m] - l[m]) }
+                }
+                if axis != last { (below[axis] + row.slot(axis) * 5 * n).update(from: faces, count: 5 * n) }
+            }
+            if hasGravity {
+                let rho = conserved[0]
+                for axis in 0..<d {
+                    let (g, momentum) = (gravity[axis], conserved[2 + axis])
+                    let (cm, ce) = (change + (2 + axis) * n, change + n)
+                    for m in 0..<n {
+                        let k = first &+ m
+                        cm[m] += dt * rho[k] * g
+                        ce[m] += dt * momentum[k] * g
                     }
                 }
-                out[0][k] = rho[k] + change.rho
-                out[1][k] = energy[k] + change.energy
-                out[2][k] = m0[k] + change.m.0
-                if d > 1 { out[3][k] = m1[k] + change.m.1 }
-                if d > 2 { out[4][k] = m2[k] + change.m.2 }
+            }
+            for q in 0..<(2 + d) {
+                let (target, source, c) = (out[q], conserved[q], change + q * n)
+                for m in 0..<n {
+                    let k = first &+ m
+                    target[k] = source[k] + c[m]
+                }
             }
         }
     }
 
-    /// The HLLC flux through the face between cells `left` and `left + s` along `axis`, in
-    /// the unrotated components (density, energy, momentum x, y, z).
+    /// Toro's HLLC flux with Davis's wave-speed estimates for `count` faces, the first between
+    /// cells `first` and `first + stride`: the face states are rows of `left` and `right`
+    /// (q at `q * pitch`, as `cells`: density, normal velocity, tangential velocities,
+    /// pressure). A face state with no density or pressure falls back to its cell
+    /// (positivity). Four faces at a time, every branch a select.
     @inline(__always)
-    func flux(_ cells: Cells, axis: Int, left i: Int, s: Int)
-        -> (rho: Double, energy: Double, m: (Double, Double, Double))
-    {
-        let a = cells.state(i &- s, axis: axis)
-        let b = cells.state(i, axis: axis)
-        let c = cells.state(i &+ s, axis: axis)
-        let e = cells.state(i &+ 2 &* s, axis: axis)
-        var l = reconstruct(a, b, c, towards: 0.5)
-        var r = reconstruct(b, c, e, towards: -0.5)
-        // Positivity: a face state with no density or pressure falls back to its cell.
-        if !(l.rho > 0 && l.p > 0) { l = b }
-        if !(r.rho > 0 && r.p > 0) { r = c }
-        let f = hllc(l, r)
-        let m: (Double, Double, Double) =
-            switch axis {
-            case 0: (f.m.0, f.m.1, f.m.2)
-            case 1: (f.m.1, f.m.0, f.m.2)
-            default: (f.m.1, f.m.2, f.m.0)
-            }
-        return (f.rho, f.energy, m)
-    }
-
-    /// Cell `centre`'s primitive state moved half a cell `towards` ±0.5 with limited slopes.
-    @inline(__always)
-    func reconstruct(_ low: State, _ centre: State, _ high: State, towards: Double) -> State {
-        func limited(_ l: Double, _ c: Double, _ h: Double) -> Double {
-            c + towards * limiter.slope(c - l, h - c)
-        }
-        return State(
-            rho: limited(low.rho, centre.rho, high.rho),
-            u: (
-                limited(low.u.0, centre.u.0, high.u.0), limited(low.u.1, centre.u.1, high.u.1),
-                limited(low.u.2, centre.u.2, high.u.2)
-            ),
-            p: limited(low.p, centre.p, high.p))
-    }
-
-    /// Toro's HLLC flux between face states `l` and `r` (normal velocity first), with
-    /// Davis's wave-speed estimates.
-    @inline(__always)
-    func hllc(_ l: State, _ r: State) -> (rho: Double, energy: Double, m: (Double, Double, Double)) {
-        let cl = sqrt(gamma * l.p / l.rho)
-        let cr = sqrt(gamma * r.p / r.rho)
-        let sl = Swift.min(l.u.0 - cl, r.u.0 - cr)
-        let sr = Swift.max(l.u.0 + cl, r.u.0 + cr)
-        let el = l.p / (gamma - 1) + 0.5 * l.rho * (l.u.0 * l.u.0 + l.u.1 * l.u.1 + l.u.2 * l.u.2)
-        let er = r.p / (gamma - 1) + 0.5 * r.rho * (r.u.0 * r.u.0 + r.u.1 * r.u.1 + r.u.2 * r.u.2)
-        func physical(_ w: State, _ energy: Double) -> (rho: Double, energy: Double, m: (Double, Double, Double)) {
-            let mass = w.rho * w.u.0
-            return (mass, (energy + w.p) * w.u.0, (mass * w.u.0 + w.p, mass * w.u.1, mass * w.u.2))
-        }
-        if sl >= 0 { return physical(l, el) }
-        if sr <= 0 { return physical(r, er) }
-        let ml = l.rho * (sl - l.u.0)
-        let mr = r.rho * (sr - r.u.0)
-        let star = (r.p - l.p + l.u.0 * ml - r.u.0 * mr) / (ml - mr)
-        func starFlux(_ w: State, _ energy: Double, _ speed: Double, _ mass: Double)
-            -> (rho: Double, energy: Double, m: (Double, Double, Double))
-        {
-            // F* = F + S (U* − U), U* = ρ (S − u)/(S − S*) · (1, S*, v, w, E/ρ + (S* − u)(S* + p/(ρ(S − u)))).
-            let f = physical(w, energy)
-            let factor = mass / (speed - star)
-            let starEnergy = factor * (energy / w.rho + (star - w.u.0) * (star + w.p / mass))
-            return (
-                f.rho + speed * (factor - w.rho), f.energy + speed * (starEnergy - energy),
-                (
-                    f.m.0 + speed * (factor * star - w.rho * w.u.0), f.m.1 + speed * (factor * w.u.1 - w.rho * w.u.1),
-                    f.m.2 + speed * (factor * w.u.2 - w.rho * w.u.2)
-                )
+    static func hllc(
+        gamma: Double, count: Int, first: Int, stride s: Int, cells: [UnsafePointer<Double>],
+        left: UnsafeMutablePointer<Double>, right: UnsafeMutablePointer<Double>, pitch: Int,
+        flux: (
+            UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,
+            UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>
+        )
+    ) {
+        let q = (cells[0], cells[1], cells[2], cells[3], cells[4])
+        let l = (left, left + pitch, left + 2 * pitch, left + 3 * pitch, left + 4 * pitch)
+        let r = (right, right + pitch, right + 2 * pitch, right + 3 * pitch, right + 4 * pitch)
+        @inline(__always)
+        func face<L: Lanes>(_: L.Type, _ m: Int) {
+            let i = first &+ m
+            let j = i &+ s
+            let lState = (
+                L.load(l.0, m), L.load(l.1, m), L.load(l.2, m), L.load(l.3, m), L.load(l.4, m)
             )
+            let rState = (
+                L.load(r.0, m), L.load(r.1, m), L.load(r.2, m), L.load(r.3, m), L.load(r.4, m)
+            )
+            let f = hllc(
+                L(gamma),
+                valid(lState, or: (L.load(q.0, i), L.load(q.1, i), L.load(q.2, i), L.load(q.3, i), L.load(q.4, i))),
+                valid(rState, or: (L.load(q.0, j), L.load(q.1, j), L.load(q.2, j), L.load(q.3, j), L.load(q.4, j))))
+            f.0.store(flux.0, m)
+            f.1.store(flux.1, m)
+            f.2.store(flux.2, m)
+            f.3.store(flux.3, m)
+            f.4.store(flux.4, m)
         }
-        return star >= 0 ? starFlux(l, el, sl, ml) : starFlux(r, er, sr, mr)
+        forEachLanes(count: count, wide: { face(SIMD4<Double>.self, $0) }, narrow: { face(Double.self, $0) })
+    }
+
+    /// `state`, or `cell` where the state has no density or pressure (positivity).
+    @inline(__always)
+    static func valid<L: Lanes>(_ state: (L, L, L, L, L), or cell: (L, L, L, L, L)) -> (L, L, L, L, L) {
+        let zero = L(0)
+        let ok = state.0.greater(zero).and(state.4.greater(zero))
+        return (
+            L.select(ok, state.0, cell.0), L.select(ok, state.1, cell.1), L.select(ok, state.2, cell.2),
+            L.select(ok, state.3, cell.3), L.select(ok, state.4, cell.4)
+        )
+    }
+
+    /// The HLLC flux between face states `l` and `r` (density, normal velocity, tangential
+    /// velocities, pressure), as (density, energy, normal momentum, tangential momenta).
+    @inline(__always)
+    static func hllc<L: Lanes>(_ gamma: L, _ l: (L, L, L, L, L), _ r: (L, L, L, L, L)) -> (L, L, L, L, L) {
+        let cl = (gamma * l.4 / l.0).root()
+        let cr = (gamma * r.4 / r.0).root()
+        let sl = L.minimum(l.1 - cl, r.1 - cr)
+        let sr = L.maximum(l.1 + cl, r.1 + cr)
+        let gammaMinusOne = gamma - L(1)
+        let el = l.4 / gammaMinusOne + 0.5 * l.0 * (l.1 * l.1 + l.2 * l.2 + l.3 * l.3)
+        let er = r.4 / gammaMinusOne + 0.5 * r.0 * (r.1 * r.1 + r.2 * r.2 + r.3 * r.3)
+        let physicalLeft = physical(l, el)
+        let physicalRight = physical(r, er)
+        let ml = l.0 * (sl - l.1)
+        let mr = r.0 * (sr - r.1)
+        let star = (r.4 - l.4 + l.1 * ml - r.1 * mr) / (ml - mr)
+        // F* = F + S (U* − U), U* = ρ (S − u)/(S − S*) · (1, S*, v, w, E/ρ + (S* − u)(S* + p/(ρ(S − u)))),
+        // on the side of the contact the face is on.
+        let onLeft = star.greaterOrEqual(L(0))
+        let w = (
+            L.select(onLeft, l.0, r.0), L.select(onLeft, l.1, r.1), L.select(onLeft, l.2, r.2),
+            L.select(onLeft, l.3, r.3), L.select(onLeft, l.4, r.4)
+        )
+        let energy = L.select(onLeft, el, er)
+        let speed = L.select(onLeft, sl, sr)
+        let mass = L.select(onLeft, ml, mr)
+        let f = (
+            L.select(onLeft, physicalLeft.0, physicalRight.0), L.select(onLeft, physicalLeft.1, physicalRight.1),
+            L.select(onLeft, physicalLeft.2, physicalRight.2), L.select(onLeft, physicalLeft.3, physicalRight.3),
+            L.select(onLeft, physicalLeft.4, physicalRight.4)
+        )
+        let factor = mass / (speed - star)
+        let starEnergy = factor * (energy / w.0 + (star - w.1) * (star + w.4 / mass))
+        let starFlux = (
+            f.0 + speed * (factor - w.0), f.1 + speed * (starEnergy - energy),
+            f.2 + speed * (factor * star - w.0 * w.1), f.3 + speed * (factor * w.2 - w.0 * w.2),
+            f.4 + speed * (factor * w.3 - w.0 * w.3)
+        )
+        // sl >= 0: the left state's flux; sr <= 0: the right's; otherwise the star flux.
+        let leftward = sl.greaterOrEqual(L(0))
+        let rightward = sr.lessOrEqual(L(0))
+        func pick(_ a: L, _ b: L, _ c: L) -> L { L.select(leftward, a, L.select(rightward, b, c)) }
+        return (
+            pick(physicalLeft.0, physicalRight.0, starFlux.0), pick(physicalLeft.1, physicalRight.1, starFlux.1),
+            pick(physicalLeft.2, physicalRight.2, starFlux.2), pick(physicalLeft.3, physicalRight.3, starFlux.3),
+            pick(physicalLeft.4, physicalRight.4, starFlux.4)
+        )
+    }
+
+    /// The flux of face state `w` with total energy `energy`: (density, energy, normal
+    /// momentum, tangential momenta).
+    @inline(__always)
+    static func physical<L: Lanes>(_ w: (L, L, L, L, L), _ energy: L) -> (L, L, L, L, L) {
+        let mass = w.0 * w.1
+        return (mass, (energy + w.4) * w.1, mass * w.1 + w.4, mass * w.2, mass * w.3)
     }
 }
