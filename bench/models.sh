@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Per-model benchmark: each model's whole step (halo exchange, boundaries, every stage) and its
 # kernel alone (one update of every owned cell) on 1 and on 2 ranks, in cell updates per
-# second, beside the memory-bandwidth bounds that `tessera bench-model` measures in the same
-# process (see `tessera bench-model --help`).
+# second, beside the memory-bandwidth bounds and, for kernels that divide, the divider bound
+# that `tessera bench-model` measures in the same process (see `tessera bench-model --help`).
 #
 #   bench/models.sh [ROUNDS]     (default 3)
 #
@@ -50,7 +50,7 @@ for line in open("bench/out/models.txt"):
     fields = dict(zip(words[2::2], words[3::2]))
     scheme = next((p.split("=")[1].strip('"') for p in parameters.split() if p.startswith(("scheme=", "initial="))), "")
     key = (model + (f" ({scheme})" if scheme else ""), shape, int(fields["ranks"]))
-    entry = {name: float(fields[name]) for name in ("rate", "bound", "kernel", "kernel_bound")}
+    entry = {name: float(fields[name]) for name in ("rate", "bound", "kernel", "kernel_bound", "compute_bound")}
     entry["streams"], entry["kernel_streams"] = int(fields["streams"]), int(fields["kernel_streams"])
     previous = best.get(key)
     if previous is None:
@@ -59,16 +59,20 @@ for line in open("bench/out/models.txt"):
         if entry["rate"] > previous["rate"]:
             previous.update(rate=entry["rate"], bound=entry["bound"])
         if entry["kernel"] > previous["kernel"]:
-            previous.update(kernel=entry["kernel"], kernel_bound=entry["kernel_bound"])
+            previous.update(kernel=entry["kernel"], kernel_bound=entry["kernel_bound"],
+                            compute_bound=entry["compute_bound"])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 print(f"cell updates per second on {cpu}; best of {sys.argv[1]} interleaved rounds")
-print(f"{'model':<26} {'grid':>12} {'ranks':>5} | {'step':>9} {'bound':>9} {'of bound':>8} {'arrays':>6} |"
-      f" {'kernel':>9} {'bound':>9} {'of bound':>8} {'arrays':>6}")
+print(f"{'model':<26} {'grid':>12} {'ranks':>5} | {'step':>9} {'memory':>9} {'of it':>5} |"
+      f" {'kernel':>9} {'memory':>9} {'divider':>9} {'of the lower':>12}")
 for (model, shape, ranks), e in sorted(best.items()):
     grid = "×".join(shape.split(","))
-    print(f"{model:<26} {grid:>12} {ranks:>5} | {e['rate']:>9.3e} {e['bound']:>9.3e} {e['rate'] / e['bound']:>8.2f}"
-          f" {e['streams']:>6} | {e['kernel']:>9.3e} {e['kernel_bound']:>9.3e}"
-          f" {e['kernel'] / e['kernel_bound']:>8.2f} {e['kernel_streams']:>6}")
-print("bound: copy rate of all ranks at once × 2 / arrays streamed per cell update (8 bytes each)")
+    lower = min(e["kernel_bound"], e["compute_bound"])
+    which = "memory" if e["kernel_bound"] <= e["compute_bound"] else "divider"
+    divider = "-" if e["compute_bound"] == float("inf") else f"{e['compute_bound']:.3e}"
+    print(f"{model:<26} {grid:>12} {ranks:>5} | {e['rate']:>9.3e} {e['bound']:>9.3e} {e['rate'] / e['bound']:>5.2f} |"
+          f" {e['kernel']:>9.3e} {e['kernel_bound']:>9.3e} {divider:>9} {e['kernel'] / lower:>5.2f} {which:<7}")
+print("memory: copy rate of all ranks at once × 2 / arrays streamed per cell update (8 bytes each)")
+print("divider: divisions and square roots per second of all ranks at once / those a cell update makes")
 print("step: exchange, boundaries, every stage and combination; kernel: one update of every owned cell")
 PY

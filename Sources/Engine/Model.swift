@@ -144,6 +144,11 @@ public protocol Model: Sendable {
     /// coefficients): for the memory-bandwidth bound `tessera bench` states. None by default.
     var auxiliaryArrays: Int { get }
 
+    /// The divisions and square roots one cell update makes: the floating-point divider's
+    /// work, which bounds a kernel heavy in them before memory does (`tessera bench-model`
+    /// states that bound). None by default.
+    var dividerWork: DividerWork { get }
+
     /// Sets the initial state (owned cells only).
     func initialize(_ state: [Field], geometry: Geometry)
 
@@ -172,6 +177,20 @@ extension Model {
     public var conserved: [String] { [] }
     public var receivers: [Receiver] { [] }
     public var auxiliaryArrays: Int { 0 }
+    public var dividerWork: DividerWork { .none }
     public func start(_ state: [Field], dt: Double, geometry: Geometry) {}
     public func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry) {}
+}
+
+/// Divisions and square roots per cell update (see ``Model/dividerWork``).
+public struct DividerWork: Sendable, Equatable {
+    public var divisions: Double
+    public var squareRoots: Double
+
+    public init(divisions: Double, squareRoots: Double = 0) {
+        self.divisions = divisions
+        self.squareRoots = squareRoots
+    }
+
+    public static let none = DividerWork(divisions: 0)
 }

@@ -8,7 +8,8 @@ import MPI
 
 /// Times a model's whole step (halo exchange, boundaries, every stage) on the ranks it runs
 /// on, and its kernel alone (one update of every owned cell, ghosts already filled), and
-/// states the memory-bandwidth bound for each, measured in the same process.
+/// states the memory-bandwidth bound for each and the kernel's divider bound, measured in the
+/// same process.
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-model",
@@ -21,8 +22,10 @@ struct BenchModel: ParsableCommand {
             the ranks, all at once, copy arrays as large as the state, divided by the arrays each \
             cell update streams through memory: for the kernel, the state read and written plus \
             any coefficient arrays; for the step, that per stage plus a read of two and a write \
-            of one for each Runge-Kutta combination. bench/models.sh runs every model on 1 and 2 \
-            ranks.
+            of one for each Runge-Kutta combination. For a kernel that divides or takes square \
+            roots, the compute bound is the rate at which the ranks, all at once, divide and take \
+            square roots (vectorised, in cache), over the divisions and square roots a cell update \
+            makes. bench/models.sh runs every model on 1 and 2 ranks.
             """)
 
     @Argument(help: "The model, as in [model] name.")
@@ -107,12 +110,18 @@ struct BenchModel: ParsableCommand {
             let copied = try world.allReduce(copyRate(elements: geometry.layout.count * components), .sum)
             let bound = copied * 2 / Double(streams)
             let kernelBound = copied * 2 / Double(kernelStreams)
+            // Every rank's divider works at once, each on its own cells.
+            let work = instance.dividerWork
+            let divider = DividerThroughput.measure()
+            let seconds = work.divisions / divider.divisions + work.squareRoots / divider.squareRoots
+            let computeBound = seconds > 0 ? try world.allReduce(1 / seconds, .sum) : .infinity
             if world.rank == 0 {
                 print(
                     String(
                         format:
-                            "%@ %@ ranks %d rate %.4g bound %.4g streams %d kernel %.4g kernel_bound %.4g kernel_streams %d copy %.4g",
-                        model, shape, world.size, rate, bound, streams, kernelRate, kernelBound, kernelStreams, copied))
+                            "%@ %@ ranks %d rate %.4g bound %.4g streams %d kernel %.4g kernel_bound %.4g kernel_streams %d compute_bound %.4g divisions %g roots %g copy %.4g",
+                        model, shape, world.size, rate, bound, streams, kernelRate, kernelBound, kernelStreams,
+                        computeBound, work.divisions, work.squareRoots, copied))
             }
             return 0
         }

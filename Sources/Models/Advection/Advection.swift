@@ -71,6 +71,11 @@ public struct Advection: Model {
 
     public var fields: [FieldSpec] { [FieldSpec(name: "concentration")] }
     public var stencilWidth: Int { scheme == "upwind" ? 1 : 2 }
+    /// MUSCL with van Leer's limiter divides once per face, and each cell has one face of
+    /// its own per axis.
+    public var dividerWork: DividerWork {
+        DividerWork(divisions: scheme == "muscl" && limiter == .vanleer ? Double(velocity.count) : 0)
+    }
     public var conserved: [String] { ["concentration"] }
     public var constants: [(name: String, value: Double)] {
         velocity.enumerated().map { ("velocity_\(["x", "y", "z"][$0.offset])", $0.element) }

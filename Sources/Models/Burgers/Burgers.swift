@@ -83,6 +83,12 @@ public struct Burgers: Model {
 
     public var fields: [FieldSpec] { [FieldSpec(name: "velocity", tensorOrder: 1)] }
     public var stencilWidth: Int { 2 }
+    /// Van Leer's limiter divides once per reconstruction: every component on both sides of
+    /// each face, one face of its own per axis for each cell.
+    public var dividerWork: DividerWork {
+        let d = Double(extent.count)
+        return DividerWork(divisions: limiter == .vanleer ? 2 * d * d : 0)
+    }
     public var constants: [(name: String, value: Double)] { [("viscosity", viscosity)] }
     /// In 1-D the scheme is conservative: Σu changes only by what crosses the boundaries.
     public var conserved: [String] { extent.count == 1 ? ["velocity_x"] : [] }

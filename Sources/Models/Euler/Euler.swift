@@ -83,6 +83,14 @@ public struct Euler: Model {
         [FieldSpec(name: "density"), FieldSpec(name: "energy"), FieldSpec(name: "momentum", tensorOrder: 1)]
     }
     public var stencilWidth: Int { 2 }
+    /// Per cell, the primitives divide by the density once per axis; each cell has one face
+    /// of its own per axis, whose five primitives are reconstructed on both sides (a division
+    /// each with van Leer's limiter) and whose HLLC flux takes eight divisions and two square
+    /// roots (the sound speeds).
+    public var dividerWork: DividerWork {
+        let d = Double(gravity.count)
+        return DividerWork(divisions: d + d * ((limiter == .vanleer ? 10 : 0) + 8), squareRoots: 2 * d)
+    }
     public var constants: [(name: String, value: Double)] {
         [("gamma", gamma)] + gravity.enumerated().map { ("gravity_\(["x", "y", "z"][$0.offset])", $0.element) }
     }
