@@ -41,8 +41,8 @@ for _ in $(seq "$ROUNDS"); do
 done
 
 python3 - "$ROUNDS" <<'PY'
-import sys, platform
-best = {}
+import statistics, sys, platform
+rounds = {}
 for line in open("bench/out/models.txt"):
     parameters, result = line.rstrip("\n").split("|")
     words = result.split()
@@ -51,27 +51,23 @@ for line in open("bench/out/models.txt"):
     scheme = next((p.split("=")[1].strip('"') for p in parameters.split() if p.startswith(("scheme=", "initial="))), "")
     key = (model + (f" ({scheme})" if scheme else ""), shape, int(fields["ranks"]))
     entry = {name: float(fields[name]) for name in ("rate", "bound", "kernel", "kernel_bound", "compute_bound")}
-    entry["streams"], entry["kernel_streams"] = int(fields["streams"]), int(fields["kernel_streams"])
-    previous = best.get(key)
-    if previous is None:
-        best[key] = entry
-    else:  # the best round of each, the step and the kernel apart
-        if entry["rate"] > previous["rate"]:
-            previous.update(rate=entry["rate"], bound=entry["bound"])
-        if entry["kernel"] > previous["kernel"]:
-            previous.update(kernel=entry["kernel"], kernel_bound=entry["kernel_bound"],
-                            compute_bound=entry["compute_bound"])
+    rounds.setdefault(key, []).append(entry)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
-print(f"cell updates per second on {cpu}; best of {sys.argv[1]} interleaved rounds")
+print(f"cell updates per second on {cpu}; {sys.argv[1]} interleaved rounds")
+print("rates: the best round; fractions: the median over rounds of rate / bound, both from one process")
 print(f"{'model':<26} {'grid':>12} {'ranks':>5} | {'step':>9} {'memory':>9} {'of it':>5} |"
       f" {'kernel':>9} {'memory':>9} {'divider':>9} {'of the lower':>12}")
-for (model, shape, ranks), e in sorted(best.items()):
+for (model, shape, ranks), entries in sorted(rounds.items()):
     grid = "×".join(shape.split(","))
-    lower = min(e["kernel_bound"], e["compute_bound"])
-    which = "memory" if e["kernel_bound"] <= e["compute_bound"] else "divider"
-    divider = "-" if e["compute_bound"] == float("inf") else f"{e['compute_bound']:.3e}"
-    print(f"{model:<26} {grid:>12} {ranks:>5} | {e['rate']:>9.3e} {e['bound']:>9.3e} {e['rate'] / e['bound']:>5.2f} |"
-          f" {e['kernel']:>9.3e} {e['kernel_bound']:>9.3e} {divider:>9} {e['kernel'] / lower:>5.2f} {which:<7}")
+    best = max(entries, key=lambda e: e["kernel"])
+    step = max(entries, key=lambda e: e["rate"])
+    lower = [min(e["kernel_bound"], e["compute_bound"]) for e in entries]
+    kernel_fraction = statistics.median(e["kernel"] / b for e, b in zip(entries, lower))
+    step_fraction = statistics.median(e["rate"] / e["bound"] for e in entries)
+    which = "memory" if best["kernel_bound"] <= best["compute_bound"] else "divider"
+    divider = "-" if best["compute_bound"] == float("inf") else f"{best['compute_bound']:.3e}"
+    print(f"{model:<26} {grid:>12} {ranks:>5} | {step['rate']:>9.3e} {step['bound']:>9.3e} {step_fraction:>5.2f} |"
+          f" {best['kernel']:>9.3e} {best['kernel_bound']:>9.3e} {divider:>9} {kernel_fraction:>5.2f} {which:<7}")
 print("memory: copy rate of all ranks at once × 2 / arrays streamed per cell update (8 bytes each)")
 print("divider: divisions and square roots per second of all ranks at once / those a cell update makes")
 print("step: exchange, boundaries, every stage and combination; kernel: one update of every owned cell")
