@@ -5,8 +5,8 @@ import Grid
 ///
 /// Two schemes: first-order upwind with forward Euler, and MUSCL, a second-order
 /// reconstruction with a slope limiter (van Leer, minmod or MC; "none" keeps the central
-/// slope, unlimited), with SSP-RK2 or SSP-RK3 in time. Each face's flux is computed the same
-/// way by both cells beside it, so periodic domains conserve `Σu` to round-off. With
+/// slope, unlimited), with SSP-RK2 or SSP-RK3 in time. Each face's flux is computed once and
+/// used by both cells beside it, so periodic domains conserve `Σu` to round-off. With
 /// `initial = "sine"` on periodic axes the exact solution is the initial state carried along:
 /// `u(x, t) = u₀(x − v t)`.
 public struct Advection: Model {

@@ -15,7 +15,7 @@ import Grid
 /// limiter, the HLLC approximate Riemann solver (Toro) at every face, SSP-RK2 or SSP-RK3 in
 /// time. Where a reconstructed face state would have a non-positive density or pressure, that
 /// face falls back to the cell values (first order), which keeps both positive. Every face's
-/// flux is computed the same way by the two cells beside it, so mass, momentum and energy are
+/// flux is computed once and used by the two cells beside it, so mass, momentum and energy are
 /// conserved to round-off in periodic domains without gravity.
 public struct Euler: Model {
     public static let description = ModelDescription(
