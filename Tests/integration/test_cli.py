@@ -1,5 +1,8 @@
-"""The command-line surface: version, models, validate, inspect."""
+"""The command-line surface: version, models, validate, inspect, bench-model."""
 
+import math
+
+import pytest
 from conftest import run_tessera, write_config
 
 
@@ -45,3 +48,35 @@ def test_inspect_of_a_missing_or_foreign_file_fails_clearly(tmp_path):
     junk.write_text("not hdf5")
     result = run_tessera(["inspect", junk])
     assert result.returncode == 1 and "H5Fopen" in result.stderr
+
+
+# model, shape, parameters, divisions per cell update (van Leer: one per reconstruction)
+BENCHMARKED = [
+    ("heat", "24,20,16", [], 0),
+    ("advection", "24,20,16", ['scheme="muscl"'], 3),
+    ("advection", "24,20", ['scheme="upwind"'], 0),
+    ("burgers", "40,36", [], 8),
+    ("euler", "40,36", ['initial="kelvin_helmholtz"'], 38),
+    ("gray_scott", "40,36", [], 0),
+    ("wave", "40,36", [], 0),
+]
+
+
+@pytest.mark.parametrize("model,shape,parameters,divisions", BENCHMARKED)
+@pytest.mark.parametrize("ranks", [1, 3])
+def test_bench_model_reports_the_step_the_kernel_and_their_bounds(model, shape, parameters, divisions, ranks):
+    # What the benchmark prints, not how fast: speed is never asserted in a test.
+    sets = [argument for parameter in parameters for argument in ("--set", parameter)]
+    result = run_tessera(["bench-model", model, "--shape", shape, "--steps", "2", "--repeats", "1", *sets],
+                         ranks=ranks)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    words = lines[0].split()
+    assert words[:2] == [model, shape]
+    fields = dict(zip(words[2::2], words[3::2]))
+    assert int(fields["ranks"]) == ranks
+    for name in ("rate", "bound", "kernel", "kernel_bound", "copy"):
+        assert 0 < float(fields[name]) < math.inf, (name, fields)
+    assert float(fields["divisions"]) == divisions
+    assert (float(fields["compute_bound"]) < math.inf) == (divisions > 0), fields
