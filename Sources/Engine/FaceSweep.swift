@@ -83,6 +83,55 @@ public struct FaceSweep {
     }
 }
 
+/// The faces of a ``FaceSweep``'s rows, `components` values each: for each axis, where the
+/// faces below and above a row's cells are, computing only those the row before along the
+/// axis did not leave.
+public struct FaceRows {
+    let sweep: FaceSweep
+    let components: Int
+    let length: Int
+    /// The faces a row computes: all n + 1 along the last axis, the n above it across another.
+    let faces: UnsafeMutablePointer<Double>
+    /// Per axis but the last, the carry slots (see ``FaceSweep``).
+    let below: [UnsafeMutablePointer<Double>]
+
+    public init(sweep: FaceSweep, components: Int, buffers: RowBuffers) {
+        self.sweep = sweep
+        self.components = components
+        length = sweep.rowLength
+        let last = sweep.box.lower.count - 1
+        faces = buffers.make(components * (length + 1))
+        below = (0..<Swift.max(last, 0)).map { buffers.make(sweep.slots(axis: $0) * components * sweep.rowLength) }
+    }
+
+    /// The faces below and above the cells of `row` along `axis` (of stride `s`): for cell `m`
+    /// of the row, component `c` of the face below is `low[c * pitch + m]` and of the face above
+    /// `high[c * pitch + m]`. `compute(first, count, target, pitch)` fills `count` faces, the
+    /// first between cells `first` and `first + s`, component `c` of face `m` at
+    /// `target[c * pitch + m]`. Call ``carry(_:axis:)`` when the row is done with them.
+    public func faces(
+        of row: FaceSweep.Row, axis: Int, stride s: Int,
+        compute: (_ first: Int, _ count: Int, _ target: UnsafeMutablePointer<Double>, _ pitch: Int) -> Void
+    ) -> (low: UnsafeMutablePointer<Double>, high: UnsafeMutablePointer<Double>, pitch: Int) {
+        let n = length
+        if axis == sweep.box.lower.count - 1 {
+            // Along the row: neighbouring cells share their faces, n + 1 of them.
+            compute(row.offset &- 1, n + 1, faces, n + 1)
+            return (faces, faces + 1, n + 1)
+        }
+        let slot = below[axis] + row.slot(axis) * components * n
+        if !row.carried(axis) { compute(row.offset &- s, n, slot, n) }
+        compute(row.offset, n, faces, n)
+        return (slot, faces, n)
+    }
+
+    /// Keeps the faces above `row` along `axis` for the next row along it.
+    public func carry(_ row: FaceSweep.Row, axis: Int) {
+        guard axis < sweep.box.lower.count - 1 else { return }
+        (below[axis] + row.slot(axis) * components * length).update(from: faces, count: components * length)
+    }
+}
+
 /// Scratch rows of doubles for a kernel, freed together.
 public final class RowBuffers {
     private var storage: [UnsafeMutablePointer<Double>] = []

@@ -190,7 +190,6 @@ struct BurgersFaceKernel: LimitedKernel {
         let layout = state[0].layout
         let strides = layout.strides
         let d = state.count
-        let last = d - 1
         let u = state.map { UnsafePointer($0.base) }
         let out = next.map(\.base)
         let inverse = spacing.map { 1 / $0 }
@@ -204,8 +203,7 @@ struct BurgersFaceKernel: LimitedKernel {
         // the face value each component moves by (d rows of `width` each).
         let left = buffers.make(d * width)
         let right = buffers.make(d * width)
-        let faces = buffers.make(d * width)
-        let below = (0..<last).map { buffers.make(sweep.slots(axis: $0) * d * n) }
+        let faceRows = FaceRows(sweep: sweep, components: d, buffers: buffers)
         let transport = buffers.make(d * n)
         let laplacian = buffers.make(d * n)
 
@@ -232,19 +230,8 @@ struct BurgersFaceKernel: LimitedKernel {
             let first = row.offset
             for axis in 0..<d {
                 let s = strides[axis]
-                // The faces below and above each cell of the row: along the row, neighbours in
-                // one set of n + 1; across it, the carried set and a new one.
-                let low: UnsafeMutablePointer<Double>
-                let high: UnsafeMutablePointer<Double>
-                let pitch: Int
-                if axis == last {
-                    faceValues(axis: axis, first: first &- 1, count: width, into: faces, pitch: width)
-                    (low, high, pitch) = (faces, faces + 1, width)
-                } else {
-                    let slot = below[axis] + row.slot(axis) * d * n
-                    if !row.carried(axis) { faceValues(axis: axis, first: first &- s, count: n, into: slot, pitch: n) }
-                    faceValues(axis: axis, first: first, count: n, into: faces, pitch: n)
-                    (low, high, pitch) = (slot, faces, n)
+                let (low, high, pitch) = faceRows.faces(of: row, axis: axis, stride: s) { first, count, target, pitch in
+                    faceValues(axis: axis, first: first, count: count, into: target, pitch: pitch)
                 }
                 let factor = inverse[axis]
                 let curvature = inverseSquare[axis]
@@ -281,9 +268,7 @@ struct BurgersFaceKernel: LimitedKernel {
                         }
                     }
                 }
-                if axis != last {
-                    (below[axis] + row.slot(axis) * d * n).update(from: faces, count: d * n)
-                }
+                faceRows.carry(row, axis: axis)
             }
             for c in 0..<d {
                 let (uc, target, t, lap) = (u[c], out[c], transport + c * n, laplacian + c * n)

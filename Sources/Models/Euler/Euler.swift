@@ -277,7 +277,6 @@ struct EulerSweep: LimitedKernel {
         let layout = state[0].layout
         let strides = layout.strides
         let d = strides.count
-        let last = d - 1
         let sweep = FaceSweep(layout: layout, box: box)
         let n = sweep.rowLength
         let width = n + 1
@@ -286,8 +285,7 @@ struct EulerSweep: LimitedKernel {
         // density, normal velocity, the two tangential velocities, pressure.
         let rows = (left: buffers.make(5 * width), right: buffers.make(5 * width))
         // Fluxes in the unrotated components: density, energy, momentum x, y, z.
-        let faces = buffers.make(5 * width)
-        let below = (0..<last).map { buffers.make(sweep.slots(axis: $0) * 5 * n) }
+        let faceRows = FaceRows(sweep: sweep, components: 5, buffers: buffers)
         let change = buffers.make(5 * n)
         // Velocity components beyond the block's axes hold zeros (see EulerKernel.update).
         let velocity = (0..<3).map { UnsafePointer(primitives[1 + $0]) }
@@ -324,25 +322,16 @@ struct EulerSweep: LimitedKernel {
             let first = row.offset
             change.update(repeating: 0, count: 5 * n)
             for axis in 0..<d {
-                let s = strides[axis]
-                let low: UnsafeMutablePointer<Double>
-                let high: UnsafeMutablePointer<Double>
-                let pitch: Int
-                if axis == last {
-                    fluxes(axis: axis, first: first &- 1, count: width, into: faces, pitch: width)
-                    (low, high, pitch) = (faces, faces + 1, width)
-                } else {
-                    let slot = below[axis] + row.slot(axis) * 5 * n
-                    if !row.carried(axis) { fluxes(axis: axis, first: first &- s, count: n, into: slot, pitch: n) }
-                    fluxes(axis: axis, first: first, count: n, into: faces, pitch: n)
-                    (low, high, pitch) = (slot, faces, n)
+                let (low, high, pitch) = faceRows.faces(of: row, axis: axis, stride: strides[axis]) {
+                    first, count, target, pitch in
+                    fluxes(axis: axis, first: first, count: count, into: target, pitch: pitch)
                 }
                 let factor = factors[axis]
                 for q in 0..<(2 + d) {
                     let (c, l, h) = (change + q * n, low + q * pitch, high + q * pitch)
                     for m in 0..<n { c[m] -= factor * (h[m] - l[m]) }
                 }
-                if axis != last { (below[axis] + row.slot(axis) * 5 * n).update(from: faces, count: 5 * n) }
+                faceRows.carry(row, axis: axis)
             }
             if hasGravity {
                 let rho = conserved[0]
