@@ -9,8 +9,8 @@ import Grid
 /// carry slots, one per row of the box's cross-section beyond `a`: a kernel keeps the faces
 /// above a row in the row's slot, and the next row along `a` finds them there as its faces
 /// below. Rows are visited in C order, so for every axis the row before along `a` has always
-/// just written the slot, unless the row is the box's first along `a` (`carried[a]` false),
-/// when the kernel computes the faces below itself.
+/// just written the slot, unless the row is the box's first along `a` (`carried(a)` false),
+/// when the kernel computes the faces below itself. ``FaceRows`` keeps the buffers.
 ///
 /// The faces a kernel computes are the same function of the same cells wherever the box
 /// starts, so results do not depend on how the domain is split into boxes or ranks.
