@@ -98,7 +98,10 @@ public struct Dataset {
             throw HDF5Error(
                 call: "H5Dwrite", context: "\(name): buffer of \(elements) for block of \(needed)", stack: [])
         }
-        let memorySpace = try Dataspace(shape: block?.shape ?? [max(total, 1)])
+        // The memory dataspace has the file selection's shape (or the larger array's): with a
+        // flat one, HDF5 1.10 maps a chunked dataset's chunks element by element, which made
+        // results frames ten times slower than the disk.
+        let memorySpace = try Dataspace(shape: block?.shape ?? (count.isEmpty || total == 0 ? [max(total, 1)] : count))
         if total == 0 || count.contains(0) {
             try fileSpace.selectNone()
             try memorySpace.selectNone()

@@ -19,15 +19,25 @@ public final class File {
         self.path = path
     }
 
-    /// File access properties: MPI-IO on `communicator` with collective metadata operations,
-    /// or the default single-process driver.
-    private static func accessList(_ communicator: Communicator?) throws(HDF5Error) -> Handle {
+    /// File access properties: MPI-IO on `communicator` with collective metadata operations
+    /// and `tuning`'s hints, or the default single-process driver; `tuning`'s alignment either way.
+    private static func accessList(_ communicator: Communicator?, _ tuning: FileTuning) throws(HDF5Error) -> Handle {
         quietErrors()
         let fapl = try propertyList(chdf5_p_file_access())
         if let communicator {
-            try check(H5Pset_fapl_mpio(fapl.id, communicator.handle, cmpi_info_null()), "H5Pset_fapl_mpio")
+            let hints: Hints
+            do { hints = try Hints(tuning.hints) } catch {
+                throw HDF5Error(call: "MPI_Info_set", context: "MPI-IO hints \(tuning.hints)", stack: ["\(error)"])
+            }
+            // HDF5 keeps its own copy of the hints.
+            try check(H5Pset_fapl_mpio(fapl.id, communicator.handle, hints.handle), "H5Pset_fapl_mpio")
             try check(H5Pset_all_coll_metadata_ops(fapl.id, true), "H5Pset_all_coll_metadata_ops")
             try check(H5Pset_coll_metadata_write(fapl.id, true), "H5Pset_coll_metadata_write")
+        }
+        if let alignment = tuning.alignment {
+            try check(
+                H5Pset_alignment(fapl.id, hsize_t(alignment.threshold), hsize_t(alignment.boundary)),
+                "H5Pset_alignment")
         }
         return fapl
     }
@@ -40,11 +50,12 @@ public final class File {
     /// With `checksummedMetadata`, the file uses HDF5's 1.8+ format, whose superblock and object
     /// headers carry checksums that HDF5 verifies when it reads them.
     public static func create(
-        _ path: String, communicator: Communicator?, overwrite: Bool, checksummedMetadata: Bool = false
+        _ path: String, communicator: Communicator?, overwrite: Bool, checksummedMetadata: Bool = false,
+        tuning: FileTuning = FileTuning()
     )
         throws(HDF5Error) -> File
     {
-        let fapl = try accessList(communicator)
+        let fapl = try accessList(communicator, tuning)
         if checksummedMetadata {
             try check(H5Pset_libver_bounds(fapl.id, H5F_LIBVER_V18, H5F_LIBVER_V110), "H5Pset_libver_bounds")
         }
@@ -57,10 +68,10 @@ public final class File {
     /// Opens an existing file. Collective over `communicator` when one is given.
     ///
     /// The corresponding C function is `H5Fopen`.
-    public static func open(_ path: String, readOnly: Bool = true, communicator: Communicator? = nil) throws(HDF5Error)
-        -> File
-    {
-        let fapl = try accessList(communicator)
+    public static func open(
+        _ path: String, readOnly: Bool = true, communicator: Communicator? = nil, tuning: FileTuning = FileTuning()
+    ) throws(HDF5Error) -> File {
+        let fapl = try accessList(communicator, tuning)
         let flags = readOnly ? chdf5_acc_rdonly() : chdf5_acc_rdwr()
         let id = try checked(H5Fopen(path, flags, fapl.id), "H5Fopen", path)
         let parallel = communicator != nil
@@ -79,5 +90,30 @@ public final class File {
     /// The corresponding C function is `H5Fflush`.
     public func flush() throws(HDF5Error) {
         try check(H5Fflush(handle.id, H5F_SCOPE_GLOBAL), "H5Fflush", path, in: handle)
+    }
+}
+
+/// How a file meets its file system: MPI-IO hints (for example Lustre's `striping_factor`
+/// and `striping_unit`, ROMIO's `cb_nodes` and `romio_cb_write`) and HDF5's alignment of
+/// objects to a boundary such as the stripe size. The defaults suit a local disk.
+public struct FileTuning: Sendable, Equatable {
+    /// Hints passed to MPI-IO when the file is opened collectively.
+    public var hints: [String: String]
+    /// Every object of at least `threshold` bytes starts at a multiple of `boundary`.
+    public var alignment: Alignment?
+
+    public struct Alignment: Sendable, Equatable {
+        public var threshold: Int
+        public var boundary: Int
+
+        public init(threshold: Int, boundary: Int) {
+            self.threshold = threshold
+            self.boundary = boundary
+        }
+    }
+
+    public init(hints: [String: String] = [:], alignment: Alignment? = nil) {
+        self.hints = hints
+        self.alignment = alignment
     }
 }

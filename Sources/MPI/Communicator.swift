@@ -1,5 +1,9 @@
 import CMPI
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A reduction operator.
 public enum ReductionOp: Sendable {
     case sum, max, min
@@ -29,11 +33,13 @@ extension UInt8: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_
     /// A handle as a C out-parameter holds it: MPICH's handles are integers.
     typealias CommSlot = MPI_Comm
     typealias RequestSlot = MPI_Request
+    typealias InfoSlot = MPI_Info
 #else
     /// A handle as a C out-parameter holds it: Open MPI's handles are pointers, which Swift sees
     /// as optional there.
     typealias CommSlot = MPI_Comm?
     typealias RequestSlot = MPI_Request?
+    typealias InfoSlot = MPI_Info?
 #endif
 
 /// The communicator in `slot`, if any: the same code for both kinds of slot.
@@ -72,6 +78,38 @@ public final class Communicator {
     /// The corresponding C function is `MPI_Barrier`.
     public func barrier() throws(MPIError) {
         try check(MPI_Barrier(handle), "MPI_Barrier")
+    }
+
+    /// A barrier that waits asleep: it polls every `interval` (and sleeps between polls)
+    /// instead of spinning as MPI's blocking calls do, so that a helper thread waiting for the
+    /// other ranks leaves its CPU to the simulation.
+    ///
+    /// The corresponding C functions are `MPI_Ibarrier` and `MPI_Test`.
+    public func barrierAsleep(interval: Duration = .microseconds(200)) throws(MPIError) {
+        var request: RequestSlot = cmpi_request_null()
+        try check(MPI_Ibarrier(handle, &request), "MPI_Ibarrier")
+        try Request(handle: request).waitAsleep(interval: interval)
+    }
+
+    /// ``allReduce(_:_:)`` waiting asleep, as ``barrierAsleep(interval:)`` does.
+    ///
+    /// The corresponding C functions are `MPI_Iallreduce` and `MPI_Test`.
+    public func allReduceAsleep<T: MPIScalar>(
+        _ values: inout [T], _ op: ReductionOp, interval: Duration = .microseconds(200)
+    ) throws(MPIError) {
+        var request: RequestSlot = cmpi_request_null()
+        let count = Int32(values.count)
+        // The buffer must stay put until the request completes: wait inside the closure.
+        let code = values.withUnsafeMutableBytes { buffer -> Int32 in
+            let started = MPI_Iallreduce(
+                cmpi_in_place(), buffer.baseAddress, count, T.mpiDatatype, op.handle, handle, &request)
+            guard started == cmpi_success() else { return started }
+            do throws(MPIError) { try Request(handle: request).waitAsleep(interval: interval) } catch {
+                return error.code
+            }
+            return cmpi_success()
+        }
+        try check(code, "MPI_Iallreduce")
     }
 
     /// Combines `values` element-wise across all ranks; every rank gets the result.
@@ -172,11 +210,35 @@ public final class Communicator {
         return Request(handle: request)
     }
 
-    /// A communicator with a Cartesian topology of `dims` ranks per axis, periodic where
-    /// `periodic` says; ranks keep their numbers (no reordering), so that the process grid
-    /// and the decomposition agree whatever the launcher did.
+    /// The ranks of this communicator that share this rank's node (its shared memory), ranked
+    /// as here. Collective.
     ///
-    /// The corresponding C function is `MPI_Cart_create`.
+    /// The corresponding C function is `MPI_Comm_split_type` with `MPI_COMM_TYPE_SHARED`.
+    public func node() throws(MPIError) -> Communicator {
+        var slot: CommSlot = cmpi_comm_null()
+        try check(
+            MPI_Comm_split_type(handle, cmpi_comm_type_shared(), Int32(rank), cmpi_info_null(), &slot),
+            "MPI_Comm_split_type")
+        guard let newComm = present(slot), newComm != cmpi_comm_null() else {
+            throw MPIError(call: "MPI_Comm_split_type", code: -1, message: "no communicator")
+        }
+        return try Communicator(handle: newComm, owned: true)
+    }
+
+    /// A new communicator with the same ranks, whose messages and collective calls never mix
+    /// with this one's: for work on another thread. Collective.
+    ///
+    /// The corresponding C function is `MPI_Comm_dup`.
+    public func duplicate() throws(MPIError) -> Communicator {
+        var slot: CommSlot = cmpi_comm_null()
+        try check(MPI_Comm_dup(handle, &slot), "MPI_Comm_dup")
+        guard let newComm = present(slot), newComm != cmpi_comm_null() else {
+            throw MPIError(call: "MPI_Comm_dup", code: -1, message: "no communicator")
+        }
+        // The duplicate inherits the error handler (MPI_ERRORS_RETURN).
+        return try Communicator(handle: newComm, owned: true)
+    }
+
     /// Splits the ranks into groups: those that pass the same `color` form one new
     /// communicator, ranked in the order of `key` (then of their rank here). Collective.
     ///
@@ -190,6 +252,11 @@ public final class Communicator {
         return try Communicator(handle: newComm, owned: true)
     }
 
+    /// A communicator with a Cartesian topology of `dims` ranks per axis, periodic where
+    /// `periodic` says; ranks keep their numbers (no reordering), so that the process grid
+    /// and the decomposition agree whatever the launcher did.
+    ///
+    /// The corresponding C function is `MPI_Cart_create`.
     public func cartesian(dims: [Int], periodic: [Bool]) throws(MPIError) -> CartesianCommunicator {
         var d = dims.map { Int32($0) }
         var p = periodic.map { Int32($0 ? 1 : 0) }
@@ -241,6 +308,21 @@ public final class CartesianCommunicator {
 public struct Request {
     var handle: RequestSlot
 
+    /// Waits for this request, testing it every `interval` and sleeping in between.
+    ///
+    /// The corresponding C function is `MPI_Test`.
+    func waitAsleep(interval: Duration) throws(MPIError) {
+        var slot = handle
+        var done: Int32 = 0
+        let pause = useconds_t(
+            interval.components.attoseconds / 1_000_000_000_000 + interval.components.seconds * 1_000_000)
+        while true {
+            try check(MPI_Test(&slot, &done, cmpi_status_ignore()), "MPI_Test")
+            if done != 0 { return }
+            usleep(pause)
+        }
+    }
+
     /// Waits for every request in `requests` and resets them to null.
     ///
     /// The corresponding C function is `MPI_Waitall`.
@@ -252,3 +334,39 @@ public struct Request {
         try check(code, "MPI_Waitall")
     }
 }
+
+/// Key-value hints for MPI-IO (an `MPI_Info`), such as `striping_factor` or `cb_nodes`: what
+/// the MPI library should know about how a file is used. Freed with the last reference.
+public final class Hints {
+    /// The C handle, for libraries that take an `MPI_Info` (parallel HDF5).
+    public let handle: MPI_Info
+
+    /// Hints holding `pairs`; the null info when there are none.
+    ///
+    /// The corresponding C functions are `MPI_Info_create` and `MPI_Info_set`.
+    public init(_ pairs: [String: String]) throws(MPIError) {
+        guard !pairs.isEmpty else {
+            handle = cmpi_info_null()
+            return
+        }
+        var slot: InfoSlot = cmpi_info_null()
+        try check(MPI_Info_create(&slot), "MPI_Info_create")
+        guard let info = presentInfo(slot) else {
+            throw MPIError(call: "MPI_Info_create", code: -1, message: "no info object")
+        }
+        handle = info
+        for key in pairs.keys.sorted() {
+            try check(MPI_Info_set(info, key, pairs[key]!), "MPI_Info_set")
+        }
+    }
+
+    deinit {
+        if handle != cmpi_info_null() && MPIEnvironment.isActive {
+            var slot: InfoSlot = handle
+            MPI_Info_free(&slot)
+        }
+    }
+}
+
+/// The info object in `slot`, if any.
+private func presentInfo(_ slot: InfoSlot) -> MPI_Info? { slot }

@@ -4,23 +4,41 @@ import CMPI
     import Glibc
 #endif
 
+/// The thread level `MPI_Init_thread` granted: written once at start-up, read afterwards.
+private final class ThreadLevel: @unchecked Sendable {
+    private var value: Int32 = -1
+    func store(_ level: Int32) { value = level }
+    func load() -> Int32 { value }
+}
+
 /// Start-up and shut-down of the MPI library for this process.
 ///
 /// `tessera` runs under `mpirun`/`srun` or as a plain process; in the latter case MPI starts
 /// as a singleton and the world communicator has one rank.
 public enum MPIEnvironment {
-    /// Initialises MPI with `MPI_THREAD_FUNNELED` (only the main thread calls MPI) and returns
-    /// the world communicator, whose error handler is set to `MPI_ERRORS_RETURN` so that every
-    /// failure reaches Swift as an ``MPIError``.
+    /// Initialises MPI and returns the world communicator, whose error handler is set to
+    /// `MPI_ERRORS_RETURN` so that every failure reaches Swift as an ``MPIError``.
+    ///
+    /// Asks for `MPI_THREAD_MULTIPLE`, so that results can be written on threads of their own
+    /// (each on a communicator no other thread uses) while the main thread exchanges halos;
+    /// ``threadsMayCallMPI`` says whether the library granted it. Anything less still runs,
+    /// with output written by the main thread.
     ///
     /// The corresponding C function is `MPI_Init_thread`.
     public static func initialize() throws(MPIError) -> Communicator {
         var provided: Int32 = 0
-        try check(MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided), "MPI_Init_thread")
+        try check(MPI_Init_thread(nil, nil, cmpi_thread_multiple(), &provided), "MPI_Init_thread")
+        threadLevel.store(provided)
         let world = try Communicator(handle: cmpi_comm_world(), owned: false)
         try check(MPI_Comm_set_errhandler(world.handle, cmpi_errors_return()), "MPI_Comm_set_errhandler")
         return world
     }
+
+    /// The thread level MPI granted, once it is initialised.
+    private static let threadLevel = ThreadLevel()
+
+    /// Whether any thread may call MPI at any time (`MPI_THREAD_MULTIPLE` was granted).
+    public static var threadsMayCallMPI: Bool { threadLevel.load() >= cmpi_thread_multiple() }
 
     /// Whether `MPI_Init_thread` has run and `MPI_Finalize` has not.
     public static var isActive: Bool {
