@@ -26,6 +26,10 @@ import Grid
 /// [output]
 /// dir = "output"                # results.hdf5 and results.xdmf go here
 /// every = 10                    # steps between frames
+/// overlap = "auto"              # write frames while the simulation steps on: true, false, or
+///                               # "auto" (the default), where each rank has a CPU to spare
+/// flush = "frame"               # flush results.hdf5 after every frame, or at "checkpoint"s
+/// hints = { cb_nodes = 4 }      # MPI-IO hints; and alignment, as in FileSettings
 ///
 /// [checkpoint]                  # optional
 /// every = 1000                  # steps between checkpoints
@@ -67,6 +71,71 @@ public struct RunConfig: Sendable {
     public let checkpointInterval: Double?
     /// How many committed checkpoints to keep.
     public let checkpointKeep: Int
+    /// Whether frames are written while the simulation steps on.
+    public let outputOverlap: Overlap
+
+    /// When output overlaps the steps (`[output] overlap`).
+    public enum Overlap: String, Sendable, Equatable {
+        /// Where every rank on a node has a CPU to spare for the output's threads (the default).
+        case auto
+        /// Always, where MPI allows threads (`true`).
+        case always
+        /// Never: frames are written between steps (`false`).
+        case never
+    }
+    /// When results.hdf5 is flushed to disk: `"frame"` (after every frame) or `"checkpoint"`.
+    public let outputFlush: String
+    /// How results.hdf5 and the checkpoints meet the file system.
+    public let outputFiles: FileSettings
+    public let checkpointFiles: FileSettings
+
+    /// MPI-IO hints and HDF5 alignment for one kind of file (`[output]` or `[checkpoint]`):
+    ///
+    /// ```toml
+    /// hints = { striping_factor = 8, striping_unit = 4194304, romio_cb_write = "enable" }
+    /// alignment = "4 MiB"               # objects start on multiples of this (the stripe size)
+    /// alignment_threshold = "64 KiB"    # for objects at least this large (default 64 KiB)
+    /// ```
+    public struct FileSettings: Sendable, Equatable {
+        /// MPI-IO hints, as MPI takes them: text values.
+        public let hints: [String: String]
+        /// The alignment boundary in bytes, if set.
+        public let alignment: Int?
+        /// Objects at least this large are aligned.
+        public let alignmentThreshold: Int
+
+        public init(hints: [String: String] = [:], alignment: Int? = nil, alignmentThreshold: Int = 65536) {
+            self.hints = hints
+            self.alignment = alignment
+            self.alignmentThreshold = alignmentThreshold
+        }
+
+        static let keys: Set<String> = ["hints", "alignment", "alignment_threshold"]
+
+        init(_ section: Section) throws(ConfigError) {
+            var hints: [String: String] = [:]
+            if let value = section.table["hints"] {
+                guard case .table(let table) = value else {
+                    throw ConfigError(
+                        "\(section.name).hints",
+                        "must be a table of MPI-IO hints, such as { striping_factor = 8, cb_nodes = 4 }")
+                }
+                for (key, item) in table {
+                    switch item {
+                    case .string(let text): hints[key] = text
+                    case .int(let number): hints[key] = String(number)
+                    case .bool(let flag): hints[key] = flag ? "true" : "false"
+                    default:
+                        throw ConfigError(
+                            "\(section.name).hints.\(key)", "must be text or an integer, got a \(item.typeName)")
+                    }
+                }
+            }
+            self.hints = hints
+            alignment = try section.optionalBytes("alignment")
+            alignmentThreshold = try section.optionalBytes("alignment_threshold") ?? 65536
+        }
+    }
 
     /// The `[inversion]` section: what `tessera gradient` and `tessera invert` fit, and how.
     public struct InversionSection: Sendable, Equatable {
@@ -89,8 +158,8 @@ public struct RunConfig: Sendable {
         "boundary": ["condition", "value"],
         "model": [],
         "time": ["steps", "end_time", "cfl"],
-        "output": ["dir", "every"],
-        "checkpoint": ["every", "interval", "keep"],
+        "output": Set(["dir", "every", "overlap", "flush"]).union(FileSettings.keys),
+        "checkpoint": Set(["every", "interval", "keep"]).union(FileSettings.keys),
     ]
 
     /// Parses and validates `text`, after applying `overrides` of the form `section.key=value`.
@@ -179,10 +248,20 @@ public struct RunConfig: Sendable {
         let output = try section("output", required: true)
         outputDirectory = try output.string("dir", default: "output")
         outputEvery = try output.optionalInteger("every", minimum: 1) ?? 1
+        switch output.table["overlap"] {
+        case nil, .string("auto"): outputOverlap = .auto
+        case .bool(true): outputOverlap = .always
+        case .bool(false): outputOverlap = .never
+        case let value?:
+            throw ConfigError("output.overlap", "must be true, false or \"auto\", got \(value)")
+        }
+        outputFlush = try output.choice("flush", default: "frame", allowed: ["frame", "checkpoint"])
+        outputFiles = try FileSettings(output)
         let checkpoint = try section("checkpoint", required: false)
         checkpointEvery = try checkpoint.optionalInteger("every", minimum: 1)
         checkpointInterval = try checkpoint.optionalDuration("interval")
         checkpointKeep = try checkpoint.optionalInteger("keep", minimum: 1) ?? 2
+        checkpointFiles = try FileSettings(checkpoint)
 
         let inversionSection = try section("inversion", required: false)
         inversion = InversionSection(
@@ -295,6 +374,15 @@ struct Section {
             throw ConfigError(key(k), "must be a number, got a \(value.typeName) (\(value))")
         }
         if positive && v <= 0 { throw ConfigError(key(k), "must be positive, got \(v)") }
+        return v
+    }
+
+    func choice(_ k: String, default fallback: String, allowed: [String]) throws(ConfigError) -> String {
+        guard let value = table[k] else { return fallback }
+        guard case .string(let v) = value, allowed.contains(v) else {
+            throw ConfigError(
+                key(k), "must be one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", ")), got \(value)")
+        }
         return v
     }
 

@@ -21,10 +21,12 @@ public final class MPIDomain: DomainCommunication {
     private let remote: [Int]
     /// For each message this rank sends itself, the owned cells its ghosts copy.
     private let local: [(from: Box, to: Box)]
+    private let reductions: MPIReductions
 
     public init(cartesian: CartesianCommunicator, plan: HaloPlan) {
         self.cartesian = cartesian
         self.plan = plan
+        reductions = MPIReductions(communicator: cartesian.communicator)
         remote = plan.messages.indices.filter { plan.isRemote(plan.messages[$0]) }
         // This rank, as its own neighbour in a direction, sends the cells it sends the
         // opposite way: the message whose send tag is this one's receive tag.
@@ -128,13 +130,42 @@ public final class MPIDomain: DomainCommunication {
         try communicator.allReduce(value, .min)
     }
 
-    public func globalMaximum(_ value: Double) throws -> Double {
-        try communicator.allReduce(value, .max)
+    public func globalMaximum(_ values: [Double]) throws -> [Double] {
+        try reductions.globalMaximum(values)
     }
 
     public func globalSum(_ values: [Double]) throws -> [Double] {
-        var sums = values
-        try communicator.allReduce(&sums, .sum)
-        return sums
+        try reductions.globalSum(values)
+    }
+}
+
+/// Global reductions over one communicator: for the halo exchange's domain, and for an
+/// output pipeline on a communicator of its own, whose thread waits asleep
+/// (``Communicator/allReduceAsleep(_:_:interval:)``) so as to leave its CPU to the steps.
+public final class MPIReductions: Reductions {
+    public let communicator: Communicator
+    let asleep: Bool
+
+    public init(communicator: Communicator, waitingAsleep: Bool = false) {
+        self.communicator = communicator
+        self.asleep = waitingAsleep
+    }
+
+    public func globalMaximum(_ values: [Double]) throws -> [Double] {
+        try reduce(values, .max)
+    }
+
+    public func globalSum(_ values: [Double]) throws -> [Double] {
+        try reduce(values, .sum)
+    }
+
+    private func reduce(_ values: [Double], _ op: ReductionOp) throws -> [Double] {
+        var result = values
+        if asleep {
+            try communicator.allReduceAsleep(&result, op)
+        } else {
+            try communicator.allReduce(&result, op)
+        }
+        return result
     }
 }

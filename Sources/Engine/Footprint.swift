@@ -11,14 +11,18 @@ public struct Footprint: Sendable, Equatable {
         /// as many).
         public let haloBytesPerStep: Int
         /// Bytes the simulation allocates: the state and the next state with their ghosts
-        /// (and a stage's for integrators of more than one stage), and one send and one
-        /// receive buffer per neighbour.
+        /// (and a stage's for integrators of more than one stage), one send and one receive
+        /// buffer per neighbour, and the output's frame buffers.
         public let memoryBytes: Int
+        /// Bytes this rank writes into each results frame.
+        public let frameBytes: Int
+        /// Bytes of the output's frame buffers (two when output overlaps the steps).
+        public let outputBufferBytes: Int
     }
 
     /// Per rank, in rank order.
     public let ranks: [Rank]
-    /// One frame of results.hdf5: every field over the whole grid in float32.
+    /// One frame of results.hdf5: every output field over the whole grid in float32.
     public let frameBytes: Int
     /// One checkpoint's field data: every field over the whole grid in float64.
     public let checkpointBytes: Int
@@ -26,23 +30,29 @@ public struct Footprint: Sendable, Equatable {
     /// - Parameters:
     ///   - fields: the fields the model evolves (and exchanges).
     ///   - stages: stages of the time integrator, each with its own halo exchange.
-    public init(decomposition: Decomposition, ghost: [Int], fields: Int, stages: Int = 1)
-        throws(DecompositionError)
-    {
+    ///   - outputs: the scalar components written to each results frame (float32); all of
+    ///     `fields` when nil.
+    ///   - frameBuffers: frame buffers the output holds (2 when it overlaps the steps).
+    public init(
+        decomposition: Decomposition, ghost: [Int], fields: Int, stages: Int = 1, outputs: Int? = nil,
+        frameBuffers: Int = 2
+    ) throws(DecompositionError) {
         let states = stages > 1 ? 3 : 2
         let value = MemoryLayout<Double>.stride
         var ranks: [Rank] = []
         for rank in 0..<decomposition.rankCount {
             let plan = try HaloPlan(decomposition: decomposition, rank: rank, ghost: ghost)
             let message = plan.messages.reduce(0) { $0 + $1.send.count } * fields * value
+            let frame = plan.layout.owned.count * (outputs ?? fields) * MemoryLayout<Float>.stride
             ranks.append(
                 Rank(
                     cells: plan.layout.owned.count, haloBytesPerStep: message * stages,
-                    memoryBytes: states * fields * plan.layout.count * value + 2 * message))
+                    memoryBytes: states * fields * plan.layout.count * value + 2 * message + frameBuffers * frame,
+                    frameBytes: frame, outputBufferBytes: frameBuffers * frame))
         }
         self.ranks = ranks
         let cells = decomposition.shape.reduce(1, *)
-        frameBytes = cells * fields * MemoryLayout<Float>.stride
+        frameBytes = cells * (outputs ?? fields) * MemoryLayout<Float>.stride
         checkpointBytes = cells * fields * value
     }
 }

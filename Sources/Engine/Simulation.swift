@@ -2,7 +2,7 @@ import Grid
 
 /// What the driver needs from the parallel layer: a split-phase halo exchange and global
 /// reductions. Implemented over MPI by the `Distributed` target; the engine never sees MPI.
-public protocol DomainCommunication {
+public protocol DomainCommunication: Reductions {
     /// Starts filling the ghost cells of `fields` from the neighbours. The fields' owned
     /// cells must not change until ``finishExchange()`` returns. Ghosts beyond the faces
     /// that ``lateFaces`` does not list are filled when it returns.
@@ -18,10 +18,6 @@ public protocol DomainCommunication {
     func reverseExchange(_ fields: [Field]) throws
     /// The minimum of `value` over all ranks.
     func globalMinimum(_ value: Double) throws -> Double
-    /// The maximum of `value` over all ranks.
-    func globalMaximum(_ value: Double) throws -> Double
-    /// The element-wise sums of `values` over all ranks.
-    func globalSum(_ values: [Double]) throws -> [Double]
 }
 
 /// Where and when the run is, as the driver reports it after each step.
@@ -29,21 +25,6 @@ public struct StepReport: Sendable {
     public let step: Int
     public let steps: Int
     public let time: Double
-}
-
-/// Receives the state at output times.
-public protocol FrameSink {
-    /// Writes frame `index` (0 is the initial state) at simulated `time`, with the totals of
-    /// the model's conserved components.
-    func write(frame index: Int, time: Double, state: [Field], totals: [Double]) throws
-    /// Writes the receiver samples of `block` (every rank calls it with its own receivers).
-    func write(traces block: TraceBlock) throws
-    /// Completes the output after the last frame.
-    func finish() throws
-}
-
-extension FrameSink {
-    public func write(traces block: TraceBlock) throws {}
 }
 
 /// Receiver samples of consecutive steps, for the receivers one rank holds.
@@ -85,6 +66,12 @@ public struct NonFiniteState: Error, CustomStringConvertible {
     public let time: Double
     /// The components that hold a non-finite value somewhere.
     public let components: [String]
+
+    public init(step: Int, time: Double, components: [String]) {
+        self.step = step
+        self.time = time
+        self.components = components
+    }
 
     public var description: String {
         "the state is no longer finite at step \(step) (t = \(time)): \(components.joined(separator: ", ")) "
@@ -155,11 +142,11 @@ public final class Simulation {
     /// Whether boundary conditions fill ghosts that the interior update reads (the block
     /// touches a physical boundary), and so are applied before it as well as after the exchange.
     let boundariesFirst: Bool
-    /// The positions in the state of the model's conserved components.
-    let conserved: [Int]
+    /// The checks and totals every frame needs, over this rank's block.
+    public let statistics: FrameStatistics
     /// The receivers in this rank's block: which, the state component, the cell's offset.
     let probes: [(receiver: Int, component: Int, offset: Int)]
-    /// Samples since the last ``TraceBlock`` went to the sink, one list per probe.
+    /// Samples since the last ``TraceBlock`` went to the output, one list per probe.
     private var traces: (first: Int, times: [Double], samples: [[Double]])
 
     public init(
@@ -179,7 +166,7 @@ public final class Simulation {
         self.state = names.map { Field(name: $0, layout: plan.layout) }
         self.next = names.map { Field(name: $0, layout: plan.layout) }
         self.stage = model.integrator.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
-        self.conserved = model.conserved.map { name in names.firstIndex(of: name)! }
+        self.statistics = FrameStatistics(fields: model.fields, conserved: model.conserved, geometry: geometry)
         self.probes = model.receivers.enumerated().compactMap { index, receiver in
             let owned = geometry.layout.owned
             let cell = receiver.position.indices.map { a in
@@ -236,55 +223,12 @@ public final class Simulation {
     /// The integral over the whole domain of each of the model's conserved components: the sum
     /// over every cell times the cell volume, with the same bits on any number of ranks.
     public func totals() throws -> [Double] {
-        guard !conserved.isEmpty else { return [] }
-        let layout = geometry.layout
-        var bounds = [Double](repeating: 0, count: conserved.count)
-        for (slot, index) in conserved.enumerated() {
-            let u = state[index].base
-            var bound = 0.0
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for k in offset..<(offset &+ length) { bound = Swift.max(bound, abs(u[k])) }
-            }
-            // A NaN would be lost by max; an infinite bound makes the total NaN on every rank.
-            var finite = true
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for k in offset..<(offset &+ length) where !u[k].isFinite { finite = false }
-            }
-            bounds[slot] = finite ? bound : .infinity
-        }
-        let count = geometry.shape.reduce(1, *)
-        let sums = try bounds.map { try ReproducibleSum(bound: communication.globalMaximum($0), count: count) }
-        var partials: [Double] = []
-        for (slot, index) in conserved.enumerated() {
-            let u = state[index].base
-            var levels = sums[slot].zero
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for k in offset..<(offset &+ length) { sums[slot].add(u[k], to: &levels) }
-            }
-            partials += levels
-        }
-        let global = try communication.globalSum(partials)
-        let volume = geometry.spacing.reduce(1, *)
-        return sums.indices.map { slot in
-            let levels = ReproducibleSum.levels
-            return sums[slot].total(Array(global[slot * levels..<(slot + 1) * levels])) * volume
-        }
+        try statistics.totals(state, reductions: communication)
     }
 
     /// Throws ``NonFiniteState`` on every rank if any rank's state holds a NaN or an infinity.
     func checkFinite(step: Int, time: Double) throws {
-        let layout = geometry.layout
-        var bad = [Double](repeating: 0, count: state.count)
-        for (index, field) in state.enumerated() {
-            let u = field.base
-            var count = 0
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for k in offset..<(offset &+ length) where !u[k].isFinite { count += 1 }
-            }
-            bad[index] = Double(count)
-        }
-        let total = try communication.globalSum(bad)
-        let names = state.indices.filter { total[$0] > 0 }.map { state[$0].name }
+        let names = try statistics.nonFinite(state, reductions: communication)
         if !names.isEmpty { throw NonFiniteState(step: step, time: time, components: names) }
     }
 
@@ -332,11 +276,11 @@ public final class Simulation {
         }
     }
 
-    /// Hands the samples recorded since the last call to `sink`. Collective when the model
+    /// Hands the samples recorded since the last call to `output`. Collective when the model
     /// has receivers: every rank has the same number of samples.
-    private func flushTraces(to sink: FrameSink) throws {
+    private func flushTraces(to output: FrameOutput) throws {
         guard !model.receivers.isEmpty, !traces.times.isEmpty else { return }
-        try sink.write(
+        try output.write(
             traces: TraceBlock(
                 first: traces.first, times: traces.times, receivers: probes.map(\.receiver), samples: traces.samples))
         traces = (0, [], probes.map { _ in [] })
@@ -357,45 +301,53 @@ public final class Simulation {
     }
 
     /// Runs `schedule` from step `start` (0, or the step of the checkpoint the state came
-    /// from), writing frames to `sink`, asking `control` after every step, and reporting.
+    /// from), writing frames to `output`, asking `control` after every step, and reporting.
     /// Time is always `step * dt`, so a restarted run computes the same times.
+    ///
+    /// With overlapped output, a frame's state is read while the next step runs; before each
+    /// step the driver waits until no frame reads the arrays the step writes into, and before a
+    /// checkpoint until every frame so far is written.
     public func run(
-        _ schedule: Schedule, from start: Int = 0, sink: FrameSink, control: RunControl? = nil,
+        _ schedule: Schedule, from start: Int = 0, output: FrameOutput, control: RunControl? = nil,
         report: (StepReport) -> Void
     ) throws -> RunOutcome {
         if start == 0 {
             try fillGhosts()
             model.start(state, dt: schedule.dt, geometry: geometry)
             sample(step: 0, time: 0)
-            try flushTraces(to: sink)
-            try sink.write(frame: 0, time: 0, state: state, totals: totals())
+            try flushTraces(to: output)
+            try output.write(frame: 0, step: 0, time: 0, state: state)
         }
         for step in stride(from: start + 1, through: schedule.steps, by: 1) {
+            try output.release(next + self.stage)
             try self.step(dt: schedule.dt, time: Double(step - 1) * schedule.dt)
             let time = Double(step) * schedule.dt
             sample(step: step, time: time)
             if step % schedule.outputEvery == 0 {
-                try checkFinite(step: step, time: time)
-                try flushTraces(to: sink)
-                try sink.write(frame: step / schedule.outputEvery, time: time, state: state, totals: totals())
+                try flushTraces(to: output)
+                try output.write(frame: step / schedule.outputEvery, step: step, time: time, state: state)
             }
             report(StepReport(step: step, steps: schedule.steps, time: time))
             if let control {
                 let decision = try control.decide(after: step, of: schedule.steps)
                 if decision.checkpoint || decision.stop {
+                    // A frame found not finite before now is the first failure: drain says so.
+                    try output.drain()
                     try checkFinite(step: step, time: time)
-                    try flushTraces(to: sink)
+                    try flushTraces(to: output)
+                    // The results file holds every frame and trace up to here before the
+                    // checkpoint says so.
+                    try output.drain()
                     try control.checkpoint(
                         step: step, time: time, frames: step / schedule.outputEvery + 1, state: state)
                 }
                 if decision.stop && step < schedule.steps {
-                    try sink.finish()
                     return .stopped(step: step)
                 }
             }
         }
-        try flushTraces(to: sink)
-        try sink.finish()
+        try flushTraces(to: output)
+        try output.drain()
         return .completed
     }
 }

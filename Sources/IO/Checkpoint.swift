@@ -88,11 +88,12 @@ public enum Checkpoint {
     /// committed path and the bytes of field data written.
     public static func write(
         _ info: CheckpointInfo, state: [Field], shape: [Int], directory: String, communicator: Communicator,
-        keep: Int
+        keep: Int, tuning: FileTuning = FileTuning()
     ) throws -> (path: String, bytes: Int) {
         let final = (directory as NSString).appendingPathComponent(fileName(step: info.step))
         let temporary = (directory as NSString).appendingPathComponent(".\(fileName(step: info.step)).partial")
-        try writeContents(info, state: state, shape: shape, path: temporary, communicator: communicator)
+        try writeContents(
+            info, state: state, shape: shape, path: temporary, communicator: communicator, tuning: tuning)
         // Every rank has closed the file (HDF5 closes it collectively); now make it durable
         // and give it its final name, once.
         try communicator.barrier()
@@ -113,8 +114,10 @@ public enum Checkpoint {
 
     private static func writeContents(
         _ info: CheckpointInfo, state: [Field], shape: [Int], path: String, communicator: Communicator,
+        tuning: FileTuning
     ) throws {
-        let file = try HDF5.File.create(path, communicator: communicator, overwrite: true, checksummedMetadata: true)
+        let file = try HDF5.File.create(
+            path, communicator: communicator, overwrite: true, checksummedMetadata: true, tuning: tuning)
         let root = try file.root
         let attributes = root.attributes
         try attributes.setAttribute("step", .int(info.step))
@@ -365,7 +368,9 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
 /// Crashes this process at a named point when `TESSERA_FAULT` asks for it, so tests can check
 /// what a crash at exactly that instant leaves behind. `TESSERA_FAULT=checkpoint-before-commit@200`
 /// kills rank 0 with SIGKILL after the checkpoint of step 200 is written but before it is
-/// renamed into place. Unset in normal runs; costs one environment lookup per checkpoint.
+/// renamed into place; `frame-write@7` kills every rank after it has written its block of
+/// frame 7 into results.hdf5 and before the file is flushed. Unset in normal runs; costs one
+/// environment lookup per checkpoint and per frame.
 public enum FaultInjection {
     static func crashIfAsked(at point: String, step: Int) {
         guard let spec = ProcessInfo.processInfo.environment["TESSERA_FAULT"], spec == "\(point)@\(step)" else {

@@ -60,29 +60,39 @@ public enum EnsembleDataset {
         let temporary = path + ".partial"
         try? FileManager.default.removeItem(atPath: temporary)
         do {
-            let sources = try members.map { try HDF5.File.open($0.results) }
-            let first = try sources[0].root
-            let file = try HDF5.File.create(temporary, communicator: nil, overwrite: true)
-            let root = try file.root
-            for name in try first.attributes.attributeNames() {
-                if let value = try first.attributes.attribute(name) { try root.attributes.setAttribute(name, value) }
-            }
-            try root.attributes.setAttribute("n_trajectories", .int(members.count))
-            try root.attributes.setAttribute("tessera_config", .string(configText))
-            try root.attributes.setAttribute("tessera_members", .ints(members.map(\.index)))
-            for group in ["dimensions", "boundary_conditions", "scalars", "t0_fields", "t1_fields", "t2_fields"] {
-                try first.copy(group, to: root)
-            }
-            try gatherFields(into: root, from: sources, members: members)
-            try gatherTime(into: root, from: sources, vary: timesVary)
-            try gatherScalars(into: root, from: sources, members: members, varying: varying)
-            try file.flush()
+            try write(temporary, members: members, varying: varying, timesVary: timesVary, configText: configText)
+            // Closed (every handle gone with `write`); now durable, then in place.
+            try Checkpoint.syncFile(temporary)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
         _ = try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        try Checkpoint.syncFile((path as NSString).deletingLastPathComponent)
+    }
+
+    /// Writes the dataset file at `path`; every HDF5 object is closed when it returns.
+    static func write(
+        _ path: String, members: [Member], varying: Set<String>, timesVary: Bool, configText: String
+    ) throws {
+        let sources = try members.map { try HDF5.File.open($0.results) }
+        let first = try sources[0].root
+        let file = try HDF5.File.create(path, communicator: nil, overwrite: true)
+        let root = try file.root
+        for name in try first.attributes.attributeNames() {
+            if let value = try first.attributes.attribute(name) { try root.attributes.setAttribute(name, value) }
+        }
+        try root.attributes.setAttribute("n_trajectories", .int(members.count))
+        try root.attributes.setAttribute("tessera_config", .string(configText))
+        try root.attributes.setAttribute("tessera_members", .ints(members.map(\.index)))
+        for group in ["dimensions", "boundary_conditions", "scalars", "t0_fields", "t1_fields", "t2_fields"] {
+            try first.copy(group, to: root)
+        }
+        try gatherFields(into: root, from: sources, members: members)
+        try gatherTime(into: root, from: sources, vary: timesVary)
+        try gatherScalars(into: root, from: sources, members: members, varying: varying)
+        try file.flush()
     }
 
     /// Every field: `[1, T, ...]` from each member into `[n, T, ...]`.

@@ -36,13 +36,12 @@ public struct Provenance: Sendable {
 /// so a run stopped early leaves a readable file with the frames written so far. Chunks are
 /// one frame of at most 2^18 cells and depend only on the grid, so the file is the same
 /// whichever number of ranks wrote it.
-public final class ResultsWriter: FrameSink {
+public final class ResultsWriter: FrameWriter {
     let file: HDF5.File
     let layout: LocalLayout
     let isWriter: Bool
-    let fields: [(spec: FieldSpec, dataset: Dataset)]
-    /// Where in the state each written field's first component is.
-    let firstComponents: [Int]
+    /// The field datasets, each with the position of its field among the staged frame's.
+    let fields: [(spec: FieldSpec, dataset: Dataset, segment: Int)]
     /// `scalars/total_<name>` for each conserved component.
     let totals: [Dataset]
     /// `receivers/traces` and `receivers/time`, and how many receivers there are.
@@ -50,9 +49,16 @@ public final class ResultsWriter: FrameSink {
     let communicator: Communicator
     let time: Dataset
     let shape: [Int]
-    private let staging: UnsafeMutableBufferPointer<Float>
-    /// Staging for float64 fields (files written with ``Precision/double``), else nil.
-    private let wide: UnsafeMutableBufferPointer<Double>?
+    let geometry: Geometry
+    /// The fields the writer was made for, in their order.
+    let specs: [FieldSpec]
+    public let precision: FramePrecision
+    /// Whether every frame is flushed to disk as it is written, or only at ``finish()``.
+    let flushEveryFrame: Bool
+    /// Whether the ranks meet in a barrier that waits asleep before each frame's collective
+    /// calls: for a writer on a thread of its own, which would otherwise spin in them while
+    /// the other ranks' writers catch up, taking the CPU from the steps.
+    public var meetsAsleep = false
     private var times: [Double]
     let xdmf: XDMFWriter?
     /// When results.xdmf was last brought up to date, and with how many frames.
@@ -62,29 +68,23 @@ public final class ResultsWriter: FrameSink {
         file: HDF5.File, path: String, communicator: Communicator, geometry: Geometry,
         specs: [FieldSpec], fields: [(spec: FieldSpec, dataset: Dataset)], totals: [Dataset],
         receivers: (traces: Dataset, time: Dataset, count: Int)?, time: Dataset, times: [Double],
-        precision: Precision = .single
+        precision: FramePrecision, flush: FlushPolicy
     ) {
-        var firsts: [String: Int] = [:]
-        var position = 0
-        for spec in specs {
-            firsts[spec.name] = position
-            position += spec.components(dimensions: geometry.dimensions).count
-        }
-        self.firstComponents = fields.map { firsts[$0.spec.name]! }
+        let outputs = specs.filter(\.isOutput).map(\.name)
+        self.fields = fields.map { ($0.spec, $0.dataset, outputs.firstIndex(of: $0.spec.name)!) }
         self.file = file
         self.communicator = communicator
         self.receivers = receivers
         self.layout = geometry.layout
         self.isWriter = communicator.rank == 0
         self.shape = geometry.shape
-        self.fields = fields
+        self.geometry = geometry
+        self.specs = specs
         self.totals = totals
         self.time = time
         self.times = times
-        let components = fields.map { $0.spec.components(dimensions: geometry.dimensions).count }.max() ?? 1
-        let capacity = Swift.max(layout.interior.count * components, 1)
-        self.staging = .allocate(capacity: precision == .single ? capacity : 1)
-        self.wide = precision == .double ? .allocate(capacity: capacity) : nil
+        self.precision = precision
+        self.flushEveryFrame = flush == .everyFrame
         let url = URL(fileURLWithPath: path)
         self.xdmf =
             isWriter
@@ -93,9 +93,14 @@ public final class ResultsWriter: FrameSink {
                 geometry: geometry, fields: fields.map(\.spec)) : nil
     }
 
-    /// How fields are stored: float32, as The Well's datasets are, or float64 (for gradients,
-    /// which are compared to round-off).
-    public enum Precision: Sendable { case single, double }
+    /// When the file is flushed to disk: after every frame, so that a run that dies leaves a
+    /// file with every frame but the one in flight; or only when ``finish()`` is called (at
+    /// checkpoints and at the end), which saves a flush per frame but may leave a file that
+    /// does not open after a crash between checkpoints (restart cuts it back and rewrites).
+    public enum FlushPolicy: String, Sendable, CaseIterable {
+        case everyFrame = "frame"
+        case atCheckpoints = "checkpoint"
+    }
 
     /// Creates `path` (failing if it exists unless `overwrite`) and writes everything but the
     /// frames. `conserved` names the components whose totals each frame records, `series`
@@ -105,9 +110,10 @@ public final class ResultsWriter: FrameSink {
         path: String, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
         conserved: [String] = [], series: [String] = [], receivers: [Receiver] = [],
         constants: [(name: String, value: Double)], boundaries: [BoundaryCondition], datasetName: String,
-        provenance: Provenance, overwrite: Bool, precision: Precision = .single
+        provenance: Provenance, overwrite: Bool, precision: FramePrecision = .single,
+        flush: FlushPolicy = .everyFrame, tuning: FileTuning = FileTuning()
     ) throws {
-        let file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite)
+        let file = try HDF5.File.create(path, communicator: communicator, overwrite: overwrite, tuning: tuning)
         let isWriter = communicator.rank == 0
         let shape = geometry.shape
         let d = geometry.dimensions
@@ -182,7 +188,6 @@ public final class ResultsWriter: FrameSink {
             traces = (samples, time, receivers.count)
         }
 
-        let chunk = Self.chunk(for: shape)
         var made: [(FieldSpec, Dataset)] = []
         for order in 0...2 {
             let group = try root.createGroup("t\(order)_fields")
@@ -193,7 +198,9 @@ public final class ResultsWriter: FrameSink {
                 let extent = [1, 0] + shape + components
                 // Unlimited along the trajectories too, so that an ensemble can gather several.
                 let maxShape: [Int?] = [nil, nil] + shape.map { $0 } + components.map { $0 }
-                let chunks = [1, 1] + chunk + components
+                let chunks =
+                    [1, 1] + Self.chunk(for: shape, values: components.reduce(1, *), bytes: precision.bytes)
+                    + components
                 let dataset =
                     precision == .single
                     ? try group.createDataset(
@@ -209,7 +216,7 @@ public final class ResultsWriter: FrameSink {
         self.init(
             file: file, path: path, communicator: communicator, geometry: geometry, specs: specs, fields: made,
             totals: totals,
-            receivers: traces, time: time, times: [], precision: precision)
+            receivers: traces, time: time, times: [], precision: precision, flush: flush)
     }
 
     /// Reopens the results of an interrupted run to continue after a restart from the
@@ -218,9 +225,10 @@ public final class ResultsWriter: FrameSink {
     /// wrote after its checkpoint), and records this run's provenance. Collective.
     public convenience init(
         resuming path: String, frames: Int, step: Int, communicator: Communicator, geometry: Geometry,
-        fields specs: [FieldSpec], conserved: [String] = [], receivers: Int = 0, provenance: Provenance
+        fields specs: [FieldSpec], conserved: [String] = [], receivers: Int = 0, provenance: Provenance,
+        flush: FlushPolicy = .everyFrame, tuning: FileTuning = FileTuning()
     ) throws {
-        let file = try HDF5.File.open(path, readOnly: false, communicator: communicator)
+        let file = try HDF5.File.open(path, readOnly: false, communicator: communicator, tuning: tuning)
         let root = try file.root
         try Self.record(provenance, in: root.attributes)
         let time = try root.openGroup("dimensions").openDataset("time")
@@ -263,7 +271,7 @@ public final class ResultsWriter: FrameSink {
         self.init(
             file: file, path: path, communicator: communicator, geometry: geometry, specs: specs, fields: opened,
             totals: totals,
-            receivers: traces, time: time, times: times)
+            receivers: traces, time: time, times: times, precision: .single, flush: flush)
         try updateXDMF()
     }
 
@@ -275,26 +283,49 @@ public final class ResultsWriter: FrameSink {
         try attributes.setAttribute("tessera_process_grid", .ints(provenance.processGrid))
     }
 
-    deinit {
-        staging.deallocate()
-        wide?.deallocate()
-    }
-
     /// The `scalars` dataset holding the time series of a conserved component's total.
     static func totalName(_ component: String) -> String { "total_\(component)" }
 
-    /// A chunk of at most 2^18 cells (1 MiB of float32) per frame, halving the leading axes.
-    static func chunk(for shape: [Int]) -> [Int] {
+    /// The largest chunk, in bytes: HDF5 allows 4 GiB; a quarter of that keeps every chunk
+    /// well inside MPI-IO's and the readers' comfort.
+    static let largestChunk = 1 << 28
+
+    /// The chunk of one frame: the whole frame, halving the leading axes while it exceeds
+    /// ``largestChunk`` (at `values` values per cell of `bytes` bytes each). Whole frames are what
+    /// the readers take (The Well's loader, ParaView), and ranks' blocks fall in few chunks, each
+    /// written in one piece. Chunks depend only on the grid, so the file is the same whichever
+    /// number of ranks wrote it.
+    static func chunk(for shape: [Int], values: Int, bytes: Int) -> [Int] {
         var chunk = shape
-        var axis = 0
-        while chunk.reduce(1, *) > 1 << 18 {
-            if chunk[axis] > 1 { chunk[axis] = (chunk[axis] + 1) / 2 }
-            axis = (axis + 1) % chunk.count
+        for axis in chunk.indices {
+            while chunk.reduce(1, *) * values * bytes > largestChunk && chunk[axis] > 1 {
+                chunk[axis] = (chunk[axis] + 1) / 2
+            }
         }
         return chunk
     }
 
-    public func write(frame index: Int, time value: Double, state: [Field], totals values: [Double]) throws {
+    public func write(frame index: Int, time value: Double, staged: StagedFrame, totals values: [Double]) throws {
+        try collectively("writing frame \(index) of \(file.path)") {
+            try writeFrame(index, time: value, staged: staged, totals: values)
+        }
+    }
+
+    /// Runs a part of writing the results in which every rank takes part. A failure on some
+    /// ranks only (the disk full under `results.xdmf`, which rank 0 alone writes, or an error
+    /// before a collective call) would leave the others waiting in the next collective call,
+    /// and this rank waiting in the collective close of the file as the error unwound; so it
+    /// ends the job at once, with the error. (A failed collective HDF5 call already does.)
+    private func collectively(_ what: String, _ body: () throws -> Void) throws {
+        do { try body() } catch {
+            let text = "tessera: error: rank \(communicator.rank): \(what): \(error); aborting every rank\n"
+            FileHandle.standardError.write(Data(text.utf8))
+            MPIEnvironment.abort(code: 1)
+        }
+    }
+
+    private func writeFrame(_ index: Int, time value: Double, staged: StagedFrame, totals values: [Double]) throws {
+        if meetsAsleep { try communicator.barrierAsleep() }
         let frames = index + 1
         try time.setExtent([frames])
         try [value].withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
@@ -306,38 +337,20 @@ public final class ResultsWriter: FrameSink {
                 try dataset.write(buffer, start: [0, index], count: isWriter ? [1, 1] : [1, 0])
             }
         }
-        // A field's components lie along the dataset's last axes: interleave them per cell.
-        for (entry, first) in zip(fields, firstComponents) {
-            let order = entry.spec.tensorOrder
-            let d = shape.count
-            let components = Array(repeating: d, count: order)
-            let m = components.reduce(1, *)
+        // Each field's block, its components interleaved per cell as they lie along the
+        // dataset's last axes, in one collective write.
+        for entry in fields {
+            let components = Array(repeating: shape.count, count: entry.spec.tensorOrder)
             try entry.dataset.setExtent([1, frames] + shape + components)
-            for c in 0..<m {
-                var next = c
-                let base = state[first + c].base
-                layout.forEachRun(in: layout.interior) { offset, length in
-                    if let wide {
-                        for i in 0..<length { wide[next + i * m] = base[offset + i] }
-                    } else {
-                        for i in 0..<length { staging[next + i * m] = Float(base[offset + i]) }
-                    }
-                    next += length * m
-                }
-            }
             let start = [0, index] + layout.owned.lower + components.map { _ in 0 }
             let count = [1, 1] + layout.extent + components
-            if let wide {
-                try entry.dataset.write(
-                    UnsafeBufferPointer(start: wide.baseAddress, count: layout.interior.count * m), start: start,
-                    count: count)
-            } else {
-                try entry.dataset.write(
-                    UnsafeBufferPointer(start: staging.baseAddress, count: layout.interior.count * m), start: start,
-                    count: count)
+            switch precision {
+            case .single: try entry.dataset.write(staged.single(entry.segment), start: start, count: count)
+            case .double: try entry.dataset.write(staged.double(entry.segment), start: start, count: count)
             }
         }
-        try file.flush()
+        FaultInjection.crashIfAsked(at: "frame-write", step: index)
+        if flushEveryFrame { try file.flush() }
         times.append(value)
         // results.xdmf lists every frame, so rewriting it each frame costs O(frames²) over a
         // run: rewrite it for every frame while there are few, then at most every 10 seconds.
@@ -346,8 +359,26 @@ public final class ResultsWriter: FrameSink {
         }
     }
 
+    /// Writes `state` (one ``Field`` per component of the writer's fields) as frame `index` at
+    /// `time`, with `series` as the frame's scalars, staged here and now: for files written a
+    /// frame at a time outside a run (gradients, inversions). Throws ``NonFiniteState`` on every
+    /// rank, writing nothing, if a value is not finite. Collective.
+    public func write(frame index: Int, time: Double, state: [Field], series: [Double], reductions: Reductions) throws {
+        let statistics = FrameStatistics(fields: specs, conserved: [], geometry: geometry)
+        let staged = statistics.makeFrame(precision: precision)
+        var guess: [Double]?
+        let (bad, _) = try statistics.stage(state, into: staged, reductions: reductions, guess: &guess)
+        guard bad.isEmpty else { throw NonFiniteState(step: index, time: time, components: bad) }
+        try write(frame: index, time: time, staged: staged, totals: series)
+    }
+
     public func write(traces block: TraceBlock) throws {
+        try collectively("writing receiver samples to \(file.path)") { try writeTraces(block) }
+    }
+
+    private func writeTraces(_ block: TraceBlock) throws {
         guard let receivers else { return }
+        if meetsAsleep { try communicator.barrierAsleep() }
         let count = block.times.count
         // Rank 0 gathers every rank's receivers (each row led by its receiver's index).
         var rows: [Double] = []
@@ -375,8 +406,11 @@ public final class ResultsWriter: FrameSink {
     }
 
     public func finish() throws {
-        try file.flush()
-        if xdmfWritten?.frames != times.count { try updateXDMF() }
+        try collectively("flushing \(file.path)") {
+            if meetsAsleep { try communicator.barrierAsleep() }
+            try file.flush()
+            if xdmfWritten?.frames != times.count { try updateXDMF() }
+        }
     }
 
     private func updateXDMF() throws {

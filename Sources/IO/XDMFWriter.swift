@@ -12,7 +12,11 @@ struct XDMFWriter {
     let fields: [FieldSpec]
 
     func write(times: [Double]) throws {
-        try Data(document(times: times).utf8).write(to: url, options: .atomic)
+        do {
+            try Data(document(times: times).utf8).write(to: url, options: .atomic)
+        } catch {
+            throw CheckpointError("cannot write \(url.path): \(systemReason(error))")
+        }
     }
 
     func document(times: [Double]) -> String {
@@ -84,4 +88,15 @@ struct XDMFWriter {
         xml += "    </Grid>\n  </Domain>\n</Xdmf>\n"
         return xml
     }
+}
+
+/// What the system said of a failed file operation ("No space left on device"), from
+/// Foundation's error where it carries the POSIX error, else its own description.
+func systemReason(_ error: any Error) -> String {
+    var current: NSError? = error as NSError
+    while let candidate = current {
+        if candidate.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(candidate.code))) }
+        current = (candidate.userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+    }
+    return (error as NSError).localizedDescription
 }

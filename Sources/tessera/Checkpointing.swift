@@ -3,6 +3,7 @@ import Config
 import Engine
 import Foundation
 import Grid
+import HDF5
 import IO
 import Logging
 import MPI
@@ -28,6 +29,7 @@ final class CheckpointControl: RunControl {
     let keep: Int
     let deadline: ContinuousClock.Instant?
     let shape: [Int]
+    let tuning: FileTuning
     let info: (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
     let logger: Logger
     private var lastCheckpoint = ContinuousClock.now
@@ -40,7 +42,7 @@ final class CheckpointControl: RunControl {
     init(
         world: Communicator, directory: String, every: Int?, interval: Double?, keep: Int,
         deadline: ContinuousClock.Instant?,
-        shape: [Int], fields: Int, logger: Logger,
+        shape: [Int], fields: Int, tuning: FileTuning, logger: Logger,
         info: @escaping (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
     ) {
         self.world = world
@@ -50,6 +52,7 @@ final class CheckpointControl: RunControl {
         self.keep = keep
         self.deadline = deadline
         self.shape = shape
+        self.tuning = tuning
         self.info = info
         self.logger = logger
         let bytes = Double(shape.reduce(1, *) * fields * 8)
@@ -82,7 +85,8 @@ final class CheckpointControl: RunControl {
     func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws {
         let start = ContinuousClock.now
         let (path, bytes) = try Checkpoint.write(
-            info(step, time, frames), state: state, shape: shape, directory: directory, communicator: world, keep: keep)
+            info(step, time, frames), state: state, shape: shape, directory: directory, communicator: world, keep: keep,
+            tuning: tuning)
         let elapsed = ContinuousClock.now - start
         lastCheckpointDuration = elapsed
         lastCheckpoint = ContinuousClock.now
@@ -121,9 +125,4 @@ func wallTimeLeft(option: String?) throws -> Double? {
 /// How much was moved and how fast, for log lines (bench/checkpoint.sh reads the GB/s).
 func transferRate(bytes: Double, seconds: Double) -> String {
     String(format: "%.1f MB in %.3f s, %.2f GB/s", bytes / 1e6, seconds, bytes / max(seconds, 1e-9) / 1e9)
-}
-
-extension Duration {
-    /// The duration in seconds, for rates and log lines.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

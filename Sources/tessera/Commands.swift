@@ -44,11 +44,25 @@ struct Plan: ParsableCommand {
     @Option(help: "The number of ranks the job will have.")
     var ranks: Int
 
+    @Option(
+        help: ArgumentHelp(
+            "Cell updates per second per rank for the whole step (from a run's progress line on the target machine, divided by its ranks); without it, the model's update is timed here on one core.",
+            valueName: "rate"))
+    var stepRate: Double?
+
     func run() throws {
         do {
             let parsed = try RunConfig(text: readConfig(input.config), overrides: input.overrides)
             guard ranks >= 1 else { throw ConfigError("", "--ranks must be at least 1, not \(ranks)") }
-            for line in try RunPlan(config: parsed, ranks: ranks).sizing() { print(line) }
+            if let stepRate, !(stepRate > 0 && stepRate.isFinite) {
+                throw ConfigError(
+                    "", "--step-rate must be a positive number of cell updates per second, not \(stepRate)")
+            }
+            let plan = try RunPlan(config: parsed, ranks: ranks)
+            let rate =
+                stepRate.map { ($0, "as given") }
+                ?? plan.measuredCellRate().map { ($0, "the model's update timed here on one core; --step-rate to set") }
+            for line in try plan.sizing(cellRate: rate) { print(line) }
         } catch {
             printError("\(error)")
             throw ExitCode(1)

@@ -122,6 +122,9 @@ struct EnsembleCommand: ParsableCommand {
                 }
             }
         }
+        // Members share nodes with the other groups' members: their output threads count on
+        // the CPUs of the whole job.
+        let cpus = try CPUBudget(world)
         let groups = world.size / ensemble.ranksPerMember
         let group = world.rank / ensemble.ranksPerMember
         let communicator = try world.split(color: group, key: world.rank)
@@ -147,7 +150,7 @@ struct EnsembleCommand: ParsableCommand {
             if let walltime = limit.walltime { arguments += ["--walltime", walltime] }
             let run = try Run.parse(arguments)
             do {
-                let code = try run.execute(communicator, started: started, label: "\(member.index)")
+                let code = try run.execute(communicator, started: started, label: "\(member.index)", cpus: cpus)
                 if code == exitStoppedEarly {
                     outcome.stopped = true
                     break
@@ -261,6 +264,8 @@ struct EnsembleCommand: ParsableCommand {
             let first = try EnsembleDataset.times(results(members[0]))
             return try members.dropFirst().contains { try EnsembleDataset.times(results($0)) != first }
         }
+        try world.barrier()
+        let assembling = ContinuousClock.now
         try agreed(world) {
             for (number, file) in files.enumerated() where number % world.size == world.rank {
                 try EnsembleDataset.assemble(
@@ -271,6 +276,13 @@ struct EnsembleCommand: ParsableCommand {
                             parameters: member.parameters.flatMap { ParameterValue.flatten($0.name, $0.value) })
                     }, varying: varying, timesVary: timesVary, configText: configText)
             }
+        }
+        // Every rank has its files durable once the agreement above is reached.
+        let assembly = (ContinuousClock.now - assembling).seconds
+        if world.rank == 0 {
+            let bytes = datasetBytes(root)
+            let what = "\(files.count) dataset \(files.count == 1 ? "file" : "files") under \(root)/data"
+            logger.info("assembled \(what): \(transferRate(bytes: Double(bytes), seconds: assembly))")
         }
         let train = members.filter { $0.split == .train }
         let statistics: String = try agreed(world) {

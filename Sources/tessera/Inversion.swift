@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Distributed
 import Engine
 import Foundation
 import Grid
@@ -244,7 +245,15 @@ struct GradientCommand: ParsableCommand {
                     processGrid: plan.decomposition.dims),
                 overwrite: true, precision: .double)
         }
-        try writer.write(frame: 0, time: 0, state: state, totals: [])
+        do {
+            try writer.write(
+                frame: 0, time: 0, state: state, series: [], reductions: MPIReductions(communicator: world))
+        } catch let error as NonFiniteState {
+            throw AgreedFailure(
+                description:
+                    "the gradient is not finite (misfit \(result.misfit)): \(error.components.joined(separator: ", ")) "
+                    + "hold NaN or infinite values; check that [inversion] observed holds traces of this model's scale")
+        }
         try writer.finish()
         logger.info("wrote \(path)")
         return 0
@@ -307,11 +316,12 @@ struct Invert: ParsableCommand {
                     processGrid: plan.decomposition.dims),
                 overwrite: true, precision: .double)
         }
+        let reductions = MPIReductions(communicator: world)
         func record(_ iteration: Int, _ x: [Double], _ g: [Double], _ value: Double) throws {
             try writer.write(
                 frame: iteration, time: Double(iteration),
                 state: inversion.fields(x, names: names) + inversion.fields(g, names: names.map { "\($0)_gradient" }),
-                totals: [value])
+                series: [value], reductions: reductions)
         }
 
         var x = inversion.flatten(adjoint.controlValues())

@@ -35,7 +35,12 @@ struct Run: ParsableCommand {
 
     /// Runs on `world` (the world, or one group of an ensemble, whose log lines then carry
     /// `label`).
-    func execute(_ world: Communicator, started: ContinuousClock.Instant, label: String? = nil) throws -> Int32 {
+    ///
+    /// `cpus` is the CPU budget of the job's nodes, when the caller knows it (an ensemble, whose
+    /// groups share nodes); otherwise it is measured over `world`.
+    func execute(
+        _ world: Communicator, started: ContinuousClock.Instant, label: String? = nil, cpus: CPUBudget? = nil
+    ) throws -> Int32 {
         var logger = Logger(label: "tessera")
         if let label { logger[metadataKey: "member"] = "\(label)" }
         logger.logLevel = world.rank == 0 ? .info : .warning
@@ -65,6 +70,26 @@ struct Run: ParsableCommand {
             try restart.map { try resume(from: $0, into: simulation, checkpoints: checkpoints, world, logger) } ?? nil
         let provenance = Provenance(
             version: tesseraVersion, configText: plan.config.text, ranks: world.size, processGrid: decomposition.dims)
+        // Overlapped output writes on threads of its own, each over a communicator no other
+        // thread uses; it needs MPI_THREAD_MULTIPLE, and pays where each rank has a CPU to spare.
+        let wanted: Bool
+        switch plan.config.outputOverlap {
+        case .never: wanted = false
+        case .always: wanted = true
+        case .auto:
+            let budget = try cpus ?? CPUBudget(world)
+            wanted = budget.spare
+            let how = wanted ? "while the steps go on" : "between steps"
+            logger.info("frames are written \(how): \(budget) ([output] overlap = true or false chooses)")
+        }
+        let overlap = wanted && MPIEnvironment.threadsMayCallMPI
+        if wanted && !overlap {
+            logger.info("frames are written between steps: this MPI does not let threads call it (MPI_THREAD_MULTIPLE)")
+        }
+        let files = overlap ? try world.duplicate() : world
+        let reductions = MPIReductions(communicator: overlap ? try world.duplicate() : world, waitingAsleep: overlap)
+        let flush = ResultsWriter.FlushPolicy(rawValue: plan.config.outputFlush) ?? .everyFrame
+        let tuning = plan.config.outputFiles.tuning
         let writer: ResultsWriter
         if let resumed {
             try agreed(world) {
@@ -87,9 +112,9 @@ struct Run: ParsableCommand {
             }
             writer = try agreed(world) {
                 try ResultsWriter(
-                    resuming: path, frames: resumed.frames, step: resumed.step, communicator: world,
+                    resuming: path, frames: resumed.frames, step: resumed.step, communicator: files,
                     geometry: geometry, fields: model.fields, conserved: model.conserved,
-                    receivers: model.receivers.count, provenance: provenance)
+                    receivers: model.receivers.count, provenance: provenance, flush: flush, tuning: tuning)
             }
             logger.info(
                 "continuing from step \(resumed.step) (t = \(resumed.time)), results cut back to \(resumed.frames) frames"
@@ -97,18 +122,23 @@ struct Run: ParsableCommand {
         } else {
             writer = try agreed(world) {
                 try ResultsWriter(
-                    path: path, communicator: world, geometry: geometry, fields: model.fields,
+                    path: path, communicator: files, geometry: geometry, fields: model.fields,
                     conserved: model.conserved, receivers: model.receivers, constants: model.constants,
                     boundaries: plan.config.boundaries, datasetName: "tessera_\(plan.config.modelName)",
-                    provenance: provenance, overwrite: overwrite || restart != nil)
+                    provenance: provenance, overwrite: overwrite || restart != nil, flush: flush, tuning: tuning)
             }
         }
+        writer.meetsAsleep = overlap
+        let output = FrameOutput(
+            writer: writer, statistics: simulation.statistics, reductions: reductions,
+            mode: overlap ? .overlapped : .synchronous)
 
         let control = CheckpointControl(
             world: world, directory: checkpoints, every: plan.config.checkpointEvery,
             interval: plan.config.checkpointInterval, keep: plan.config.checkpointKeep,
             deadline: timeLeft.map { started + .milliseconds(Int64($0 * 1000)) },
-            shape: plan.config.grid.shape, fields: simulation.state.count, logger: logger
+            shape: plan.config.grid.shape, fields: simulation.state.count,
+            tuning: plan.config.checkpointFiles.tuning, logger: logger
         ) { step, time, frames in
             CheckpointInfo(
                 step: step, time: time, dt: schedule.dt, frames: frames, model: plan.config.modelName,
@@ -118,14 +148,20 @@ struct Run: ParsableCommand {
         let cells = Double(plan.config.grid.shape.reduce(1, *))
         var progress = ProgressReporter(steps: schedule.steps, start: resumed?.step ?? 0, cells: cells)
         let outcome: RunOutcome
+        let stepping = ContinuousClock.now
         do {
-            outcome = try simulation.run(schedule, from: resumed?.step ?? 0, sink: writer, control: control) { report in
+            outcome = try simulation.run(schedule, from: resumed?.step ?? 0, output: output, control: control) {
+                report in
                 if world.rank == 0, let line = progress.line(for: report) { logger.info("\(line)") }
             }
         } catch let error as NonFiniteState {
             // Every rank found the same: exit cleanly, keeping the frames and checkpoints so far.
-            try writer.finish()
+            do { try output.drain() } catch is NonFiniteState {}
             throw AgreedFailure(description: "\(error)")
+        }
+        let seconds = (ContinuousClock.now - stepping).seconds
+        if world.rank == 0, let line = output.summary(seconds: seconds, frameBytes: plan.frameBytes) {
+            logger.info("\(line)")
         }
         switch outcome {
         case .completed:
@@ -214,5 +250,47 @@ struct ProgressReporter {
     func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
+    }
+}
+
+/// The CPUs the ranks of a job may run on, per node: the union of their affinity masks, which
+/// says whether each rank has a CPU to spare for output threads (two or more each), or whether
+/// the ranks fill the node, or overfill it (more ranks than CPUs, as on a laptop).
+struct CPUBudget: CustomStringConvertible {
+    /// The fewest CPUs per rank on any node.
+    let perRank: Double
+    /// Whether every rank on every node has a CPU besides its own.
+    var spare: Bool { perRank >= 2 }
+
+    /// Measures over `communicator`: the same verdict on every rank. Collective.
+    init(_ communicator: Communicator) throws {
+        let node = try communicator.node()
+        var allowed = Self.allowedCPUs()
+        try node.allReduce(&allowed, .max)
+        let mine = Double(allowed.reduce(0) { $0 + Int($1) }) / Double(node.size)
+        perRank = try communicator.allReduce(mine, .min)
+    }
+
+    var description: String {
+        String(format: "%.3g %@ per rank on the busiest node", perRank, perRank == 1 ? "CPU" : "CPUs")
+    }
+
+    /// One flag per CPU (of the first 4096) this process may run on: Linux's
+    /// `Cpus_allowed_list` (for example `0-3,8-11`), or every CPU the system reports where
+    /// that is missing.
+    static func allowedCPUs() -> [UInt8] {
+        var flags = [UInt8](repeating: 0, count: 4096)
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+        guard let list = line?.split(separator: ":").last else {
+            for cpu in 0..<Swift.min(ProcessInfo.processInfo.activeProcessorCount, 4096) { flags[cpu] = 1 }
+            return flags
+        }
+        for range in list.split(separator: ",") {
+            let ends = range.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard let low = ends.first, let high = ends.last, low <= high else { continue }
+            for cpu in low...Swift.min(high, 4095) { flags[cpu] = 1 }
+        }
+        return flags
     }
 }

@@ -5,6 +5,7 @@ import Distributed
 import Engine
 import Foundation
 import Grid
+import HDF5
 import IO
 import MPI
 
@@ -67,6 +68,13 @@ struct RunPlan {
             """
     }
 
+    /// Bytes of one results frame: every output field over the whole grid in float32.
+    var frameBytes: Int {
+        StagedFrame.bytes(
+            fields: fields, dimensions: config.grid.shape.count, cells: config.grid.shape.reduce(1, *),
+            precision: .single)
+    }
+
     /// A few lines on what the run will do, for `validate` and the start of `run`.
     var summary: String {
         let blocks = (0..<decomposition.rankCount).map { decomposition.ownedBox(of: $0).extent }
@@ -107,11 +115,19 @@ extension RunPlan {
         return lines
     }
 
-    /// What a run costs per rank and on disk, for `tessera plan`.
-    func sizing() throws -> [String] {
+    /// The scalar components written to each results frame.
+    var outputComponents: Int {
+        fields.filter(\.isOutput).components(dimensions: config.grid.shape.count).count
+    }
+
+    /// What a run costs per rank and on disk, for `tessera plan`; the bandwidth frames need at
+    /// `cellRate` cell updates per second per rank (for the whole step).
+    func sizing(cellRate: (rate: Double, source: String)?) throws -> [String] {
+        // Two frame buffers where output may overlap the steps (what a run may hold).
+        let buffers = config.outputOverlap == .never ? 1 : 2
         let footprint = try Footprint(
             decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: components,
-            stages: stages)
+            stages: stages, outputs: outputComponents, frameBuffers: buffers)
         func range(_ values: [Int], _ format: (Int) -> String) -> String {
             let low = values.min()!
             let high = values.max()!
@@ -120,18 +136,66 @@ extension RunPlan {
         let ranks = footprint.ranks
         let frames = config.steps.map { $0 / config.outputEvery + 1 }
         let total = frames.map { "\($0) frames, \(byteText(footprint.frameBytes * $0)) in all" } ?? "frames set by dt"
-        return [
+        var lines = [
             "process grid \(shapeText(decomposition.dims)) for \(ranks.count) ranks; "
                 + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(components) "
                 + "\(components == 1 ? "field" : "fields"), \(ghost) ghost \(ghost == 1 ? "cell" : "cells")",
             "cells per rank:       \(range(ranks.map(\.cells), String.init))",
             "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank",
             "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) "
-                + "(state, next state\(stages > 1 ? ", stage" : ""), halo buffers)",
+                + "(state, next state\(stages > 1 ? ", stage" : ""), halo buffers, frame buffers)",
             "results frame:        \(byteText(footprint.frameBytes)) (float32); \(total)",
+            "written per rank:     \(range(ranks.map(\.frameBytes), byteText)) per frame",
+            "frame buffers:        \(range(ranks.map(\.outputBufferBytes), byteText)) per rank "
+                + (buffers == 2
+                    ? "(two frames, to write one while the steps go on)" : "(one frame, written between steps)"),
             "checkpoint:           \(byteText(footprint.checkpointBytes)) (float64); keep \(config.checkpointKeep): "
                 + "\(byteText(footprint.checkpointBytes * config.checkpointKeep)) on disk",
         ]
+        if let cellRate {
+            // The slowest rank sets the pace: the one with the most cells.
+            let step = Double(ranks.map(\.cells).max()!) / cellRate.rate
+            let every = config.outputEvery
+            let need = { (n: Int) in
+                String(format: "%.3g GB/s", Double(footprint.frameBytes) / (Double(n) * step) / 1e9)
+            }
+            lines.append(
+                "step time:            \(String(format: "%.3g s", step)) at \(String(format: "%.3g", cellRate.rate)) "
+                    + "cell updates/s per rank (\(cellRate.source))")
+            lines.append(
+                "frame bandwidth:      a frame every \(every) \(every == 1 ? "step" : "steps") needs \(need(every)) "
+                    + "in all; every step \(need(1)), every 10 \(need(10)), every 100 \(need(100))")
+        }
+        return lines
+    }
+
+    /// Cell updates per second of the model's update on one core here, for `plan`: a few
+    /// updates of a block like one rank's, at most 2^20 cells. Nil if the model cannot be made
+    /// on such a block.
+    func measuredCellRate() -> Double? {
+        var shape = decomposition.ownedBox(of: 0).extent
+        var axis = 0
+        while shape.reduce(1, *) > 1 << 20 {
+            shape[axis] = (shape[axis] + 1) / 2
+            axis = (axis + 1) % shape.count
+        }
+        let layout = LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in ghost })
+        let geometry = Geometry(
+            shape: shape, extent: config.grid.extent, periodic: config.grid.periodic, layout: layout)
+        guard let model = try? self.model(for: geometry) else { return nil }
+        let names = model.fields.components(dimensions: shape.count)
+        let state = names.map { Field(name: $0, layout: layout) }
+        let next = names.map { Field(name: $0, layout: layout) }
+        model.initialize(state, geometry: geometry)
+        let dt = model.stableTimeStep(state, geometry: geometry) * config.cfl
+        let stages = Double(model.integrator.stages.count)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            model.update(from: state, into: next, box: layout.interior, dt: dt, geometry: geometry)
+            best = Swift.min(best, (ContinuousClock.now - start).seconds)
+        }
+        return Double(layout.interior.count) / (best * stages)
     }
 }
 
@@ -272,4 +336,13 @@ func prepareOutput(
         )
     }
     return results
+}
+
+extension RunConfig.FileSettings {
+    /// The settings as HDF5 takes them.
+    var tuning: FileTuning {
+        FileTuning(
+            hints: hints,
+            alignment: alignment.map { FileTuning.Alignment(threshold: alignmentThreshold, boundary: $0) })
+    }
 }

@@ -43,13 +43,22 @@ final class SelfExchange: DomainCommunication {
         }
     }
     func globalMinimum(_ value: Double) throws -> Double { value }
-    func globalMaximum(_ value: Double) throws -> Double { value }
+    func globalMaximum(_ values: [Double]) throws -> [Double] { values }
     func globalSum(_ values: [Double]) throws -> [Double] { values }
 }
 
-struct NullSink: FrameSink {
-    func write(frame index: Int, time: Double, state: [Field], totals: [Double]) throws {}
+/// Keeps no frame: for runs whose output a test does not read.
+final class NullWriter: FrameWriter {
+    let precision = FramePrecision.single
+    func write(frame index: Int, time: Double, staged: StagedFrame, totals: [Double]) throws {}
     func finish() throws {}
+}
+
+extension Simulation {
+    /// Output that stages every frame between steps, checks it and drops it.
+    var nullOutput: FrameOutput {
+        FrameOutput(writer: NullWriter(), statistics: statistics, reductions: communication, mode: .synchronous)
+    }
 }
 
 func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) throws -> (Heat, Geometry, HaloPlan) {
@@ -158,7 +167,7 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
                 communication: SelfExchange(plan: plan))
             let schedule = Schedule(
                 steps: nil, endTime: 0.02, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1)
-            _ = try sim.run(schedule, sink: NullSink()) { _ in }
+            _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
             var sum = 0.0
             for i in 0..<n {
                 for j in 0..<n {
@@ -202,17 +211,25 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
     /// Worked by hand: a 10×6 grid over 2×1 ranks, periodic along the second axis only, two
     /// fields, one ghost cell. Rank 0 owns 5×6 cells (7×8 with ghosts) and sends its neighbour
     /// one row of 6 plus two corners, and itself (across the periodic axis) two columns of 5.
+    /// Each frame it writes 30 cells of two float32 components, and it holds two such frames.
     @Test func sizesFollowFromTheDecompositionAlone() throws {
         let decomposition = try Decomposition(shape: [10, 6], dims: [2, 1], periodic: [false, true])
         let halo = (6 + 1 + 1 + 5 + 5) * 2 * 8
+        let frame = 30 * 2 * 4
         let euler = try Footprint(decomposition: decomposition, ghost: [1, 1], fields: 2)
-        let rank = Footprint.Rank(cells: 30, haloBytesPerStep: halo, memoryBytes: 2 * 2 * 7 * 8 * 8 + 2 * halo)
+        let rank = Footprint.Rank(
+            cells: 30, haloBytesPerStep: halo, memoryBytes: 2 * 2 * 7 * 8 * 8 + 2 * halo + 2 * frame,
+            frameBytes: frame, outputBufferBytes: 2 * frame)
         #expect(euler.ranks == [rank, rank])
-        // Three stages: three exchanges a step, and a third copy of the state.
-        let footprint = try Footprint(decomposition: decomposition, ghost: [1, 1], fields: 2, stages: 3)
-        let staged = Footprint.Rank(cells: 30, haloBytesPerStep: 3 * halo, memoryBytes: 3 * 2 * 7 * 8 * 8 + 2 * halo)
+        // Three stages: three exchanges a step, and a third copy of the state. Output between
+        // steps: one frame buffer. One of the two fields written.
+        let footprint = try Footprint(
+            decomposition: decomposition, ghost: [1, 1], fields: 2, stages: 3, outputs: 1, frameBuffers: 1)
+        let staged = Footprint.Rank(
+            cells: 30, haloBytesPerStep: 3 * halo, memoryBytes: 3 * 2 * 7 * 8 * 8 + 2 * halo + frame / 2,
+            frameBytes: frame / 2, outputBufferBytes: frame / 2)
         #expect(footprint.ranks == [staged, staged])
-        #expect(footprint.frameBytes == 60 * 2 * 4)
+        #expect(footprint.frameBytes == 60 * 1 * 4)
         #expect(footprint.checkpointBytes == 60 * 2 * 8)
     }
 }
@@ -230,7 +247,7 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
             let (model, geometry) = (sim.model as! Advection, sim.geometry)
             let schedule = Schedule(
                 steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1)
-            _ = try sim.run(schedule, sink: NullSink()) { _ in }
+            _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
             var sum = 0.0
             Box(extent: shape).forEachPoint { p in
                 let x = p.indices.map { geometry.centre(axis: $0, index: p[$0]) }
@@ -356,7 +373,7 @@ func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) th
         let (before, maximum) = (total(), 1.0)
         _ = try sim.run(
             Schedule(steps: 200, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.9), outputEvery: 200),
-            sink: NullSink()
+            output: sim.nullOutput
         ) { _ in }
         #expect(abs(total() - before) / abs(before) < 1e-12)
         // Limited slopes make no new extrema: the peak never grows, nothing goes negative.
@@ -413,7 +430,7 @@ func selfConvergence(
         let shape = [Int](repeating: n, count: dimensions)
         let sim = try periodicSimulation(type, shape: shape, table: table)
         let schedule = Schedule(steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: cfl), outputEvery: 1)
-        _ = try sim.run(schedule, sink: NullSink()) { _ in }
+        _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
         states.append(
             sim.state.map { field in
                 var values: [Double] = []
@@ -545,7 +562,7 @@ func selfConvergence(
         #expect(abs(totalBefore) < 1e-15 && abs(before - 0.5) < 1e-15)
         _ = try sim.run(
             Schedule(steps: nil, endTime: 0.4, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1000),
-            sink: NullSink()
+            output: sim.nullOutput
         ) { _ in }
         #expect(abs(try sim.totals()[0] - before) / before < 1e-12)
         var (low, high) = (Double.infinity, -Double.infinity)
@@ -672,7 +689,7 @@ func selfConvergence(
             let model = try #require(sim.model as? Wave)
             let schedule = Schedule(
                 steps: nil, endTime: 0.7, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1)
-            _ = try sim.run(schedule, sink: NullSink()) { _ in }
+            _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
             var sum = 0.0
             Box(extent: shape).forEachPoint { p in
                 let x = p.indices.map { sim.geometry.centre(axis: $0, index: p[$0]) }
@@ -707,17 +724,18 @@ func selfConvergence(
 }
 
 @Suite struct NonFiniteTests {
+    /// The initial frame is checked as every other: a state that is not finite is never written.
     @Test func aNaNStopsTheRunAtTheNextFrameNamingTheComponent() throws {
         let sim = try periodicSimulation(Heat.self, shape: [8, 6], table: [:])
         sim.state[0][[3, 2]] = .nan
         #expect {
             _ = try sim.run(
                 Schedule(steps: 10, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 4),
-                sink: NullSink()
+                output: sim.nullOutput
             ) { _ in }
         } throws: { error in
             guard let error = error as? NonFiniteState else { return false }
-            return error.step == 4 && error.components == ["temperature"] && "\(error)".contains("lower [time] cfl")
+            return error.step == 0 && error.components == ["temperature"] && "\(error)".contains("lower [time] cfl")
         }
     }
 }

@@ -6,14 +6,19 @@ import Testing
 @testable import IO
 
 @Suite struct LayoutTests {
-    @Test func chunksDependOnlyOnTheGridAndStayUnderAMebibyte() {
-        #expect(ResultsWriter.chunk(for: [64, 64, 64]) == [64, 64, 64])
-        #expect(ResultsWriter.chunk(for: [128, 128, 64]) == [64, 64, 64])
-        #expect(ResultsWriter.chunk(for: [100]) == [100])
-        for shape in [[256, 256, 256], [1000, 1000], [7, 5, 3], [1 << 20]] {
-            let chunk = ResultsWriter.chunk(for: shape)
-            #expect(chunk.reduce(1, *) <= 1 << 18)
+    @Test func aChunkIsAWholeFrameUnlessThatExceedsTheLargestChunk() {
+        #expect(ResultsWriter.chunk(for: [64, 64, 64], values: 1, bytes: 4) == [64, 64, 64])
+        #expect(ResultsWriter.chunk(for: [512, 512, 256], values: 1, bytes: 4) == [512, 512, 256])
+        #expect(ResultsWriter.chunk(for: [100], values: 3, bytes: 8) == [100])
+        // 512³ float32 is 512 MiB: two slabs of 256 planes.
+        #expect(ResultsWriter.chunk(for: [512, 512, 512], values: 1, bytes: 4) == [256, 512, 512])
+        for (shape, values) in [([2048, 2048, 2048], 1), ([100_000, 100_000], 2), ([7, 5, 3], 9), ([1 << 30], 1)] {
+            let chunk = ResultsWriter.chunk(for: shape, values: values, bytes: 4)
+            #expect(chunk.reduce(1, *) * values * 4 <= ResultsWriter.largestChunk)
             #expect(zip(chunk, shape).allSatisfy { $0 >= 1 && $0 <= $1 })
+            // Only the leading axes are cut: what follows the first cut axis is whole.
+            let cut = chunk.indices.first { chunk[$0] < shape[$0] } ?? chunk.count
+            #expect(chunk.indices.filter { $0 > cut }.allSatisfy { chunk[$0] == shape[$0] })
         }
     }
 

@@ -127,10 +127,13 @@ def test_a_rank_that_dies_takes_the_job_down_within_seconds(tmp_path):
             job.wait()
 
 
-def test_a_state_that_overflows_stops_every_rank_with_the_step_and_the_field(tmp_path):
-    # u² overflows at once: the flux is infinite and the next values NaN.
+@pytest.mark.parametrize("overlap", ["true", "false"])
+def test_a_state_that_overflows_stops_every_rank_with_the_step_and_the_field(tmp_path, overlap):
+    # u² overflows at once: the flux is infinite and the next values NaN. Frames written while
+    # the steps go on or between them, every rank stops at the same point.
     config = write_config(tmp_path / "c.toml", [24, 20], tmp_path / "out", model="burgers",
                           extra_model="amplitude = 1e300", steps=20, every=5)
+    config.write_text(config.read_text().replace("every = 5\n", f"every = 5\noverlap = {overlap}\n"))
     start = time.monotonic()
     result = run_tessera(["run", config], ranks=3, timeout=60)
     assert result.returncode == 1, result.stderr

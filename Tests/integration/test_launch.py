@@ -48,7 +48,8 @@ def test_a_plain_process_says_it_has_no_launcher(tmp_path):
 
 def test_plan_sizes_a_job_without_running_it(tmp_path):
     # Worked by hand: 12×10 cells over 2 ranks, walls all round, one field, one ghost cell.
-    # Each rank owns 6×10 cells (8×12 with ghosts) and sends its neighbour one row of 10.
+    # Each rank owns 6×10 cells (8×12 with ghosts), sends its neighbour one row of 10, and
+    # holds two frame buffers of its 60 cells in float32.
     config = write_config(tmp_path / "c.toml", [12, 10], tmp_path / "out", steps=20, every=5,
                           periodic=[False, False])
     result = run_tessera(["plan", config, "--ranks", "2"])
@@ -57,7 +58,8 @@ def test_plan_sizes_a_job_without_running_it(tmp_path):
     assert result.stdout.startswith("process grid 2×1 for 2 ranks; heat on 12×10 cells, 1 field, 1 ghost cell")
     assert lines["cells per rank"].strip() == "60"
     assert lines["halo bytes per step"].strip() == "80 B sent per rank"
-    assert lines["memory per rank"].strip().startswith(f"{(2 * 8 * 12 * 8 + 2 * 80) / 1000:.1f} kB")
+    assert lines["memory per rank"].strip().startswith(f"{(2 * 8 * 12 * 8 + 2 * 80 + 2 * 60 * 4) / 1000:.1f} kB")
+    assert lines["written per rank"].strip() == "240 B per frame"
     assert lines["results frame"].strip() == "480 B (float32); 5 frames, 2.4 kB in all"
     assert lines["checkpoint"].strip() == "960 B (float64); keep 2: 1.9 kB on disk"
     assert not (tmp_path / "out").exists()
