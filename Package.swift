@@ -2,18 +2,25 @@
 //
 // Tessera: a domain-decomposed structured-grid simulation engine over MPI and parallel HDF5.
 //
-// Targets depend one way:
+// Targets depend one way (docs/architecture.md has a paragraph on each):
 //   CMPI, CHDF5            system libraries (module map + one shim header each)
 //   CSignals               the async-signal-safe stop-request handler (C)
 //   CLanes                 vectorisable square roots for the kernels (one C header)
-//   MPI, HDF5              Swift APIs over them
-//   Grid                   boxes, decomposition, halo plans, fields (pure Swift)
-//   Engine                 model protocol, boundary conditions, time stepping (pure Swift)
-//   Models/<Name>          one physics model each; Engine and Grid only
+//   MPI, HDF5              Swift APIs over them; the only targets that import a C module
+//                          of MPI or HDF5, and none of their public API names a C type
+//   Grid                   boxes, layouts, fields, decomposition, halo plans (pure Swift)
+//   Settings               the input's vocabulary: values, errors naming a key, parameters,
+//                          boundary conditions, physics keys, the seeded generator
+//   Engine                 model protocol, geometry, boundary filling, time stepping, output staging
+//   Numerics               the kit models build kernels from (lanes, face sweeps, limiters, ...)
+//   Adjoint                differentiable models, adjoint runs and checks, L-BFGS
+//   Models/<Name>          one physics model each; Engine, Numerics, Grid, Settings (Adjoint)
 //   Distributed            halo exchange and reductions over MPI
-//   Config                 TOML input
-//   IO                     results (The Well layout), XDMF, inspection
-//   tessera                the executable: argument parsing and wiring
+//   Config                 TOML input into validated settings
+//   IO                     results (The Well layout), checkpoints, XDMF, inspection, datasets
+//   Runtime                runs, restarts, checkpoint policy, failure agreement, campaigns,
+//                          inversion, planning and benchmarks: the application, as a library
+//   tessera                the executable: argument parsing that calls into Runtime
 import PackageDescription
 
 /// Warnings are errors in our own targets (not in dependencies, whose warnings we cannot fix).
@@ -43,6 +50,15 @@ let mpiPackages: (mpi: String, hdf5: String, apt: [String]) = {
 let kernel: [SwiftSetting] =
     strict + [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]
 
+/// A physics model's target: one folder under Sources/Models, compiled as a kernel. Models
+/// see the engine and the numerics kit, never MPI, HDF5 or a C module; those with an exact
+/// adjoint see the adjoint machinery too.
+func model(_ name: String, adjoint: Bool = false) -> Target {
+    .target(
+        name: name, dependencies: ["Engine", "Numerics", "Grid", "Settings"] + (adjoint ? ["Adjoint"] : []),
+        path: "Sources/Models/\(name)", swiftSettings: kernel)
+}
+
 let package = Package(
     name: "Tessera",
     products: [
@@ -70,53 +86,73 @@ let package = Package(
             name: "MPI", dependencies: ["CMPI"],
             swiftSettings: strict + (mpiImplementation == "mpich" ? [.define("TESSERA_MPICH")] : [])
         ),
-        .target(name: "HDF5", dependencies: ["CHDF5", "MPI"], swiftSettings: strict),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CMPI", "MPI"], swiftSettings: strict),
         .target(name: "Grid", swiftSettings: kernel),
-        .target(name: "Engine", dependencies: ["Grid", "CLanes"], swiftSettings: kernel),
-        .target(name: "Heat", dependencies: ["Engine", "Grid"], path: "Sources/Models/Heat", swiftSettings: kernel),
-        .target(
-            name: "Advection", dependencies: ["Engine", "Grid"], path: "Sources/Models/Advection", swiftSettings: kernel
-        ),
-        .target(
-            name: "Burgers", dependencies: ["Engine", "Grid"], path: "Sources/Models/Burgers", swiftSettings: kernel),
-        .target(
-            name: "GrayScott", dependencies: ["Engine", "Grid"], path: "Sources/Models/GrayScott",
-            swiftSettings: kernel),
-        .target(
-            name: "Wave", dependencies: ["Engine", "Grid"], path: "Sources/Models/Wave", swiftSettings: kernel),
-        .target(
-            name: "Euler", dependencies: ["Engine", "Grid"], path: "Sources/Models/Euler", swiftSettings: kernel),
+        .target(name: "Settings", swiftSettings: strict),
+        .target(name: "Engine", dependencies: ["Grid", "Settings"], swiftSettings: kernel),
+        .target(name: "Numerics", dependencies: ["Engine", "Grid", "Settings", "CLanes"], swiftSettings: kernel),
+        .target(name: "Adjoint", dependencies: ["Engine", "Grid", "Settings"], swiftSettings: kernel),
+        model("Heat", adjoint: true),
+        model("Advection"),
+        model("Burgers"),
+        model("GrayScott"),
+        model("Wave", adjoint: true),
+        model("Euler"),
         .target(name: "Distributed", dependencies: ["MPI", "Grid", "Engine"], swiftSettings: kernel),
         .target(
             name: "Config",
-            dependencies: ["Engine", "Grid", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["Settings", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
-        .target(name: "IO", dependencies: ["HDF5", "MPI", "Grid", "Engine"], swiftSettings: strict),
-        .executableTarget(
-            name: "tessera",
+        .target(name: "IO", dependencies: ["HDF5", "MPI", "Grid", "Engine", "Settings"], swiftSettings: strict),
+        .target(
+            name: "Runtime",
             dependencies: [
-                "MPI", "HDF5", "Grid", "Engine", "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Euler",
-                "Distributed",
-                "Config",
-                "IO",
+                "MPI", "HDF5", "Grid", "Settings", "Engine", "Numerics", "Adjoint", "Distributed", "Config", "IO",
                 "CSignals",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Euler",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "GridTests", dependencies: ["Grid"], swiftSettings: strict),
-        .testTarget(
-            name: "EngineTests",
+        .executableTarget(
+            name: "tessera",
             dependencies: [
-                "Engine", "Grid", "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Euler",
+                "Runtime", "Config", "Settings", "IO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Engine", "Heat"], swiftSettings: strict),
-        .testTarget(name: "IOTests", dependencies: ["IO", "Grid", "Engine"], swiftSettings: strict),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "MPI", "IO", "Grid"], swiftSettings: strict),
+        .target(
+            name: "TestSupport", dependencies: ["MPI", "Engine", "Grid", "Settings", "Heat"], path: "Tests/TestSupport",
+            swiftSettings: strict),
+        .testTarget(name: "GridTests", dependencies: ["Grid"], swiftSettings: strict),
+        .testTarget(name: "SettingsTests", dependencies: ["Settings"], swiftSettings: strict),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine", "Grid", "Settings", "Heat", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NumericsTests", dependencies: ["Numerics", "Engine", "Grid"], swiftSettings: strict),
+        .testTarget(
+            name: "ModelTests",
+            dependencies: [
+                "Engine", "Grid", "Settings", "Numerics", "Adjoint", "Heat", "Advection", "Burgers", "GrayScott",
+                "Wave", "Euler", "TestSupport",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "AdjointTests", dependencies: ["Adjoint", "Engine", "Grid", "Wave"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Settings"], swiftSettings: strict),
+        .testTarget(
+            name: "IOTests", dependencies: ["IO", "Grid", "Engine", "Settings", "MPI", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(name: "MPITests", dependencies: ["MPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "MPI", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "Config", "Settings", "Engine", "Grid", "IO", "HDF5", "MPI", "TestSupport"],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,4 @@
-import Engine
+import Settings
 
 #if canImport(Glibc)
     import Glibc

@@ -1,5 +1,4 @@
-import Engine
-import Grid
+import Settings
 
 /// A run's input, validated: every field holds a usable value, or parsing threw an error
 /// naming the key.
@@ -162,6 +161,10 @@ public struct RunConfig: Sendable {
         "checkpoint": Set(["every", "interval", "keep"]).union(FileSettings.keys),
     ]
 
+    /// Every section and key as read (overrides applied), for configs derived from this one
+    /// (``setting(_:to:)``) without reading text again.
+    public let table: [String: ConfigValue]
+
     /// Parses and validates `text`, after applying `overrides` of the form `section.key=value`.
     public init(text: String, overrides: [String] = []) throws(ConfigError) {
         var root = try TOMLReader.read(text)
@@ -171,15 +174,45 @@ public struct RunConfig: Sendable {
             }
             let path = override[..<equals].split(separator: ".").map(String.init)
             guard path.count == 2 else { throw ConfigError("", "--set \(override): expected section.key=value") }
-            var section: [String: ConfigValue] = [:]
-            if let existing = root[path[0]] {
-                guard case .table(let t) = existing else { throw ConfigError(path[0], "is not a section") }
-                section = t
-            }
-            section[path[1]] = TOMLReader.value(String(override[override.index(after: equals)...]))
-            root[path[0]] = .table(section)
+            root = try Self.setting(
+                root, path[0], path[1], TOMLReader.value(String(override[override.index(after: equals)...])))
         }
-        self.text = text + overrides.map { "\n# --set \($0)" }.joined()
+        try self.init(table: root, text: text + overrides.map { "\n# --set \($0)" }.joined())
+    }
+
+    /// The value `text` stands for in a `--set` option: a TOML value (`0.5`, `[1, 2]`,
+    /// `"text"`), or the text itself when it is not one.
+    public static func value(_ text: String) -> ConfigValue { TOMLReader.value(text) }
+
+    /// This config with `key` of `section` set to `value`, validated again: for an ensemble's
+    /// members and for benchmarks, which change a config by typed values, not by text. The
+    /// text (for provenance only) records the change as a comment.
+    public func setting(_ path: (section: String, key: String), to value: ConfigValue) throws(ConfigError) -> RunConfig
+    {
+        try RunConfig(
+            table: Self.setting(table, path.section, path.key, value),
+            text: text + "\n# --set \(path.section).\(path.key)=\(value)")
+    }
+
+    /// `root` with `section.key` set to `value`.
+    static func setting(_ root: [String: ConfigValue], _ section: String, _ key: String, _ value: ConfigValue)
+        throws(ConfigError) -> [String: ConfigValue]
+    {
+        var root = root
+        var entries: [String: ConfigValue] = [:]
+        if let existing = root[section] {
+            guard case .table(let t) = existing else { throw ConfigError(section, "is not a section") }
+            entries = t
+        }
+        entries[key] = value
+        root[section] = .table(entries)
+        return root
+    }
+
+    /// Validates a config read into `root`; `text` is what it was read from (provenance).
+    public init(table root: [String: ConfigValue], text: String) throws(ConfigError) {
+        self.table = root
+        self.text = text
 
         for key in root.keys.sorted() where Self.sections[key] == nil {
             throw ConfigError(

@@ -1,4 +1,4 @@
-import Engine
+import Settings
 import TOMLKit
 
 /// Reads TOML text into ``ConfigValue`` tables, so that nothing past this file depends on the

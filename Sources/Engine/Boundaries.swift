@@ -1,4 +1,5 @@
 import Grid
+import Settings
 
 /// Fills the ghost cells beyond the physical boundary from the cells inside it.
 ///

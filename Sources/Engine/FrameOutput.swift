@@ -1,5 +1,6 @@
 import Foundation
 import Grid
+import Settings
 
 #if canImport(Glibc)
     import Glibc
@@ -150,15 +151,17 @@ public final class FrameOutput: @unchecked Sendable {
     }
 
     private func start(_ name: String, _ loop: @escaping @Sendable (FrameOutput) -> Void) {
-        // The thread holds the output only while it runs; deinit waits for it to stop.
+        // The thread must not keep the output alive: it reaches it without a reference of its
+        // own, and deinit (which runs once the last owner lets go) waits for it to stop.
         let output = Unmanaged.passUnretained(self)
         let thread = Thread {
-            let me = output.takeUnretainedValue()
-            loop(me)
-            me.condition.lock()
-            me.threadsRunning -= 1
-            me.condition.broadcast()
-            me.condition.unlock()
+            output._withUnsafeGuaranteedRef { me in
+                loop(me)
+                me.condition.lock()
+                me.threadsRunning -= 1
+                me.condition.broadcast()
+                me.condition.unlock()
+            }
         }
         thread.name = "tessera-output-\(name)"
         thread.start()

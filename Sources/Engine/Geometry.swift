@@ -28,30 +28,20 @@ public struct Geometry: Sendable {
     /// The centre of global cell `index` along `axis`.
     public func centre(axis: Int, index: Int) -> Double { (Double(index) + 0.5) * spacing[axis] }
 
-    /// Cell-centre coordinates of the whole grid along `axis`.
-    public func centres(axis: Int) -> [Double] { (0..<shape[axis]).map { centre(axis: axis, index: $0) } }
-}
-
-/// What happens at a physical (non-periodic) boundary.
-public enum BoundaryCondition: Sendable, Equatable {
-    /// The axis wraps around; handled by the halo exchange, not here.
-    case periodic
-    /// The value on the boundary face is fixed.
-    case dirichlet(Double)
-    /// The normal derivative on the boundary face is zero.
-    case neumann
-    /// A wall that reflects: scalars and tangential vector components mirror (as Neumann),
-    /// the vector component normal to the wall mirrors with its sign flipped, so the normal
-    /// velocity on the face is zero.
-    case reflecting
-
-    /// The name used in input files.
-    public var name: String {
-        switch self {
-        case .periodic: "periodic"
-        case .dirichlet: "dirichlet"
-        case .neumann: "neumann"
-        case .reflecting: "reflecting"
+    /// The global cell whose volume holds `point` (physical coordinates), clamped to the grid.
+    public func cell(containing point: [Double]) -> [Int] {
+        point.indices.map { a in
+            Swift.min(Swift.max(Int((point[a] / spacing[a]).rounded(.down)), 0), shape[a] - 1)
         }
     }
+
+    /// The offset in this rank's block of global cell `cell`, or nil when another rank owns it.
+    public func offset(ofCell cell: [Int]) -> Int? {
+        let owned = layout.owned
+        guard owned.contains(cell) else { return nil }
+        return layout.offset(cell.indices.map { cell[$0] - owned.lower[$0] })
+    }
+
+    /// Cell-centre coordinates of the whole grid along `axis`.
+    public func centres(axis: Int) -> [Double] { (0..<shape[axis]).map { centre(axis: axis, index: $0) } }
 }

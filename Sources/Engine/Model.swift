@@ -1,4 +1,5 @@
 import Grid
+import Settings
 
 /// A field a model evolves, as it appears in output.
 public struct FieldSpec: Sendable, Equatable {

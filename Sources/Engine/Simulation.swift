@@ -1,4 +1,5 @@
 import Grid
+import Settings
 
 /// What the driver needs from the parallel layer: a split-phase halo exchange and global
 /// reductions. Implemented over MPI by the `Distributed` target; the engine never sees MPI.
@@ -128,8 +129,8 @@ public struct Schedule: Sendable, Equatable {
 public final class Simulation {
     public let model: any Model
     public let geometry: Geometry
-    let communication: DomainCommunication
-    let boundaries: BoundaryFiller
+    public let communication: DomainCommunication
+    public let boundaries: BoundaryFiller
     /// The state at the current time.
     public private(set) var state: [Field]
     private var next: [Field]
@@ -145,7 +146,7 @@ public final class Simulation {
     /// The checks and totals every frame needs, over this rank's block.
     public let statistics: FrameStatistics
     /// The receivers in this rank's block: which, the state component, the cell's offset.
-    let probes: [(receiver: Int, component: Int, offset: Int)]
+    public let probes: [(receiver: Int, component: Int, offset: Int)]
     /// Samples since the last ``TraceBlock`` went to the output, one list per probe.
     private var traces: (first: Int, times: [Double], samples: [[Double]])
 
@@ -168,19 +169,14 @@ public final class Simulation {
         self.stage = model.integrator.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
         self.statistics = FrameStatistics(fields: model.fields, conserved: model.conserved, geometry: geometry)
         self.probes = model.receivers.enumerated().compactMap { index, receiver in
-            let owned = geometry.layout.owned
-            let cell = receiver.position.indices.map { a in
-                Swift.min(
-                    Swift.max(Int((receiver.position[a] / geometry.spacing[a]).rounded(.down)), 0),
-                    geometry.shape[a] - 1)
+            geometry.offset(ofCell: geometry.cell(containing: receiver.position)).map {
+                (index, names.firstIndex(of: receiver.component)!, $0)
             }
-            guard owned.contains(cell) else { return nil }
-            let local = cell.indices.map { cell[$0] - owned.lower[$0] }
-            return (index, names.firstIndex(of: receiver.component)!, geometry.layout.offset(local))
         }
         self.traces = (0, [], probes.map { _ in [] })
+        // The ghost cells are as wide as the model's stencil: the one width, from the layout.
         (self.interior, self.shell) = Self.split(
-            plan.layout, width: model.stencilWidth, late: communication.lateFaces)
+            plan.layout, width: plan.layout.ghost.max() ?? 0, late: communication.lateFaces)
         self.boundariesFirst = !plan.physicalBoundaries.isEmpty
         model.initialize(state, geometry: geometry)
     }

@@ -1,4 +1,4 @@
-import CHDF5
+internal import CHDF5
 
 /// A dataset in an HDF5 file. In a file opened collectively, every read and write here is
 /// a collective call: every rank calls it, with its own block or with an empty one.
@@ -30,6 +30,22 @@ public struct Dataset {
         let type = H5Dget_type(handle.id)
         defer { H5Tclose(type) }
         return describeType(type)
+    }
+
+    /// Where chunk `index` (in the order HDF5 stores them) starts in the file, in bytes.
+    ///
+    /// The corresponding C function is `H5Dget_chunk_info`.
+    public func chunkAddress(_ index: Int) throws(HDF5Error) -> Int {
+        let space = Dataspace(
+            handle: Handle(try checked(H5Dget_space(handle.id), "H5Dget_space", name, in: handle), .dataspace))
+        var address: haddr_t = 0
+        var size: hsize_t = 0
+        var mask: UInt32 = 0
+        var offset = [hsize_t](repeating: 0, count: Swift.max(space.shape.count, 1))
+        try check(
+            H5Dget_chunk_info(handle.id, space.id, hsize_t(index), &offset, &mask, &address, &size),
+            "H5Dget_chunk_info", name, in: handle)
+        return Int(address)
     }
 
     /// Grows (or shrinks) a chunked dataset to `shape`. Collective in a parallel file.

@@ -1,16 +1,34 @@
-import CHDF5
+internal import CHDF5
 
-/// Swift element types stored in HDF5, mapped to HDF5's native types in one place.
-public protocol HDF5Scalar {
-    /// HDF5's native type for this Swift type.
-    static var hdf5Type: hid_t { get }
+/// The kinds of element stored in HDF5.
+public enum HDF5Element: Sendable {
+    case double, float, int64, int32, int8
+
+    /// HDF5's native type for the kind: the one place they are mapped.
+    var nativeType: hid_t {
+        switch self {
+        case .double: chdf5_native_double()
+        case .float: chdf5_native_float()
+        case .int64: chdf5_native_int64()
+        case .int32: chdf5_native_int32()
+        case .int8: chdf5_native_int8()
+        }
+    }
 }
 
-extension Double: HDF5Scalar { public static var hdf5Type: hid_t { chdf5_native_double() } }
-extension Float: HDF5Scalar { public static var hdf5Type: hid_t { chdf5_native_float() } }
-extension Int64: HDF5Scalar { public static var hdf5Type: hid_t { chdf5_native_int64() } }
-extension Int32: HDF5Scalar { public static var hdf5Type: hid_t { chdf5_native_int32() } }
-extension Int8: HDF5Scalar { public static var hdf5Type: hid_t { chdf5_native_int8() } }
+/// Swift element types stored in HDF5.
+public protocol HDF5Scalar {
+    static var hdf5Element: HDF5Element { get }
+}
+extension HDF5Scalar {
+    static var hdf5Type: hid_t { hdf5Element.nativeType }
+}
+
+extension Double: HDF5Scalar { public static var hdf5Element: HDF5Element { .double } }
+extension Float: HDF5Scalar { public static var hdf5Element: HDF5Element { .float } }
+extension Int64: HDF5Scalar { public static var hdf5Element: HDF5Element { .int64 } }
+extension Int32: HDF5Scalar { public static var hdf5Element: HDF5Element { .int32 } }
+extension Int8: HDF5Scalar { public static var hdf5Element: HDF5Element { .int8 } }
 
 /// Derived types that h5py and The Well's loader expect.
 enum DerivedType {

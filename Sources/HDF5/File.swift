@@ -1,5 +1,5 @@
-import CHDF5
-import CMPI
+internal import CHDF5
+internal import CMPI
 import MPI
 
 /// An HDF5 file, opened by one process or collectively by every rank of a communicator
@@ -82,6 +82,21 @@ public final class File {
     public var root: Group {
         get throws(HDF5Error) {
             try Group(file: self, id: checked(H5Gopen2(handle.id, "/", hid_t(H5P_DEFAULT)), "H5Gopen2", "/"))
+        }
+    }
+
+    /// The MPI-IO hints HDF5 holds for this file, as it passes them to MPI (empty for a file
+    /// opened by one process).
+    ///
+    /// The corresponding C functions are `H5Fget_access_plist` and `H5Pget_fapl_mpio`.
+    public var mpiHints: [String: String] {
+        get throws(HDF5Error) {
+            guard isParallel else { return [:] }
+            let fapl = Handle(try checked(H5Fget_access_plist(handle.id), "H5Fget_access_plist", path), .propertyList)
+            var communicator: CommSlot = cmpi_comm_null()
+            var info: InfoSlot = cmpi_info_null()
+            try check(H5Pget_fapl_mpio(fapl.id, &communicator, &info), "H5Pget_fapl_mpio", path)
+            return Hints.takePairs(info: &info, communicator: &communicator)
         }
     }
 

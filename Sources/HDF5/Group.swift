@@ -1,4 +1,4 @@
-import CHDF5
+internal import CHDF5
 
 /// A group in an HDF5 file: holds datasets, groups and attributes.
 public struct Group {

@@ -1,4 +1,4 @@
-import CHDF5
+internal import CHDF5
 
 /// A failed HDF5 call: the call's name, what Tessera was doing, and HDF5's error stack text.
 public struct HDF5Error: Error, CustomStringConvertible, Sendable {

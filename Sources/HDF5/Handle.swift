@@ -1,4 +1,4 @@
-import CHDF5
+internal import CHDF5
 import Foundation
 import MPI
 
@@ -7,7 +7,7 @@ import MPI
 /// An object inside a file keeps the file's handle alive, so the file always closes after
 /// everything in it: with MPI-IO, HDF5 refuses to close a file that still has open objects
 /// (its close degree is "semi"), and the file would be left unflushed.
-public final class Handle {
+final class Handle {
     /// What kind of object the identifier names; decides which close function runs.
     enum Kind { case file, group, dataset, attribute, dataspace, datatype, propertyList }
 

@@ -3,6 +3,7 @@ import Foundation
 import Grid
 import HDF5
 import MPI
+import Settings
 
 /// What a checkpoint records besides the fields: enough to continue exactly.
 public struct CheckpointInfo: Sendable, Equatable {
@@ -16,8 +17,8 @@ public struct CheckpointInfo: Sendable, Equatable {
     public let frames: Int
     /// The model's name.
     public let model: String
-    /// The physics a restart must share: model, parameters, grid and boundaries, as text.
-    public let physics: String
+    /// The physics a restart must share: model, parameters, grid and boundaries.
+    public let physics: PhysicsKey
     /// The config text of the run that wrote it.
     public let configText: String
     public let version: String
@@ -30,7 +31,7 @@ public struct CheckpointInfo: Sendable, Equatable {
     public let randomState: [Int]
 
     public init(
-        step: Int, time: Double, dt: Double, frames: Int, model: String, physics: String, configText: String,
+        step: Int, time: Double, dt: Double, frames: Int, model: String, physics: PhysicsKey, configText: String,
         version: String, ranks: Int, processGrid: [Int], fields: [String], randomState: [Int] = []
     ) {
         self.step = step
@@ -125,7 +126,9 @@ public enum Checkpoint {
         try attributes.setAttribute("dt", .double(info.dt))
         try attributes.setAttribute("results_frames", .int(info.frames))
         try attributes.setAttribute("model", .string(info.model))
-        try attributes.setAttribute("physics", .string(info.physics))
+        // As JSON, read back into the typed value a restart compares.
+        let physics = String(decoding: try JSONEncoder().encode(info.physics), as: UTF8.self)
+        try attributes.setAttribute("physics", .string(physics))
         try attributes.setAttribute("tessera_config", .string(info.configText))
         try attributes.setAttribute("tessera_version", .string(info.version))
         try attributes.setAttribute("tessera_ranks", .int(info.ranks))
@@ -179,12 +182,19 @@ public enum Checkpoint {
             default: throw CheckpointError("attribute \(name) is missing")
             }
         }
+        func physics(_ text: String) throws -> PhysicsKey {
+            do { return try JSONDecoder().decode(PhysicsKey.self, from: Data(text.utf8)) } catch {
+                throw CheckpointError(
+                    "attribute physics cannot be read (a checkpoint of an earlier Tessera, or damaged): \(error)")
+            }
+        }
         guard case .strings(let fields) = try a.attribute("field_names") else {
             throw CheckpointError("attribute field_names is missing")
         }
         return CheckpointInfo(
             step: try int("step"), time: try double("time"), dt: try double("dt"), frames: try int("results_frames"),
-            model: try string("model"), physics: try string("physics"), configText: try string("tessera_config"),
+            model: try string("model"), physics: try physics(string("physics")),
+            configText: try string("tessera_config"),
             version: try string("tessera_version"), ranks: try int("tessera_ranks"),
             processGrid: try ints("tessera_process_grid"), fields: fields, randomState: try ints("rng_state"))
     }

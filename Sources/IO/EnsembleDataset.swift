@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HDF5
+import Settings
 
 /// One value of an ensemble member's parameter, as a dataset file records it.
 public enum ParameterValue: Sendable, Equatable {

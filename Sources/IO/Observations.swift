@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HDF5
+import Settings
 
 /// Observed receiver data for an inversion: the `receivers` group of a results file, as a run
 /// of the "true" model writes it (`coordinates` `[R, D]`, `time` `[S]`, `traces` `[R, S]`).

@@ -3,6 +3,7 @@ import Foundation
 import Grid
 import HDF5
 import MPI
+import Settings
 
 /// Who wrote a file and from what, stored as root attributes of every file Tessera writes.
 public struct Provenance: Sendable {

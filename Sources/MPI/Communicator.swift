@@ -1,4 +1,4 @@
-import CMPI
+package import CMPI
 
 #if canImport(Glibc)
     import Glibc
@@ -17,39 +17,59 @@ public enum ReductionOp: Sendable {
     }
 }
 
-/// Element types that cross MPI, mapped to MPI's predefined datatypes in one place.
-public protocol MPIScalar {
-    static var mpiDatatype: MPI_Datatype { get }
+/// The kinds of element that cross MPI.
+public enum MPIElement: Sendable {
+    case double, float, int64, uint64, int32, uint8
+
+    /// MPI's predefined datatype for the kind: the one place they are mapped.
+    var datatype: MPI_Datatype {
+        switch self {
+        case .double: cmpi_double()
+        case .float: cmpi_float()
+        case .int64: cmpi_int64()
+        case .uint64: cmpi_uint64()
+        case .int32: cmpi_int32()
+        case .uint8: cmpi_uint8()
+        }
+    }
 }
-extension Double: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_double() } }
-extension Float: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_float() } }
-extension Int64: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int64() } }
+
+/// Element types that cross MPI.
+public protocol MPIScalar {
+    static var mpiElement: MPIElement { get }
+}
+extension MPIScalar {
+    static var mpiDatatype: MPI_Datatype { mpiElement.datatype }
+}
+extension Double: MPIScalar { public static var mpiElement: MPIElement { .double } }
+extension Float: MPIScalar { public static var mpiElement: MPIElement { .float } }
+extension Int64: MPIScalar { public static var mpiElement: MPIElement { .int64 } }
 /// Sums of unsigned 64-bit values wrap modulo 2^64, as C's unsigned arithmetic does.
-extension UInt64: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_uint64() } }
-extension Int32: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_int32() } }
-extension UInt8: MPIScalar { public static var mpiDatatype: MPI_Datatype { cmpi_uint8() } }
+extension UInt64: MPIScalar { public static var mpiElement: MPIElement { .uint64 } }
+extension Int32: MPIScalar { public static var mpiElement: MPIElement { .int32 } }
+extension UInt8: MPIScalar { public static var mpiElement: MPIElement { .uint8 } }
 
 #if TESSERA_MPICH
     /// A handle as a C out-parameter holds it: MPICH's handles are integers.
-    typealias CommSlot = MPI_Comm
+    package typealias CommSlot = MPI_Comm
     typealias RequestSlot = MPI_Request
-    typealias InfoSlot = MPI_Info
+    package typealias InfoSlot = MPI_Info
 #else
     /// A handle as a C out-parameter holds it: Open MPI's handles are pointers, which Swift sees
     /// as optional there.
-    typealias CommSlot = MPI_Comm?
+    package typealias CommSlot = MPI_Comm?
     typealias RequestSlot = MPI_Request?
-    typealias InfoSlot = MPI_Info?
+    package typealias InfoSlot = MPI_Info?
 #endif
 
 /// The communicator in `slot`, if any: the same code for both kinds of slot.
-private func present(_ slot: CommSlot) -> MPI_Comm? { slot }
+func present(_ slot: CommSlot) -> MPI_Comm? { slot }
 
 /// A group of ranks that talk to each other. Communicators this type creates are freed when
 /// the last reference goes; the world communicator is never freed.
 public final class Communicator {
-    /// The C handle, for libraries that take an `MPI_Comm` (parallel HDF5).
-    public let handle: MPI_Comm
+    /// The C handle, for the package's libraries that take an `MPI_Comm` (parallel HDF5).
+    package let handle: MPI_Comm
     private let owned: Bool
 
     /// This process's rank in the communicator.
@@ -338,8 +358,8 @@ public struct Request {
 /// Key-value hints for MPI-IO (an `MPI_Info`), such as `striping_factor` or `cb_nodes`: what
 /// the MPI library should know about how a file is used. Freed with the last reference.
 public final class Hints {
-    /// The C handle, for libraries that take an `MPI_Info` (parallel HDF5).
-    public let handle: MPI_Info
+    /// The C handle, for the package's libraries that take an `MPI_Info` (parallel HDF5).
+    package let handle: MPI_Info
 
     /// Hints holding `pairs`; the null info when there are none.
     ///
@@ -365,6 +385,35 @@ public final class Hints {
             var slot: InfoSlot = handle
             MPI_Info_free(&slot)
         }
+    }
+}
+
+extension Hints {
+    /// The hints of an `MPI_Info` that a library handed out as a copy (HDF5's
+    /// `H5Pget_fapl_mpio`), with the copy and its communicator's copy freed.
+    ///
+    /// The corresponding C functions are `MPI_Info_get_nkeys`, `MPI_Info_get_nthkey` and
+    /// `MPI_Info_get`.
+    package static func takePairs(info: inout InfoSlot, communicator: inout CommSlot) -> [String: String] {
+        defer {
+            if presentInfo(info) != nil && presentInfo(info) != cmpi_info_null() { MPI_Info_free(&info) }
+            if present(communicator) != nil && present(communicator) != cmpi_comm_null() {
+                MPI_Comm_free(&communicator)
+            }
+        }
+        guard let handle = presentInfo(info), handle != cmpi_info_null() else { return [:] }
+        var count: Int32 = 0
+        MPI_Info_get_nkeys(handle, &count)
+        var pairs: [String: String] = [:]
+        for index in 0..<count {
+            var key = [CChar](repeating: 0, count: 256)
+            MPI_Info_get_nthkey(handle, index, &key)
+            var value = [CChar](repeating: 0, count: 1024)
+            var found: Int32 = 0
+            MPI_Info_get(handle, key, 1023, &value, &found)
+            if found != 0 { pairs[text(key, length: Int32(key.count))] = text(value, length: Int32(value.count)) }
+        }
+        return pairs
     }
 }
 

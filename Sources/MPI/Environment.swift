@@ -1,4 +1,4 @@
-import CMPI
+internal import CMPI
 
 #if canImport(Glibc)
     import Glibc

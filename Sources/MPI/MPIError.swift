@@ -1,4 +1,4 @@
-import CMPI
+internal import CMPI
 
 /// A failed MPI call: the call's name, MPI's error code and MPI's own text for it.
 public struct MPIError: Error, CustomStringConvertible, Sendable {

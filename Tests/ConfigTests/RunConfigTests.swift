@@ -1,7 +1,7 @@
 import Testing
 
 @testable import Config
-@testable import Engine
+@testable import Settings
 
 let minimal = """
     [grid]

@@ -1,5 +1,7 @@
 import Engine
 import Grid
+import Numerics
+import Settings
 
 /// Linear advection `∂u/∂t + v · ∇u = 0` with a constant velocity, finite volume in flux form.
 ///

@@ -1,5 +1,7 @@
 import Engine
 import Grid
+import Numerics
+import Settings
 
 #if canImport(Glibc)
     import Glibc

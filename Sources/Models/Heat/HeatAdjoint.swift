@@ -1,5 +1,7 @@
+import Adjoint
 import Engine
 import Grid
+import Numerics
 
 /// The heat model's exact discrete adjoint, with the diffusivity per cell and the initial
 /// temperature as controls. The step is `u⁺ = u + dt κ L u` with `L` the second-difference

@@ -1,5 +1,7 @@
 import Engine
 import Grid
+import Numerics
+import Settings
 
 #if canImport(Glibc)
     import Glibc
@@ -244,13 +246,7 @@ public struct Wave: Model {
 
     /// The offset of the source's cell in this rank's block, if the rank holds it.
     func sourceOffset(_ geometry: Geometry) -> Int? {
-        guard let source else { return nil }
-        let owned = geometry.layout.owned
-        let cell = source.position.indices.map { a in
-            Swift.min(Int((source.position[a] / geometry.spacing[a]).rounded(.down)), geometry.shape[a] - 1)
-        }
-        guard owned.contains(cell) else { return nil }
-        return geometry.layout.offset(cell.indices.map { cell[$0] - owned.lower[$0] })
+        source.flatMap { geometry.offset(ofCell: geometry.cell(containing: $0.position)) }
     }
 
     /// What the source adds to ∇²p in its cell at `time`: q δ(x − x_s) on one cell is q / h^d

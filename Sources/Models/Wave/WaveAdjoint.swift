@@ -1,5 +1,7 @@
+import Adjoint
 import Engine
 import Grid
+import Numerics
 
 /// The wave model's exact discrete adjoint, with the squared slowness `m` as the control.
 ///

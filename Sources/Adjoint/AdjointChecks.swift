@@ -1,4 +1,6 @@
+import Engine
 import Grid
+import Settings
 
 #if canImport(Glibc)
     import Glibc

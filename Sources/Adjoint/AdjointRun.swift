@@ -1,3 +1,4 @@
+import Engine
 import Grid
 
 /// Runs a ``Differentiable`` model forward and backward on one rank's block: receiver samples,

@@ -1,3 +1,4 @@
+import Engine
 import Grid
 
 /// A model whose time step has an exact discrete adjoint: the gradient of a receiver misfit
@@ -196,60 +197,5 @@ public enum BinomialCheckpointing {
             }
         }
         return total
-    }
-}
-
-extension Laplacian {
-    /// The second-difference Laplacian `Σ_a (p[−a] − 2p + p[+a]) / h_a²` at offset `k`.
-    @inlinable @inline(__always)
-    public static func value(
-        _ p: UnsafeMutablePointer<Double>, _ k: Int, _ strides: [Int], _ inverseSquare: [Double]
-    ) -> Double {
-        var sum = 0.0
-        for a in strides.indices { sum += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a] }
-        return sum
-    }
-}
-
-/// The second-difference Laplacian `Σ_a c_a (u[−a] − 2u + u[+a])` on a block, and its
-/// transpose, which adjoint steps need.
-public enum Laplacian {
-    /// Adds the transpose applied to `mu` (owned cells; ghosts zero) to `out`: on the owned
-    /// cells, and on the face ghost cells for what the owned cells beside them read there.
-    public static func addTransposed(of mu: Field, into out: Field, coefficients c: [Double]) {
-        let layout = mu.layout
-        let strides = layout.strides
-        let m = UnsafePointer(mu.base)
-        let o = out.base
-        let d = strides.count
-        var diagonal = 0.0
-        for a in 0..<d { diagonal += 2 * c[a] }
-        layout.forEachRun(in: layout.interior) { offset, length in
-            for k in offset..<(offset &+ length) {
-                var sum = 0.0
-                for a in 0..<d { sum += c[a] * (m[k &- strides[a]] + m[k &+ strides[a]]) }
-                o[k] += sum - diagonal * m[k]
-            }
-        }
-        addTransposedToFaceGhosts(of: { m[$0] }, into: out, coefficients: c)
-    }
-
-    /// Only the ghost part: adds `c_a · value(k)` to the ghost beside each owned face cell `k`
-    /// across axis `a` (the share of `value` that the stencil at `k` read from that ghost).
-    public static func addTransposedToFaceGhosts(of value: (Int) -> Double, into out: Field, coefficients c: [Double]) {
-        let layout = out.layout
-        let o = out.base
-        for a in 0..<layout.rank {
-            for side in [-1, 1] {
-                var face = layout.interior
-                let index = side < 0 ? 0 : layout.extent[a] - 1
-                face.lower[a] = index
-                face.upper[a] = index + 1
-                let shift = side * layout.strides[a]
-                layout.forEachRun(in: face) { offset, length in
-                    for k in offset..<(offset &+ length) { o[k &+ shift] += c[a] * value(k) }
-                }
-            }
-        }
     }
 }

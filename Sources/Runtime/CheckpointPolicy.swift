@@ -1,4 +1,4 @@
-import CSignals
+internal import CSignals
 import Config
 import Engine
 import Foundation
@@ -7,11 +7,12 @@ import HDF5
 import IO
 import Logging
 import MPI
+import Settings
 
 /// The exit code of a run that checkpointed and stopped before its end (on a signal or near
 /// its wall-clock limit) and should be restarted with `--restart auto`. It is EX_TEMPFAIL
 /// from sysexits.h: "try again later".
-let exitStoppedEarly: Int32 = 75
+public let exitStoppedEarly: Int32 = 75
 
 /// When to checkpoint and when to stop, decided alike on every rank: each rank looks at its
 /// own clock and signals, and one reduction per step makes the decision common.

@@ -1,8 +1,6 @@
 import Testing
 
-@testable import Engine
-@testable import Grid
-@testable import Wave
+@testable import Adjoint
 
 @Suite struct BinomialCheckpointingTests {
     /// The fewest forward steps that reverse `steps` steps with `slots` snapshots, by brute force.
@@ -52,62 +50,6 @@ import Testing
         let actions = BinomialCheckpointing.actions(steps: 50, slots: 50)
         #expect(BinomialCheckpointing.cost(actions) == 49)
         #expect(actions.filter { if case .restore = $0 { true } else { false } }.count == 49)
-    }
-}
-
-@Suite struct WaveAdjointTests {
-    /// A small shot between absorbing and reflecting walls, one axis periodic.
-    static func run(slots: Int = 1000, steps: Int = 60) throws -> AdjointRun {
-        let simulation = try singleBlockSimulation(
-            Wave.self, shape: [24, 20], conditions: [.dirichlet(0), .periodic],
-            table: [
-                "velocity": .double(1.5), "anomaly": .double(0.4), "anomaly_width": .double(0.15),
-                "source": .array([.double(0.3), .double(0.5)]), "frequency": .double(8), "receivers": .int(7),
-                "receiver_start": .array([.double(0.8), .double(0.1)]),
-                "receiver_end": .array([.double(0.8), .double(0.9)]), "sponge": .int(4),
-                "initial": .string("gaussian"), "amplitude": .double(0.3),
-            ])
-        let dt = try simulation.stableTimeStep(cfl: 0.9)
-        return AdjointRun(simulation: simulation, steps: steps, dt: dt, slots: slots)
-    }
-
-    @Test func theExchangeStepAndWholeRunMatchTheirAdjoints() throws {
-        let run = try Self.run()
-        for check in [
-            try run.exchangeDotProduct(seed: 1), try run.stepDotProduct(seed: 2), try run.linearisedDotProduct(seed: 3),
-        ] {
-            #expect(check.mismatch < 1e-12, "⟨Ax, y⟩ = \(check.forward), ⟨x, Aᵀy⟩ = \(check.adjoint)")
-            #expect(check.forward != 0)
-        }
-    }
-
-    @Test func theGradientPassesTheTaylorTest() throws {
-        let run = try Self.run()
-        let observed = run.receivers.map { _ in [Double](repeating: 0, count: run.steps + 1) }
-        let taylor = try run.taylor(observed: observed, seed: 7)
-        #expect(abs(taylor.firstSlope - 1) < 0.1, "\(taylor.first)")
-        #expect(abs(taylor.secondSlope - 2) < 0.1, "\(taylor.second)")
-    }
-
-    @Test func theGradientIsTheSameBitsWhateverTheMemory() throws {
-        let reference = try Self.run(slots: 1000)
-        let observed = reference.receivers.map { _ in [Double](repeating: 0.01, count: reference.steps + 1) }
-        let all = try reference.misfitGradient(observed: observed)
-        for slots in [1, 2, 5] {
-            let run = try Self.run(slots: slots)
-            let few = try run.misfitGradient(observed: observed)
-            #expect(few.misfit.bitPattern == all.misfit.bitPattern)
-            let layout = run.geometry.layout
-            var same = true
-            layout.forEachRun(in: layout.interior) { offset, length in
-                for k in offset..<(offset + length)
-                where few.gradient[0].base[k].bitPattern != all.gradient[0].base[k].bitPattern {
-                    same = false
-                }
-            }
-            #expect(same, "slots \(slots)")
-            #expect(run.counts.forward > reference.counts.forward)
-        }
     }
 }
 

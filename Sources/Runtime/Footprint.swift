@@ -1,4 +1,5 @@
 import Grid
+import Settings
 
 /// What one run costs per rank and on disk, from the decomposition alone: for sizing a job
 /// before it is submitted (`tessera plan`), so it needs no MPI and no allocation.

@@ -32,7 +32,7 @@ func attempt<T>(_ world: Communicator, _ body: () throws -> T) throws -> Result<
 }
 
 /// Writes `text` to standard error.
-func printError(_ text: String) {
+public func printError(_ text: String) {
     FileHandle.standardError.write(Data("tessera: error: \(text)\n".utf8))
 }
 

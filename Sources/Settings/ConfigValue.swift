@@ -1,5 +1,5 @@
 /// A value read from the input file, independent of the TOML library that parsed it.
-public indirect enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
+public indirect enum ConfigValue: Sendable, Equatable, Codable, CustomStringConvertible {
     case int(Int)
     case double(Double)
     case string(String)

@@ -1,0 +1,44 @@
+import Foundation
+import IO
+
+/// What `tessera inspect` says of a checkpoint, or of a folder of them.
+public enum Inspection {
+    /// The checkpoint lines for `file`, or nil when it is not a checkpoint.
+    public static func checkpointSummary(_ file: String) -> String? {
+        guard let info = try? Checkpoint.info(at: file) else { return nil }  // Not a checkpoint: no section.
+        let verdict: String
+        do {
+            _ = try Checkpoint.verify(file)
+            verdict = "yes, every checksum matches"
+        } catch {
+            verdict = "NO: \(error)"
+        }
+        return """
+            checkpoint: step \(info.step), time \(info.time), dt \(info.dt), model \(info.model)
+            physics: \(info.physics)
+            written by \(info.ranks) ranks (process grid \(info.processGrid)), tessera \(info.version), \(info.frames) results frames
+            verifies: \(verdict)
+            """
+    }
+
+    public static func folderSummary(_ path: String) -> String {
+        let nested = (path as NSString).appendingPathComponent("checkpoints")
+        let folder = FileManager.default.fileExists(atPath: nested) ? nested : path
+        let listed = Checkpoint.list(in: folder)
+        guard !listed.isEmpty else { return "\(folder): no checkpoints; --restart auto would start from the beginning" }
+        var lines = ["\(folder): \(listed.count) checkpoints, newest first"]
+        // --restart auto takes the newest checkpoint that verifies.
+        var chosen: String?
+        for entry in listed {
+            do {
+                let info = try Checkpoint.verify(entry.path)
+                chosen = chosen ?? entry.path
+                lines.append("  step \(entry.step)  t = \(info.time)  \(info.ranks) ranks  verifies  \(entry.path)")
+            } catch {
+                lines.append("  step \(entry.step)  DOES NOT VERIFY (\(error))  \(entry.path)")
+            }
+        }
+        lines.append("--restart auto would take: \(chosen ?? "none (it would start from the beginning)")")
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,152 @@
+import Config
+import Distributed
+import Engine
+import Foundation
+import Grid
+import Heat
+import MPI
+import Numerics
+import Settings
+
+/// The benchmarks behind `tessera bench-model` and `tessera bench`.
+public enum ModelBenchmark {
+    /// `tessera bench-model`: times `model` on a grid of `dims` cells with the model parameters
+    /// `parameters` (values as in TOML), printing one line of rates and bounds on rank 0.
+    /// Exits every rank.
+    public static func main(
+        model: String, shape dims: [Int], parameters: [(String, ConfigValue)], steps: Int, repeats: Int
+    )
+        -> Never
+    {
+        withMPI { world in
+            // The config as typed values: no text to write and read back.
+            let table: [String: ConfigValue] = [
+                "grid": .table(["shape": .array(dims.map { .int($0) })]),
+                "model": .table(
+                    Dictionary(parameters, uniquingKeysWith: { $1 }).merging(["name": .string(model)]) { $1 }),
+                "time": .table(["steps": .int(steps)]),
+                "output": .table(["dir": .string("unused")]),
+            ]
+            let plan = try agreed(world) {
+                try RunPlan(
+                    config: try RunConfig(table: table, text: "# tessera bench-model \(model)"), ranks: world.size)
+            }
+            let cartesian = try world.cartesian(dims: plan.decomposition.dims, periodic: plan.decomposition.periodic)
+            let (geometry, halo) = try plan.block(rank: world.rank)
+            let instance = try agreed(world) { try plan.model(for: geometry) }
+            let simulation = Simulation(
+                model: instance, geometry: geometry, plan: halo, conditions: plan.config.boundaries,
+                communication: MPIDomain(cartesian: cartesian, plan: halo))
+            let dt = try simulation.stableTimeStep(cfl: 0.5)
+            try simulation.fillGhosts()
+            instance.start(simulation.state, dt: dt, geometry: geometry)
+
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                try world.barrier()
+                let start = DispatchTime.now().uptimeNanoseconds
+                for step in 0..<steps { try simulation.step(dt: dt, time: Double(step) * dt) }
+                try world.barrier()
+                best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            let cells = Double(dims.reduce(1, *))
+            let rate = cells * Double(steps) / best
+
+            // The kernel alone: every owned cell once, from the current state (ghosts filled by
+            // the last step's exchange) into arrays of its own.
+            try simulation.fillGhosts()
+            let output = simulation.state.map { Field(name: $0.name, layout: $0.layout) }
+            let owned = Box(extent: geometry.layout.extent)
+            var kernelBest = Double.infinity
+            for _ in 0..<repeats {
+                try world.barrier()
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<steps {
+                    instance.update(from: simulation.state, into: output, box: owned, dt: dt, geometry: geometry)
+                }
+                try world.barrier()
+                kernelBest = Swift.min(kernelBest, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            let kernelRate = cells * Double(steps) / kernelBest
+
+            // The bound: every rank copies arrays of its state's size at the same time.
+            let components = simulation.state.count
+            let stages = instance.integrator.stages
+            let combinations = stages.filter { $0.old != 0 || $0.euler != 1 }.count
+            let kernelStreams = 2 * components + instance.auxiliaryArrays
+            let streams = stages.count * kernelStreams + combinations * 3 * components
+            let copied = try world.allReduce(copyRate(elements: geometry.layout.count * components), .sum)
+            let bound = copied * 2 / Double(streams)
+            let kernelBound = copied * 2 / Double(kernelStreams)
+            // Every rank's divider works at once, each on its own cells.
+            let work = instance.dividerWork
+            let divider = DividerThroughput.measure()
+            let seconds = work.divisions / divider.divisions + work.squareRoots / divider.squareRoots
+            let computeBound = seconds > 0 ? try world.allReduce(1 / seconds, .sum) : .infinity
+            if world.rank == 0 {
+                print(
+                    String(
+                        format:
+                            "%@ %@ ranks %d rate %.4g bound %.4g streams %d kernel %.4g kernel_bound %.4g kernel_streams %d compute_bound %.4g divisions %g roots %g copy %.4g",
+                        model, dims.map(String.init).joined(separator: ","), world.size, rate, bound, streams,
+                        kernelRate, kernelBound, kernelStreams,
+                        computeBound, work.divisions, work.squareRoots, copied))
+            }
+            return 0
+        }
+    }
+
+    /// Elements per second this rank copies between two arrays of `elements` doubles, with
+    /// ordinary loads and stores as a kernel makes them (a library copy may bypass the cache
+    /// with streaming stores, which no stencil update does).
+    static func copyRate(elements: Int) -> Double {
+        let count = Swift.max(elements, 1 << 20)
+        let source = UnsafeMutablePointer<Double>.allocate(capacity: count)
+        let target = UnsafeMutablePointer<Double>.allocate(capacity: count)
+        defer {
+            source.deallocate()
+            target.deallocate()
+        }
+        source.initialize(repeating: 1, count: count)
+        target.initialize(repeating: 0, count: count)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            scale(source, into: target, count: count, by: Double(count % 3 + 1))
+            best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        return Double(count) / best
+    }
+
+    /// `target = factor · source`: STREAM's "scale", two streams like a copy, but a loop
+    /// that the compiler does not turn into a call to memcpy.
+    @inline(never)
+    static func scale(
+        _ source: UnsafePointer<Double>, into target: UnsafeMutablePointer<Double>, count: Int, by factor: Double
+    ) {
+        for i in 0..<count { target[i] = factor * source[i] }
+    }
+    /// `tessera bench`: the heat kernel on one core, a line per cube edge in `sizes`.
+    public static func heatKernel(sizes: [Int], steps: Int, repeats: Int) -> [String] {
+        var lines: [String] = []
+        for n in sizes {
+            let layout = LocalLayout(owned: Box(extent: [n, n, n]), ghost: [1, 1, 1])
+            var a = Field(name: "a", layout: layout)
+            var b = Field(name: "b", layout: layout)
+            for i in 0..<layout.count { a.base[i] = Double(i % 97) * 0.01 }
+            let c = [0.1, 0.1, 0.1]
+            var best = Double.infinity
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<steps {
+                    HeatKernel.apply(from: a, into: b, box: layout.interior, coefficients: c)
+                    swap(&a, &b)
+                }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            let rate = Double(n * n * n * steps) / best
+            lines.append(String(format: "swift %d^3: %.4g cell updates/s (%.3f s for %d steps)", n, rate, best, steps))
+        }
+        return lines
+    }
+}

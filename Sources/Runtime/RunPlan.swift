@@ -1,0 +1,124 @@
+import Config
+import Engine
+import Foundation
+import Grid
+import HDF5
+import Settings
+
+/// A run's configuration resolved against a rank count: the model, the process grid, the
+/// decomposition. Pure: `validate` builds it for any rank count without MPI, and `run` builds
+/// it on every rank alike, so every rank reaches the same verdict.
+public struct RunPlan {
+    public let config: RunConfig
+    public let modelType: any Model.Type
+    public let parameters: Parameters
+    public let decomposition: Decomposition
+    /// The ghost width: the model's stencil.
+    public let ghost: Int
+    /// The fields the model evolves.
+    public let fields: [FieldSpec]
+    /// The scalar components of the fields: one ``Field`` each in the state.
+    public var components: Int { fields.components(dimensions: config.grid.shape.count).count }
+    /// Stages of the model's time integrator.
+    public let stages: Int
+
+    public init(config: RunConfig, ranks: Int) throws {
+        self.config = config
+        modelType = try Runtime.modelType(named: config.modelName)
+        parameters = try Parameters(config.modelTable, specs: modelType.description.parameters)
+        let shape = config.grid.shape
+        // A throwaway geometry lets the model check its parameters against the grid and say
+        // how wide its stencil is, before any rank's block is known.
+        let probe = try modelType.init(
+            parameters: parameters,
+            geometry: Geometry(
+                shape: shape, extent: config.grid.extent, periodic: config.grid.periodic,
+                layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 })))
+        ghost = probe.stencilWidth
+        fields = probe.fields
+        stages = probe.integrator.stages.count
+        // The same pure choice on every rank and in `validate`, so the two always agree.
+        let dims = try Decomposition.balancedDims(
+            ranks: ranks, shape: shape, minimumBlock: ghost, fixed: config.grid.processGrid)
+        decomposition = try Decomposition(shape: shape, dims: dims, periodic: config.grid.periodic)
+    }
+
+    /// The model instance for one rank's block.
+    public func model(for geometry: Geometry) throws -> any Model {
+        try modelType.init(parameters: parameters, geometry: geometry)
+    }
+
+    /// Rank `rank`'s block: its geometry and its halo plan, which share the one layout (owned
+    /// cells and ghosts as wide as the stencil).
+    public func block(rank: Int) throws -> (geometry: Geometry, halo: HaloPlan) {
+        let halo = try HaloPlan(decomposition: decomposition, rank: rank, ghost: config.grid.shape.map { _ in ghost })
+        let geometry = Geometry(
+            shape: config.grid.shape, extent: config.grid.extent, periodic: config.grid.periodic, layout: halo.layout)
+        return (geometry, halo)
+    }
+
+    /// What a restart must share with the run that wrote its checkpoint: the model and its
+    /// parameters, the grid and the boundaries. (Output and checkpoint settings may change.)
+    public var physics: PhysicsKey {
+        let grid = config.grid
+        return PhysicsKey(
+            model: config.modelName, parameters: parameters.values, shape: grid.shape, extent: grid.extent,
+            periodic: grid.periodic, boundaries: config.boundaries)
+    }
+
+    /// Bytes of one results frame: every output field over the whole grid in float32.
+    public var frameBytes: Int {
+        StagedFrame.bytes(
+            fields: fields, dimensions: config.grid.shape.count, cells: config.grid.shape.reduce(1, *),
+            precision: .single)
+    }
+
+    /// A few lines on what the run will do, for `validate` and the start of `run`.
+    public var summary: String {
+        let blocks = (0..<decomposition.rankCount).map { decomposition.ownedBox(of: $0).extent }
+        let cells = blocks.map { $0.reduce(1, *) }
+        let smallest = blocks[cells.firstIndex(of: cells.min()!)!]
+        let largest = blocks[cells.firstIndex(of: cells.max()!)!]
+        let time = config.steps.map { "\($0) steps" } ?? "until t = \(config.endTime!)"
+        return """
+            model \(config.modelName): \(parameters.values.keys.sorted().map { "\($0) = \(parameters.values[$0]!)" }.joined(separator: ", "))
+            grid \(shapeText(config.grid.shape)) cells, extent \(config.grid.extent), boundaries \(config.boundaries.map(\.name))
+            \(rankText(decomposition.rankCount)), process grid \(shapeText(decomposition.dims)), blocks \(shapeText(smallest)) to \(shapeText(largest)) cells
+            \(time), cfl \(config.cfl), a frame every \(config.outputEvery) steps into \(config.outputDirectory)/results.hdf5
+            """
+    }
+}
+
+extension RunPlan {
+    /// How the ranks landed: launcher, nodes, process grid and each rank's block (listed up to
+    /// `listed` ranks), for the start of a run. `hosts` holds each rank's node name.
+    public func layout(hosts: [String], launcher: String, listed: Int = 32) -> [String] {
+        var nodes: [String: Int] = [:]
+        for host in hosts { nodes[host, default: 0] += 1 }
+        let perNode = nodes.keys.sorted().prefix(8).map { "\($0): \(nodes[$0]!)" }.joined(separator: ", ")
+        var lines = [
+            "\(launcher): \(hosts.count) \(hosts.count == 1 ? "rank" : "ranks") on \(nodes.count) "
+                + "\(nodes.count == 1 ? "node" : "nodes") (\(perNode)\(nodes.count > 8 ? ", ..." : "")), "
+                + "process grid \(shapeText(decomposition.dims))"
+        ]
+        guard hosts.count <= listed else {
+            lines.append("(the block of each rank is listed for up to \(listed) ranks)")
+            return lines
+        }
+        for (rank, host) in hosts.enumerated() {
+            let block = decomposition.ownedBox(of: rank)
+            let ranges = zip(block.lower, block.upper).map { "\($0)..<\($1)" }.joined(separator: ", ")
+            lines.append("rank \(rank) on \(host): cells [\(ranges)], \(shapeText(block.extent))")
+        }
+        return lines
+    }
+}
+
+extension RunConfig.FileSettings {
+    /// The settings as HDF5 takes them.
+    var tuning: FileTuning {
+        FileTuning(
+            hints: hints,
+            alignment: alignment.map { FileTuning.Alignment(threshold: alignmentThreshold, boundary: $0) })
+    }
+}

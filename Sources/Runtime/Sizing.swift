@@ -1,0 +1,113 @@
+import Config
+import Engine
+import Foundation
+import Grid
+
+extension RunPlan {
+    /// The scalar components written to each results frame.
+    public var outputComponents: Int {
+        fields.filter(\.isOutput).components(dimensions: config.grid.shape.count).count
+    }
+
+    /// What a run costs per rank and on disk, for `tessera plan`; the bandwidth frames need at
+    /// `cellRate` cell updates per second per rank (for the whole step).
+    public func sizing(cellRate: (rate: Double, source: String)?) throws -> [String] {
+        // Two frame buffers where output may overlap the steps (what a run may hold).
+        let buffers = config.outputOverlap == .never ? 1 : 2
+        let footprint = try Footprint(
+            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: components,
+            stages: stages, outputs: outputComponents, frameBuffers: buffers)
+        func range(_ values: [Int], _ format: (Int) -> String) -> String {
+            let low = values.min()!
+            let high = values.max()!
+            return low == high ? format(low) : "\(format(low)) to \(format(high))"
+        }
+        let ranks = footprint.ranks
+        let frames = config.steps.map { $0 / config.outputEvery + 1 }
+        let total = frames.map { "\($0) frames, \(byteText(footprint.frameBytes * $0)) in all" } ?? "frames set by dt"
+        var lines = [
+            "process grid \(shapeText(decomposition.dims)) for \(ranks.count) ranks; "
+                + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(components) "
+                + "\(components == 1 ? "field" : "fields"), \(ghost) ghost \(ghost == 1 ? "cell" : "cells")",
+            "cells per rank:       \(range(ranks.map(\.cells), String.init))",
+            "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank",
+            "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) "
+                + "(state, next state\(stages > 1 ? ", stage" : ""), halo buffers, frame buffers)",
+            "results frame:        \(byteText(footprint.frameBytes)) (float32); \(total)",
+            "written per rank:     \(range(ranks.map(\.frameBytes), byteText)) per frame",
+            "frame buffers:        \(range(ranks.map(\.outputBufferBytes), byteText)) per rank "
+                + (buffers == 2
+                    ? "(two frames, to write one while the steps go on)" : "(one frame, written between steps)"),
+            "checkpoint:           \(byteText(footprint.checkpointBytes)) (float64); keep \(config.checkpointKeep): "
+                + "\(byteText(footprint.checkpointBytes * config.checkpointKeep)) on disk",
+        ]
+        if let cellRate {
+            // The slowest rank sets the pace: the one with the most cells.
+            let step = Double(ranks.map(\.cells).max()!) / cellRate.rate
+            let every = config.outputEvery
+            let need = { (n: Int) in
+                String(format: "%.3g GB/s", Double(footprint.frameBytes) / (Double(n) * step) / 1e9)
+            }
+            lines.append(
+                "step time:            \(String(format: "%.3g s", step)) at \(String(format: "%.3g", cellRate.rate)) "
+                    + "cell updates/s per rank (\(cellRate.source))")
+            lines.append(
+                "frame bandwidth:      a frame every \(every) \(every == 1 ? "step" : "steps") needs \(need(every)) "
+                    + "in all; every step \(need(1)), every 10 \(need(10)), every 100 \(need(100))")
+        }
+        return lines
+    }
+
+    /// Cell updates per second of the model's update on one core here, for `plan`: a few
+    /// updates of a block like one rank's, at most 2^20 cells. Nil if the model cannot be made
+    /// on such a block.
+    public func measuredCellRate() -> Double? {
+        var shape = decomposition.ownedBox(of: 0).extent
+        var axis = 0
+        while shape.reduce(1, *) > 1 << 20 {
+            shape[axis] = (shape[axis] + 1) / 2
+            axis = (axis + 1) % shape.count
+        }
+        let layout = LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in ghost })
+        let geometry = Geometry(
+            shape: shape, extent: config.grid.extent, periodic: config.grid.periodic, layout: layout)
+        guard let model = try? self.model(for: geometry) else { return nil }
+        let names = model.fields.components(dimensions: shape.count)
+        let state = names.map { Field(name: $0, layout: layout) }
+        let next = names.map { Field(name: $0, layout: layout) }
+        model.initialize(state, geometry: geometry)
+        let dt = model.stableTimeStep(state, geometry: geometry) * config.cfl
+        let stages = Double(model.integrator.stages.count)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            model.update(from: state, into: next, box: layout.interior, dt: dt, geometry: geometry)
+            best = Swift.min(best, (ContinuousClock.now - start).seconds)
+        }
+        return Double(layout.interior.count) / (best * stages)
+    }
+}
+
+/// Sizes in powers of 1000, as `ls -h --si` and `df -H` print them.
+public func byteText(_ bytes: Int) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1000 && unit < units.count - 1 {
+        value /= 1000
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+public func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }
+
+/// How this process of `ranks` was started, from the variables each launcher sets.
+func launcherName(ranks: Int, _ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    if let job = environment["SLURM_JOB_ID"], let step = environment["SLURM_STEP_ID"] {
+        return "launched by srun (Slurm job \(job), step \(step))"
+    }
+    if environment["OMPI_COMM_WORLD_SIZE"] != nil { return "launched by mpirun (Open MPI)" }
+    if environment["PMI_RANK"] != nil || environment["HYDRA_CONTROL_FD"] != nil { return "launched by mpiexec (Hydra)" }
+    return ranks == 1 ? "started as a single process" : "launched by a launcher Tessera does not know"
+}

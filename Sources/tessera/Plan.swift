@@ -1,0 +1,44 @@
+import ArgumentParser
+import Config
+import Runtime
+import Settings
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Size a job before submitting it: process grid, cells, halo traffic, memory and file sizes.",
+        discussion: """
+            Works out, without MPI and without allocating the grid, what a run of CONFIG on --ranks \
+            ranks would use: the process grid, cells per rank, halo bytes each rank sends per step, \
+            memory per rank, and the size of each results frame and checkpoint.
+            """)
+
+    @OptionGroup var input: ConfigInput
+
+    @Option(help: "The number of ranks the job will have.")
+    var ranks: Int
+
+    @Option(
+        help: ArgumentHelp(
+            "Cell updates per second per rank for the whole step (from a run's progress line on the target machine, divided by its ranks); without it, the model's update is timed here on one core.",
+            valueName: "rate"))
+    var stepRate: Double?
+
+    func run() throws {
+        do {
+            let parsed = try RunConfig(text: readConfig(input.config), overrides: input.overrides)
+            guard ranks >= 1 else { throw ConfigError("", "--ranks must be at least 1, not \(ranks)") }
+            if let stepRate, !(stepRate > 0 && stepRate.isFinite) {
+                throw ConfigError(
+                    "", "--step-rate must be a positive number of cell updates per second, not \(stepRate)")
+            }
+            let plan = try RunPlan(config: parsed, ranks: ranks)
+            let rate =
+                stepRate.map { ($0, "as given") }
+                ?? plan.measuredCellRate().map { ($0, "the model's update timed here on one core; --step-rate to set") }
+            for line in try plan.sizing(cellRate: rate) { print(line) }
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}

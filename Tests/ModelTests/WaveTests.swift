@@ -1,0 +1,112 @@
+import Foundation
+import Numerics
+import Settings
+import TestSupport
+import Testing
+
+@testable import Adjoint
+@testable import Engine
+@testable import Grid
+@testable import Wave
+
+@Suite struct WaveTests {
+    /// The L1 error of a standing wave against the exact `cos(c|k|t) Π sin(k x)`.
+    @Test func aStandingWaveConvergesAtSecondOrder() throws {
+        var errors: [Double] = []
+        for n in [32, 64, 128, 256] {
+            let shape = [n, n]
+            let sim = try periodicSimulation(
+                Wave.self, shape: shape,
+                table: ["initial": .string("standing"), "velocity": .double(1.3), "modes": .array([.int(1), .int(2)])])
+            let model = try #require(sim.model as? Wave)
+            let schedule = Schedule(
+                steps: nil, endTime: 0.7, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1)
+            _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
+            var sum = 0.0
+            Box(extent: shape).forEachPoint { p in
+                let x = p.indices.map { sim.geometry.centre(axis: $0, index: p[$0]) }
+                sum += abs(sim.state[0][p] - model.exact(at: x, time: 0.7))
+            }
+            errors.append(sum / Double(n * n))
+        }
+        let orders = zip(errors, errors.dropFirst()).map { log2($0 / $1) }
+        for order in orders { #expect(abs(order - 2) < 0.15, "orders \(orders), errors \(errors)") }
+    }
+
+    @Test func theRickerWaveletPeaksAtItsDelay() throws {
+        let sim = try periodicSimulation(
+            Wave.self, shape: [20], table: ["source": .array([.double(0.5)]), "frequency": .double(4)])
+        let model = try #require(sim.model as? Wave)
+        #expect(model.wavelet(at: 0.25) == 1)
+        // Its zeros lie at τ = ±1/(√2 π f).
+        #expect(abs(model.wavelet(at: 0.25 + 1 / (2.0.squareRoot() * .pi * 4))) < 1e-15)
+    }
+
+    @Test func badPositionsAndVelocitiesAreRefusedWithTheReason() throws {
+        func refuses(_ table: [String: ConfigValue], _ message: String) {
+            #expect {
+                _ = try periodicSimulation(Wave.self, shape: [10, 10], table: table)
+            } throws: { "\($0)".contains(message) }
+        }
+        refuses(["source": .array([.double(0.5), .double(1.5)])], "lies outside the domain")
+        refuses(["source": .array([.double(0.5)])], "needs one coordinate per axis (2)")
+        refuses(["anomaly": .double(-2)], "makes the velocity negative")
+        refuses(["receivers": .int(3)], "needs receiver_start and receiver_end")
+    }
+}
+
+@Suite struct WaveAdjointTests {
+    /// A small shot between absorbing and reflecting walls, one axis periodic.
+    static func run(slots: Int = 1000, steps: Int = 60) throws -> AdjointRun {
+        let simulation = try singleBlockSimulation(
+            Wave.self, shape: [24, 20], conditions: [.dirichlet(0), .periodic],
+            table: [
+                "velocity": .double(1.5), "anomaly": .double(0.4), "anomaly_width": .double(0.15),
+                "source": .array([.double(0.3), .double(0.5)]), "frequency": .double(8), "receivers": .int(7),
+                "receiver_start": .array([.double(0.8), .double(0.1)]),
+                "receiver_end": .array([.double(0.8), .double(0.9)]), "sponge": .int(4),
+                "initial": .string("gaussian"), "amplitude": .double(0.3),
+            ])
+        let dt = try simulation.stableTimeStep(cfl: 0.9)
+        return AdjointRun(simulation: simulation, steps: steps, dt: dt, slots: slots)
+    }
+
+    @Test func theExchangeStepAndWholeRunMatchTheirAdjoints() throws {
+        let run = try Self.run()
+        for check in [
+            try run.exchangeDotProduct(seed: 1), try run.stepDotProduct(seed: 2), try run.linearisedDotProduct(seed: 3),
+        ] {
+            #expect(check.mismatch < 1e-12, "⟨Ax, y⟩ = \(check.forward), ⟨x, Aᵀy⟩ = \(check.adjoint)")
+            #expect(check.forward != 0)
+        }
+    }
+
+    @Test func theGradientPassesTheTaylorTest() throws {
+        let run = try Self.run()
+        let observed = run.receivers.map { _ in [Double](repeating: 0, count: run.steps + 1) }
+        let taylor = try run.taylor(observed: observed, seed: 7)
+        #expect(abs(taylor.firstSlope - 1) < 0.1, "\(taylor.first)")
+        #expect(abs(taylor.secondSlope - 2) < 0.1, "\(taylor.second)")
+    }
+
+    @Test func theGradientIsTheSameBitsWhateverTheMemory() throws {
+        let reference = try Self.run(slots: 1000)
+        let observed = reference.receivers.map { _ in [Double](repeating: 0.01, count: reference.steps + 1) }
+        let all = try reference.misfitGradient(observed: observed)
+        for slots in [1, 2, 5] {
+            let run = try Self.run(slots: slots)
+            let few = try run.misfitGradient(observed: observed)
+            #expect(few.misfit.bitPattern == all.misfit.bitPattern)
+            let layout = run.geometry.layout
+            var same = true
+            layout.forEachRun(in: layout.interior) { offset, length in
+                for k in offset..<(offset + length)
+                where few.gradient[0].base[k].bitPattern != all.gradient[0].base[k].bitPattern {
+                    same = false
+                }
+            }
+            #expect(same, "slots \(slots)")
+            #expect(run.counts.forward > reference.counts.forward)
+        }
+    }
+}

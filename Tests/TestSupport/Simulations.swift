@@ -1,0 +1,138 @@
+import Engine
+import Foundation
+import Grid
+import Heat
+import Settings
+
+/// A one-rank exchange: every message goes to this rank itself (periodic wrap), copied in
+/// memory. Lets the driver run in a unit test without MPI.
+public final class SelfExchange: DomainCommunication {
+    public let plan: HaloPlan
+    var pending: [Field] = []
+    public init(plan: HaloPlan) { self.plan = plan }
+    /// Every ghost is filled in finishExchange, as if every neighbour were another rank.
+    public var lateFaces: [(low: Bool, high: Bool)] { plan.layout.extent.map { _ in (true, true) } }
+    public func beginExchange(_ fields: [Field]) throws { pending = fields }
+    public func finishExchange() throws {
+        for field in pending {
+            for message in plan.messages {
+                let partner = plan.messages.first { $0.sendTag == message.receiveTag }!
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: partner.send.count)
+                field.pack(partner.send, into: buffer)
+                field.unpack(message.receive, from: buffer)
+                buffer.deallocate()
+            }
+        }
+        pending = []
+    }
+    public func reverseExchange(_ fields: [Field]) throws {
+        for field in fields {
+            for message in plan.messages {
+                let partner = plan.messages.first { $0.sendTag == message.receiveTag }!
+                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: message.receive.count)
+                field.pack(message.receive, into: buffer)
+                field.zero(message.receive)
+                field.accumulate(partner.send, from: buffer)
+                buffer.deallocate()
+            }
+        }
+    }
+    public func globalMinimum(_ value: Double) throws -> Double { value }
+    public func globalMaximum(_ values: [Double]) throws -> [Double] { values }
+    public func globalSum(_ values: [Double]) throws -> [Double] { values }
+}
+
+/// Keeps no frame: for runs whose output a test does not read.
+public final class NullWriter: FrameWriter {
+    public let precision = FramePrecision.single
+    public init() {}
+    public func write(frame index: Int, time: Double, staged: StagedFrame, totals: [Double]) throws {}
+    public func finish() throws {}
+}
+
+extension Simulation {
+    /// Output that stages every frame between steps, checks it and drops it.
+    public var nullOutput: FrameOutput {
+        FrameOutput(writer: NullWriter(), statistics: statistics, reductions: communication, mode: .synchronous)
+    }
+}
+
+/// A model of type `type` on one periodic block of `shape` cells in a unit box, with its ghosts
+/// filled by ``SelfExchange``.
+public func periodicSimulation(_ type: any Model.Type, shape: [Int], table: [String: ConfigValue]) throws -> Simulation
+{
+    try singleBlockSimulation(type, shape: shape, conditions: shape.map { _ in .periodic }, table: table)
+}
+
+/// A model on one block with `conditions` per axis (periodic axes wrap through `SelfExchange`).
+public func singleBlockSimulation(
+    _ type: any Model.Type, shape: [Int], conditions: [BoundaryCondition], table: [String: ConfigValue]
+) throws -> Simulation {
+    let periodic = conditions.map { $0 == .periodic }
+    let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
+    let parameters = try Parameters(table, specs: type.description.parameters)
+    let probe = Geometry(
+        shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic,
+        layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 }))
+    let width = try type.init(parameters: parameters, geometry: probe).stencilWidth
+    let plan = try HaloPlan(decomposition: d, rank: 0, ghost: shape.map { _ in width })
+    let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
+    return Simulation(
+        model: try type.init(parameters: parameters, geometry: geometry), geometry: geometry, plan: plan,
+        conditions: conditions, communication: SelfExchange(plan: plan))
+}
+
+/// Observed orders of a model with no exact solution, from runs to `time` on grids that double:
+/// the L1 difference between each run and the next finer one (averaged onto the coarser cells)
+/// falls by 2^p.
+public func selfConvergence(
+    _ type: any Model.Type, _ table: [String: ConfigValue], dimensions: Int, sizes: [Int], time: Double,
+    cfl: Double = 0.8
+) throws -> (differences: [Double], orders: [Double]) {
+    var states: [[[Double]]] = []
+    for n in sizes {
+        let shape = [Int](repeating: n, count: dimensions)
+        let sim = try periodicSimulation(type, shape: shape, table: table)
+        let schedule = Schedule(steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: cfl), outputEvery: 1)
+        _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
+        states.append(
+            sim.state.map { field in
+                var values: [Double] = []
+                Box(extent: shape).forEachPoint { values.append(field[$0]) }
+                return values
+            })
+    }
+    var differences: [Double] = []
+    for level in 0..<(sizes.count - 1) {
+        let n = sizes[level]
+        let coarse = Box(extent: [Int](repeating: n, count: dimensions))
+        let children = 1 << dimensions
+        var sum = 0.0
+        for component in states[level].indices {
+            var index = 0
+            coarse.forEachPoint { p in
+                var average = 0.0
+                for child in 0..<children {
+                    var fine = 0
+                    for a in 0..<dimensions { fine = fine * 2 * n + 2 * p[a] + (child >> a & 1) }
+                    average += states[level + 1][component][fine]
+                }
+                sum += abs(states[level][component][index] - average / Double(children))
+                index += 1
+            }
+        }
+        differences.append(sum / Double(coarse.count))
+    }
+    return (differences, zip(differences, differences.dropFirst()).map { log2($0 / $1) })
+}
+
+/// The heat model on one block of `shape` cells in a unit box, with its geometry and halo plan.
+public func heat(shape: [Int], periodic: [Bool], table: [String: ConfigValue] = [:]) throws -> (
+    Heat, Geometry, HaloPlan
+) {
+    let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
+    let plan = try HaloPlan(decomposition: d, rank: 0, ghost: shape.map { _ in 1 })
+    let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
+    let model = try Heat(parameters: Parameters(table, specs: Heat.description.parameters), geometry: geometry)
+    return (model, geometry, plan)
+}
