@@ -120,12 +120,13 @@ extension AdjointRun {
         for (i, field) in y.enumerated() { fillRandom(field, seed: seed &+ 100 &+ UInt64(i)) }
         let none = fields(model.controls)
         try fillLinearGhosts(x)
+        simulation.prepare(dt: dt)
         model.tangentUpdate(
             state: state, tangent: x, direction: none, into: sx, time: 0, dt: dt,
-            geometry: geometry)
+            work: work, geometry: geometry)
         let forward = try dot(sx, y)
         model.adjointUpdate(
-            state: state, adjoint: y, into: aty, gradient: none, time: 0, dt: dt, geometry: geometry)
+            state: state, adjoint: y, into: aty, gradient: none, time: 0, dt: dt, work: work, geometry: geometry)
         try reverseLinearGhosts(aty)
         return DotProduct(forward: forward, adjoint: try dot(x, aty))
     }
@@ -209,7 +210,7 @@ extension AdjointRun {
         var initial: [Field]?
         if model.initialStateIsControl {
             let start = fields(state.map(\.name))
-            model.initialState(start, geometry: geometry)
+            model.initialState(start, work: work, geometry: geometry)
             initial = try randomDirection(like: start, seed: seed &+ 50)
         }
         var slope = try dot(direction, gradient)

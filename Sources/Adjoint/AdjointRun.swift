@@ -34,7 +34,14 @@ public final class AdjointRun {
         self.steps = steps
         self.dt = dt
         self.slots = max(1, min(slots, max(steps, 1)))
+        // The arrays only gradients need (a control the forward run takes as uniform, the
+        // adjoint's scratch): the engine owns them like the model's own.
+        simulation.addWork(model.gradientWorkArrays)
+        model.prepareGradient(work: simulation.work, geometry: simulation.geometry)
     }
+
+    /// The model's work arrays on this block, the gradient's included.
+    var work: [Field] { simulation.work }
 
     /// Bytes of one snapshot of the state on this rank.
     public static func snapshotBytes(components: Int, layout: LocalLayout) -> Int { components * layout.count * 8 }
@@ -49,7 +56,7 @@ public final class AdjointRun {
     public func controlValues() -> [Field] {
         let copies = fields(model.controls)
         for (index, field) in copies.enumerated() {
-            field.storage.baseAddress!.update(from: model.control(index), count: geometry.layout.count)
+            field.storage.baseAddress!.update(from: model.control(index, work: work).base, count: geometry.layout.count)
         }
         return copies
     }
@@ -58,22 +65,23 @@ public final class AdjointRun {
     public func setControls(_ values: [Field]) {
         let layout = geometry.layout
         for (index, field) in values.enumerated() {
-            let target = model.control(index)
+            let target = model.control(index, work: work).base
             layout.forEachRun(in: layout.interior) { offset, length in
                 (target + offset).update(from: field.base + offset, count: length)
             }
         }
-        model.controlsChanged()
+        simulation.workChanged()
     }
 
     /// Puts the initial state (plus `offset` on the owned cells, if given) in place, fills its
     /// ghosts and lets the model complete it, as a run that starts from the beginning does.
     private func begin(offset: [Field]?) throws {
         for field in state { field.storage.update(repeating: 0) }
-        model.initialState(state, geometry: geometry)
+        model.initialState(state, work: work, geometry: geometry)
         if let offset { add(offset, to: state, scale: 1) }
         try simulation.fillGhosts()
-        model.start(state, dt: dt, geometry: geometry)
+        simulation.prepare(dt: dt)
+        model.start(state, work: work, dt: dt, geometry: geometry)
     }
 
     /// `target += scale · source` on the owned cells.
@@ -139,7 +147,8 @@ public final class AdjointRun {
         // `begin` ran `start` on the state already; its tangent needs the initial state's
         // ghosts, which `start` leaves as they were.
         try fillLinearGhosts(tangent)
-        model.tangentStart(state: state, tangent: tangent, direction: direction, dt: dt, geometry: geometry)
+        simulation.prepare(dt: dt)
+        model.tangentStart(state: state, tangent: tangent, direction: direction, work: work, dt: dt, geometry: geometry)
         var samples = blankSamples()
         sample(tangent, into: &samples, step: 0)
         for step in 0..<steps {
@@ -147,7 +156,7 @@ public final class AdjointRun {
             try fillLinearGhosts(tangent)
             model.tangentUpdate(
                 state: state, tangent: tangent, direction: direction, into: next, time: Double(step) * dt, dt: dt,
-                geometry: geometry)
+                work: work, geometry: geometry)
             try simulation.step(dt: dt, time: Double(step) * dt)
             swap(&tangent, &next)
             sample(tangent, into: &samples, step: step + 1)
@@ -235,7 +244,7 @@ public final class AdjointRun {
                 model.adjointUpdate(
                     state: forward, adjoint: adjoint, into: previous, gradient: gradient, time: Double(step) * dt,
                     dt: dt,
-                    geometry: geometry)
+                    work: work, geometry: geometry)
                 try reverseLinearGhosts(previous)
                 inject(sources!, step: step, into: previous)
                 swap(&adjoint, &previous)
@@ -245,7 +254,7 @@ public final class AdjointRun {
         // The adjoint state is now that of the completed initial state: undo `start`.
         copy(fromSlot: 0, to: state)
         try simulation.fillGhosts()
-        model.adjointStart(state: state, adjoint: adjoint, gradient: gradient, dt: dt, geometry: geometry)
+        model.adjointStart(state: state, adjoint: adjoint, gradient: gradient, work: work, dt: dt, geometry: geometry)
         counts = taken
         return (samples, gradient, model.initialStateIsControl ? adjoint : nil)
     }

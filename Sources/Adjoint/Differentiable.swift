@@ -20,16 +20,22 @@ public protocol Differentiable: Model {
     /// Whether the initial state is a control too (its gradient is the adjoint state at t = 0).
     var initialStateIsControl: Bool { get }
 
-    /// Control `index` on this rank's block: one value per cell in the layout of the state
-    /// (owned cells meaningful). The optimiser may change the owned cells, then calls
-    /// ``controlsChanged()``.
-    func control(_ index: Int) -> UnsafeMutablePointer<Double>
+    /// The work arrays a gradient run needs besides the forward run's (``Model/workArrays``),
+    /// by name: the adjoint run adds them to the simulation's, after the model's own. None by
+    /// default.
+    var gradientWorkArrays: [String] { get }
+
+    /// Sets the gradient run's work arrays once they are added (`work` holds the model's own
+    /// arrays, then those of ``gradientWorkArrays``). Does nothing by default.
+    func prepareGradient(work: [Field], geometry: Geometry)
+
+    /// Control `index` on this rank's block: one of `work`, in the layout of the state (owned
+    /// cells meaningful). The optimiser may change its owned cells; the engine then prepares
+    /// again what the model derives from it (``Model/prepare(dt:work:geometry:)``).
+    func control(_ index: Int, work: [Field]) -> Field
 
     /// The values control `index` may take (an optimiser keeps it inside them).
     func bounds(_ index: Int) -> ClosedRange<Double>
-
-    /// Drops what the model derived from the controls.
-    func controlsChanged()
 
     /// Scalar parameters of the config that set the controls (for example the background
     /// velocity); the gradient with respect to each is the controls' gradient contracted with
@@ -42,25 +48,25 @@ public protocol Differentiable: Model {
     func controlDerivative(parameter: Int, control: Int, geometry: Geometry, into field: Field)
 
     /// Sets the initial state (owned cells) without touching the controls.
-    func initialState(_ state: [Field], geometry: Geometry)
+    func initialState(_ state: [Field], work: [Field], geometry: Geometry)
 
-    /// The linearisation of ``Model/start(_:dt:geometry:)``: `tangent` holds the tangent of the
-    /// initial state (ghosts filled); completes it as `start` completes the state, for the
-    /// control perturbation `direction`.
+    /// The linearisation of ``Model/start(_:work:dt:geometry:)``: `tangent` holds the tangent
+    /// of the initial state (ghosts filled); completes it as `start` completes the state, for
+    /// the control perturbation `direction`.
     func tangentStart(
-        state: [Field], tangent: [Field], direction: [Field], dt: Double, geometry: Geometry)
+        state: [Field], tangent: [Field], direction: [Field], work: [Field], dt: Double, geometry: Geometry)
 
-    /// The transpose of ``tangentStart(state:tangent:direction:dt:geometry:)`` with respect to
-    /// the controls: adds to `gradient` what the adjoint of the initial state owes them.
+    /// The transpose of ``tangentStart(state:tangent:direction:work:dt:geometry:)`` with respect
+    /// to the controls: adds to `gradient` what the adjoint of the initial state owes them.
     func adjointStart(
-        state: [Field], adjoint: [Field], gradient: [Field], dt: Double, geometry: Geometry)
+        state: [Field], adjoint: [Field], gradient: [Field], work: [Field], dt: Double, geometry: Geometry)
 
     /// One step of the linearised model on the owned cells: `next` = ∂step/∂state · `tangent` +
     /// ∂step/∂controls · `direction`, for the step from `state` (ghosts filled, as are the
     /// tangent's) at `time` to `time + dt`, point sources included.
     func tangentUpdate(
         state: [Field], tangent: [Field], direction: [Field], into next: [Field], time: Double,
-        dt: Double, geometry: Geometry)
+        dt: Double, work: [Field], geometry: Geometry)
 
     /// The transpose of that step. `adjoint` holds the adjoint of the state after the step on
     /// the owned cells (ghosts zero). Writes into `previous` the adjoint of the state before
@@ -69,12 +75,14 @@ public protocol Differentiable: Model {
     /// transposed to `gradient`.
     func adjointUpdate(
         state: [Field], adjoint: [Field], into previous: [Field], gradient: [Field],
-        time: Double, dt: Double, geometry: Geometry)
+        time: Double, dt: Double, work: [Field], geometry: Geometry)
 }
 
 extension Differentiable {
     public var initialStateIsControl: Bool { false }
     public var globalParameters: [String] { [] }
+    public var gradientWorkArrays: [String] { [] }
+    public func prepareGradient(work: [Field], geometry: Geometry) {}
     public func controlDerivative(parameter: Int, control: Int, geometry: Geometry, into field: Field) {}
 }
 

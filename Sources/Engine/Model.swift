@@ -112,6 +112,11 @@ public struct ModelDescription: Sendable {
 /// A physical model on a structured grid. A model only sees fields and geometry: it never
 /// touches MPI or HDF5. The driver exchanges halos and applies boundary conditions between
 /// the calls; the model computes.
+///
+/// A model is a value: it holds its parameters and nothing it writes to. The arrays it keeps
+/// per cell besides its state (a medium's coefficients, primitive variables) it declares in
+/// ``workArrays``; the engine allocates them for each rank's block and hands them to every
+/// call as `work`.
 public protocol Model: Sendable {
     /// The model's name, summary and parameters.
     static var description: ModelDescription { get }
@@ -127,8 +132,8 @@ public protocol Model: Sendable {
     /// Ghost cells the update needs on each side of each axis.
     var stencilWidth: Int { get }
 
-    /// How the Euler ``update(from:into:box:dt:geometry:)`` makes a time step (by default,
-    /// once: forward Euler).
+    /// How the Euler ``update(from:into:box:dt:work:geometry:)`` makes a time step (by
+    /// default, once: forward Euler).
     var integrator: TimeIntegrator { get }
 
     /// Values of parameters that are fixed for the whole run, for the results file.
@@ -141,6 +146,11 @@ public protocol Model: Sendable {
     /// Points recorded at every step into the results' `receivers` group. None by default.
     var receivers: [Receiver] { get }
 
+    /// The arrays of one value per cell the model keeps besides its state, by name. The engine
+    /// allocates them in the state's layout (ghosts included, zeroed) and hands them, in this
+    /// order, to every call as `work`. None by default.
+    var workArrays: [String] { get }
+
     /// Arrays of one value per cell, besides the state, that each update reads (a medium's
     /// coefficients): for the memory-bandwidth bound `tessera bench` states. None by default.
     var auxiliaryArrays: Int { get }
@@ -150,37 +160,45 @@ public protocol Model: Sendable {
     /// states that bound). None by default.
     var dividerWork: DividerWork { get }
 
-    /// Sets the initial state (owned cells only).
-    func initialize(_ state: [Field], geometry: Geometry)
+    /// Sets the initial state (owned cells only) and the work arrays that do not depend on the
+    /// time step.
+    func initialize(_ state: [Field], work: [Field], geometry: Geometry)
 
     /// The largest stable time step on this rank's block, before the CFL factor; the driver
     /// takes the minimum over ranks.
     func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double
 
+    /// Sets the work arrays that depend on the time step: the engine calls it before the first
+    /// step with `dt`, and again whenever the step changes (or the work arrays it derives them
+    /// from do). Does nothing by default.
+    func prepare(dt: Double, work: [Field], geometry: Geometry)
+
     /// Completes the initial state once the time step is known, before the first step of a
     /// run that does not restart (ghosts filled): for example the previous time level of a
     /// second-order scheme. Does nothing by default.
-    func start(_ state: [Field], dt: Double, geometry: Geometry)
+    func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry)
 
     /// Adds what point sources inject during the step from `time` to `time + dt` to `state`,
     /// the state just computed (owned cells only). Does nothing by default.
-    func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry)
+    func addSources(to state: [Field], work: [Field], time: Double, dt: Double, geometry: Geometry)
 
     /// Writes one Euler step of `dt` from `state` into `next` for the cells of `box` (local
     /// coordinates), reading `state` within `stencilWidth` of them. Called on disjoint boxes
     /// that together cover the owned cells; each cell's result must not depend on how they
     /// are split. Multi-stage integrators call it once per stage.
-    func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry)
+    func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
 }
 
 extension Model {
     public var integrator: TimeIntegrator { .euler }
     public var conserved: [String] { [] }
     public var receivers: [Receiver] { [] }
+    public var workArrays: [String] { [] }
     public var auxiliaryArrays: Int { 0 }
     public var dividerWork: DividerWork { .none }
-    public func start(_ state: [Field], dt: Double, geometry: Geometry) {}
-    public func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry) {}
+    public func prepare(dt: Double, work: [Field], geometry: Geometry) {}
+    public func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry) {}
+    public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, geometry: Geometry) {}
 }
 
 /// Divisions and square roots per cell update (see ``Model/dividerWork``).

@@ -136,6 +136,11 @@ public final class Simulation {
     private var next: [Field]
     /// The result of the previous stage, for integrators of more than one stage.
     private var stage: [Field]
+    /// The model's work arrays on this block (``Model/workArrays``), then any added for an
+    /// adjoint run (``addWork(_:)``): the engine owns them and hands them to every call.
+    public private(set) var work: [Field]
+    /// The time step the work arrays were last prepared for (NaN: not yet, or invalidated).
+    private var preparedDt = Double.nan
     /// Cells whose stencil reaches no late ghost cell, updated while the exchange is in flight.
     let interior: Box
     /// The rest of the owned cells, updated after the ghosts arrive.
@@ -167,6 +172,7 @@ public final class Simulation {
         self.state = names.map { Field(name: $0, layout: plan.layout) }
         self.next = names.map { Field(name: $0, layout: plan.layout) }
         self.stage = model.integrator.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
+        self.work = model.workArrays.map { Field(name: $0, layout: plan.layout) }
         self.statistics = FrameStatistics(fields: model.fields, conserved: model.conserved, geometry: geometry)
         self.probes = model.receivers.enumerated().compactMap { index, receiver in
             geometry.offset(ofCell: geometry.cell(containing: receiver.position)).map {
@@ -178,8 +184,29 @@ public final class Simulation {
         (self.interior, self.shell) = Self.split(
             plan.layout, width: plan.layout.ghost.max() ?? 0, late: communication.lateFaces)
         self.boundariesFirst = !plan.physicalBoundaries.isEmpty
-        model.initialize(state, geometry: geometry)
+        model.initialize(state, work: work, geometry: geometry)
     }
+
+    /// Allocates more work arrays (zeroed, in the state's layout) after the model's own and
+    /// returns them: for the arrays an adjoint run needs besides the forward run's.
+    @discardableResult
+    public func addWork(_ names: [String]) -> [Field] {
+        let added = names.map { Field(name: $0, layout: geometry.layout) }
+        work += added
+        return added
+    }
+
+    /// Lets the model set the work arrays that depend on the time step, when `dt` is not the
+    /// one they were last set for. Every step does; an adjoint run before its linearised steps.
+    public func prepare(dt: Double) {
+        guard dt.bitPattern != preparedDt.bitPattern else { return }
+        model.prepare(dt: dt, work: work, geometry: geometry)
+        preparedDt = dt
+    }
+
+    /// Forgets the time step the work arrays were prepared for, after the arrays they are
+    /// derived from changed (an inversion's new controls): the next step prepares them again.
+    public func workChanged() { preparedDt = .nan }
 
     /// Splits the owned cells into an interior box at least `width` cells from every late face
     /// (all faces when `late` is nil) and the slabs between it and those faces (at most two
@@ -239,6 +266,7 @@ public final class Simulation {
     /// model's integrator, each after its own halo exchange and boundary conditions, then the
     /// model's point sources.
     public func step(dt: Double, time: Double = 0) throws {
+        prepare(dt: dt)
         let stages = model.integrator.stages
         var input = state
         for (index, (old, euler)) in stages.enumerated() {
@@ -247,10 +275,12 @@ public final class Simulation {
             // rank fills itself; applying the conditions again after the exchange gives them the
             // same values and fills the edges and corners beside remote neighbours.
             if boundariesFirst { boundaries.apply(to: input) }
-            if !interior.isEmpty { model.update(from: input, into: next, box: interior, dt: dt, geometry: geometry) }
+            if !interior.isEmpty {
+                model.update(from: input, into: next, box: interior, dt: dt, work: work, geometry: geometry)
+            }
             try communication.finishExchange()
             boundaries.apply(to: input)
-            for box in shell { model.update(from: input, into: next, box: box, dt: dt, geometry: geometry) }
+            for box in shell { model.update(from: input, into: next, box: box, dt: dt, work: work, geometry: geometry) }
             let last = index == stages.count - 1
             if old != 0 || euler != 1 {
                 combine(into: last ? next : stage, old, state, euler, next)
@@ -260,7 +290,7 @@ public final class Simulation {
             input = stage
         }
         swap(&state, &next)
-        model.addSources(to: state, time: time, dt: dt, geometry: geometry)
+        model.addSources(to: state, work: work, time: time, dt: dt, geometry: geometry)
     }
 
     /// Records the receivers' values in the current state, at `step` and `time`.
@@ -309,7 +339,8 @@ public final class Simulation {
     ) throws -> RunOutcome {
         if start == 0 {
             try fillGhosts()
-            model.start(state, dt: schedule.dt, geometry: geometry)
+            prepare(dt: schedule.dt)
+            model.start(state, work: work, dt: schedule.dt, geometry: geometry)
             sample(step: 0, time: 0)
             try flushTraces(to: output)
             try output.write(frame: 0, step: 0, time: 0, state: state)

@@ -4,7 +4,7 @@ public struct Box: Hashable, Sendable, CustomStringConvertible {
     public var upper: [Int]
 
     public init(lower: [Int], upper: [Int]) {
-        precondition(lower.count == upper.count, "box bounds of different rank")
+        precondition(lower.count == upper.count, "box bounds of different dimensions")
         self.lower = lower
         self.upper = upper
     }
@@ -15,7 +15,7 @@ public struct Box: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The number of axes.
-    public var rank: Int { lower.count }
+    public var dimensions: Int { lower.count }
     /// Cells per axis (zero for an empty axis).
     public var extent: [Int] { zip(lower, upper).map { Swift.max($1 - $0, 0) } }
     /// The number of cells.
@@ -39,7 +39,7 @@ public struct Box: Hashable, Sendable, CustomStringConvertible {
         var point = lower
         while true {
             body(point)
-            var axis = rank - 1
+            var axis = dimensions - 1
             while axis >= 0 {
                 point[axis] += 1
                 if point[axis] < upper[axis] { break }

@@ -40,10 +40,10 @@ public struct HaloPlan: Sendable {
         self.rank = rank
         self.layout = layout
         let coords = decomposition.coordinates(of: rank)
-        let rankCount = ghost.count
+        let dimensions = ghost.count
         var messages: [HaloMessage] = []
-        for code in 0..<Self.directionCount(rank: rankCount) {
-            let direction = Self.direction(code, rank: rankCount)
+        for code in 0..<Self.directionCount(dimensions: dimensions) {
+            let direction = Self.direction(code, dimensions: dimensions)
             // Only axes that have ghost cells take part; a direction along a ghost-free axis
             // exchanges nothing.
             guard direction.contains(where: { $0 != 0 }),
@@ -90,7 +90,7 @@ public struct HaloPlan: Sendable {
     /// rank. Those are the faces whose ghosts arrive late; ghosts from this rank itself or
     /// from a boundary condition can be filled at once.
     public var remoteFaces: [(low: Bool, high: Bool)] {
-        (0..<layout.rank).map { axis in
+        (0..<layout.dimensions).map { axis in
             let faces = messages.filter { message in
                 message.direction.indices.allSatisfy { ($0 == axis) == (message.direction[$0] != 0) }
             }
@@ -101,14 +101,15 @@ public struct HaloPlan: Sendable {
         }
     }
 
-    /// The number of direction codes for `rank` axes (3^rank, including the zero direction).
-    static func directionCount(rank: Int) -> Int { (0..<rank).reduce(1) { r, _ in r * 3 } }
+    /// The number of direction codes for `dimensions` axes (3^dimensions, including the zero
+    /// direction).
+    static func directionCount(dimensions: Int) -> Int { (0..<dimensions).reduce(1) { r, _ in r * 3 } }
 
     /// The direction with base-3 code `code` (digit 0, 1, 2 meaning -1, 0, +1; first axis first).
-    static func direction(_ code: Int, rank: Int) -> [Int] {
+    static func direction(_ code: Int, dimensions: Int) -> [Int] {
         var rest = code
-        var direction = [Int](repeating: 0, count: rank)
-        for axis in (0..<rank).reversed() {
+        var direction = [Int](repeating: 0, count: dimensions)
+        for axis in (0..<dimensions).reversed() {
             direction[axis] = rest % 3 - 1
             rest /= 3
         }

@@ -27,8 +27,8 @@ public struct LocalLayout: Sendable, Equatable {
         self.strides = strides
     }
 
-    /// The number of axes.
-    public var rank: Int { extent.count }
+    /// The number of axes (not an MPI rank).
+    public var dimensions: Int { extent.count }
     /// Allocated elements.
     public var count: Int { allocated.reduce(1, *) }
     /// The owned cells in local coordinates.
@@ -51,10 +51,10 @@ public struct LocalLayout: Sendable, Equatable {
         guard !box.isEmpty else { return }
         // Up to three axes, the offsets step by the strides: no per-run arithmetic on arrays,
         // which would cost more than the run when a box is one cell thick across the last axis.
-        if rank <= 3 {
+        if dimensions <= 3 {
             let extent = box.extent
             let start = offset(box.lower)
-            switch rank {
+            switch dimensions {
             case 1:
                 body(start, extent[0])
             case 2:
@@ -68,7 +68,7 @@ public struct LocalLayout: Sendable, Equatable {
             }
             return
         }
-        let last = rank - 1
+        let last = dimensions - 1
         let length = box.upper[last] - box.lower[last]
         var point = box.lower
         while true {

@@ -227,8 +227,8 @@ public enum Checkpoint {
             let layout = field.layout
             let dataset = try group.openDataset(field.name)
             let shape = try dataset.shape
-            guard shape.count == layout.rank else {
-                throw CheckpointError("field \(field.name) has \(shape.count) axes, the grid \(layout.rank)")
+            guard shape.count == layout.dimensions else {
+                throw CheckpointError("field \(field.name) has \(shape.count) axes, the grid \(layout.dimensions)")
             }
             // Slabs of whole planes along the first axis; the kernel's read-ahead fetches the
             // next slab while this one is unpacked and summed.
@@ -337,7 +337,7 @@ public enum StateChecksum {
         of block: Box, shape: [Int], _ row: (_ start: [Int], _ length: Int) -> UnsafePointer<Double>
     ) -> UInt64 {
         guard !block.isEmpty else { return 0 }
-        let last = block.rank - 1
+        let last = block.dimensions - 1
         let length = block.extent[last]
         var rows = block
         rows.upper[last] = block.lower[last] + 1

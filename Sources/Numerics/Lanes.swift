@@ -1,4 +1,5 @@
 import CLanes
+import Grid
 
 /// Arithmetic that a kernel writes once and runs on one value (`Double`) or on four at a time
 /// (`SIMD4<Double>`): for loops whose body the compiler does not vectorise by itself (many
@@ -36,6 +37,10 @@ public protocol LaneMask {
 }
 
 extension Lanes {
+    /// The lanes from `offset` on, read through a field's view.
+    @inlinable @inline(__always)
+    public static func load(_ cells: Cells, _ offset: Int) -> Self { load(UnsafePointer(cells.base), offset) }
+
     /// Per lane, `self < other`.
     @inlinable @inline(__always)
     public func less(_ other: Self) -> Mask { other.greater(self) }

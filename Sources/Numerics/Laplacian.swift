@@ -2,13 +2,14 @@ import Engine
 import Grid
 
 extension Laplacian {
-    /// The second-difference Laplacian `Σ_a (p[−a] − 2p + p[+a]) / h_a²` at offset `k`.
+    /// The second-difference Laplacian `Σ_a (p[−a] − 2p + p[+a]) / h_a²` at offset `k`, over the
+    /// axes of `inverseSquare`.
     @inlinable @inline(__always)
-    public static func value(
-        _ p: UnsafeMutablePointer<Double>, _ k: Int, _ strides: [Int], _ inverseSquare: [Double]
-    ) -> Double {
+    public static func value(_ p: Cells, _ k: Int, _ inverseSquare: [Double]) -> Double {
         var sum = 0.0
-        for a in strides.indices { sum += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a] }
+        for a in inverseSquare.indices {
+            sum += (p[k, along: a, -1] - 2 * p[k] + p[k, along: a, 1]) * inverseSquare[a]
+        }
         return sum
     }
 }
@@ -20,16 +21,14 @@ public enum Laplacian {
     /// cells, and on the face ghost cells for what the owned cells beside them read there.
     public static func addTransposed(of mu: Field, into out: Field, coefficients c: [Double]) {
         let layout = mu.layout
-        let strides = layout.strides
-        let m = UnsafePointer(mu.base)
-        let o = out.base
-        let d = strides.count
+        let (m, o) = (mu.cells, out.cells)
+        let d = layout.dimensions
         var diagonal = 0.0
         for a in 0..<d { diagonal += 2 * c[a] }
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
                 var sum = 0.0
-                for a in 0..<d { sum += c[a] * (m[k &- strides[a]] + m[k &+ strides[a]]) }
+                for a in 0..<d { sum += c[a] * (m[k, along: a, -1] + m[k, along: a, 1]) }
                 o[k] += sum - diagonal * m[k]
             }
         }
@@ -40,16 +39,18 @@ public enum Laplacian {
     /// across axis `a` (the share of `value` that the stencil at `k` read from that ghost).
     public static func addTransposedToFaceGhosts(of value: (Int) -> Double, into out: Field, coefficients c: [Double]) {
         let layout = out.layout
-        let o = out.base
-        for a in 0..<layout.rank {
+        let o = out.cells
+        for a in 0..<layout.dimensions {
             for side in [-1, 1] {
                 var face = layout.interior
                 let index = side < 0 ? 0 : layout.extent[a] - 1
                 face.lower[a] = index
                 face.upper[a] = index + 1
-                let shift = side * layout.strides[a]
                 layout.forEachRun(in: face) { offset, length in
-                    for k in offset..<(offset &+ length) { o[k &+ shift] += c[a] * value(k) }
+                    for k in offset..<(offset &+ length) {
+                        let ghost = k &+ side &* o.stride(a)
+                        o[ghost] += c[a] * value(k)
+                    }
                 }
             }
         }

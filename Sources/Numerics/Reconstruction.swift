@@ -1,3 +1,5 @@
+import Grid
+
 /// Slope limiters for MUSCL reconstruction: the slope of a cell from its backward and forward
 /// differences. Shared by the finite-volume models.
 public enum Limiter: String, Sendable, CaseIterable {
@@ -53,7 +55,7 @@ extension SlopeLimiter {
     /// speed, the cell above otherwise). The same arithmetic as ``Limiter/face(_:_:_:towards:)``.
     @inlinable @inline(__always)
     public static func upwindFaces(
-        _ u: UnsafePointer<Double>, first: Int, stride s: Int, count: Int, speed: Double,
+        _ u: Cells, first: Int, stride s: Int, count: Int, speed: Double,
         into faces: UnsafeMutablePointer<Double>
     ) {
         if speed > 0 {
@@ -68,7 +70,7 @@ extension SlopeLimiter {
     /// ``Limiter/face(_:_:_:towards:)``.
     @inlinable @inline(__always)
     public static func faces(
-        _ u: UnsafePointer<Double>, first: Int, stride s: Int, count: Int, towards: Double,
+        _ u: Cells, first: Int, stride s: Int, count: Int, towards: Double,
         into faces: UnsafeMutablePointer<Double>
     ) {
         let half = towards * 0.5
@@ -78,7 +80,7 @@ extension SlopeLimiter {
     /// Cell `k` reconstructed on its face half a cell (`half` = ±0.5) along the axis of
     /// stride `s`.
     @inlinable @inline(__always)
-    public static func face(_ u: UnsafePointer<Double>, _ k: Int, _ s: Int, half: Double) -> Double {
+    public static func face(_ u: Cells, _ k: Int, _ s: Int, half: Double) -> Double {
         let centre = u[k]
         return centre + half * slope(centre - u[k &- s], u[k &+ s] - centre)
     }

@@ -39,7 +39,8 @@ public enum ModelBenchmark {
                 communication: MPIDomain(cartesian: cartesian, plan: halo))
             let dt = try simulation.stableTimeStep(cfl: 0.5)
             try simulation.fillGhosts()
-            instance.start(simulation.state, dt: dt, geometry: geometry)
+            simulation.prepare(dt: dt)
+            instance.start(simulation.state, work: simulation.work, dt: dt, geometry: geometry)
 
             var best = Double.infinity
             for _ in 0..<repeats {
@@ -62,7 +63,9 @@ public enum ModelBenchmark {
                 try world.barrier()
                 let start = DispatchTime.now().uptimeNanoseconds
                 for _ in 0..<steps {
-                    instance.update(from: simulation.state, into: output, box: owned, dt: dt, geometry: geometry)
+                    instance.update(
+                        from: simulation.state, into: output, box: owned, dt: dt, work: simulation.work,
+                        geometry: geometry)
                 }
                 try world.barrier()
                 kernelBest = Swift.min(kernelBest, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)

@@ -75,13 +75,15 @@ extension RunPlan {
         let names = model.fields.components(dimensions: shape.count)
         let state = names.map { Field(name: $0, layout: layout) }
         let next = names.map { Field(name: $0, layout: layout) }
-        model.initialize(state, geometry: geometry)
+        let work = model.workArrays.map { Field(name: $0, layout: layout) }
+        model.initialize(state, work: work, geometry: geometry)
         let dt = model.stableTimeStep(state, geometry: geometry) * config.cfl
+        model.prepare(dt: dt, work: work, geometry: geometry)
         let stages = Double(model.integrator.stages.count)
         var best = Double.infinity
         for _ in 0..<3 {
             let start = ContinuousClock.now
-            model.update(from: state, into: next, box: layout.interior, dt: dt, geometry: geometry)
+            model.update(from: state, into: next, box: layout.interior, dt: dt, work: work, geometry: geometry)
             best = Swift.min(best, (ContinuousClock.now - start).seconds)
         }
         return Double(layout.interior.count) / (best * stages)

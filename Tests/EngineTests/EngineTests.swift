@@ -75,7 +75,8 @@ import Testing
             communication: SelfExchange(plan: plan))
         try a.fillGhosts()
         let whole = Field(name: "w", layout: plan.layout)
-        model.update(from: a.state, into: [whole], box: plan.layout.interior, dt: 1e-4, geometry: geometry)
+        model.update(
+            from: a.state, into: [whole], box: plan.layout.interior, dt: 1e-4, work: a.work, geometry: geometry)
         try a.step(dt: 1e-4)
         var differing = 0
         plan.layout.forEachRun(in: plan.layout.interior) { offset, length in

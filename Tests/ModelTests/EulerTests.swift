@@ -32,11 +32,12 @@ import Testing
             }
             let spacing = [0.1, 0.2, 0.05].prefix(d).map { $0 }
             let next = state.map { Field(name: $0.name, layout: layout) }
+            let primitives = { (0..<5).map { Field(name: "primitive\($0)", layout: layout) } }
             EulerKernel(gamma: 1.4, limiter: limiter, gravity: gravity).update(
-                from: state, into: next, box: box, dt: 0.01, spacing: spacing, scratch: Primitives())
+                from: state, into: next, box: box, dt: 0.01, spacing: spacing, primitives: primitives())
             let expected = state.map { Field(name: $0.name, layout: layout) }
             ReferenceEulerKernel(gamma: 1.4, limiter: limiter, gravity: gravity).update(
-                from: state, into: expected, box: box, dt: 0.01, spacing: spacing, scratch: Primitives())
+                from: state, into: expected, box: box, dt: 0.01, spacing: spacing, primitives: primitives())
             for q in state.indices {
                 var mismatched = 0
                 layout.forEachRun(in: box) { offset, length in
@@ -83,15 +84,14 @@ struct ReferenceEulerKernel {
         }
     }
 
-    func update(from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], scratch: Primitives) {
+    func update(from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], primitives: [Field]) {
         let layout = state[0].layout
         let strides = layout.strides
         let d = strides.count
         let out = next.map(\.base)
         let hasGravity = gravity.contains { $0 != 0 }
         // The cells the faces of `box` reconstruct from: two more on each side, within the block.
-        scratch.reserve(layout.count)
-        let a = scratch.arrays
+        let a = primitives.map(\.base)
         let cells = Cells(rho: a[0], u: (a[1], a[2], a[3]), p: a[4])
         var reach = box.grown(by: strides.map { _ in 2 })
         for axis in 0..<d {

@@ -100,7 +100,7 @@ public struct Advection: Model {
         }
     }
 
-    public func initialize(_ state: [Field], geometry: Geometry) {
+    public func initialize(_ state: [Field], work: [Field], geometry: Geometry) {
         let field = state[0]
         let owned = field.layout.owned
         field.layout.interior.forEachPoint { local in
@@ -115,7 +115,8 @@ public struct Advection: Model {
         return (scheme == "upwind" ? 1 : 0.5) / Swift.max(rate, .leastNormalMagnitude)
     }
 
-    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
+    {
         let courant = zip(velocity, geometry.spacing).map { dt * $0 / $1 }
         if scheme == "upwind" {
             AdvectionKernel.upwind(from: state[0], into: next[0], box: box, courant: courant)
@@ -130,35 +131,32 @@ public struct Advection: Model {
 public enum AdvectionKernel {
     public static func upwind(from source: Field, into target: Field, box: Box, courant c: [Double]) {
         let layout = source.layout
-        let u = UnsafePointer(source.base)
-        let out = target.base
-        let s = layout.strides + [0, 0]
+        let (u, out) = (source.cells, target.cells)
         // The upwind difference without a branch per cell: one of the two Courant numbers of
         // each axis is zero, and adding its (zero) term leaves the other's bits unchanged.
         let forward = (0..<3).map { $0 < c.count ? Swift.max(c[$0], 0) : 0 }
         let backward = (0..<3).map { $0 < c.count ? Swift.min(c[$0], 0) : 0 }
         let (p0, p1, p2) = (forward[0], forward[1], forward[2])
         let (m0, m1, m2) = (backward[0], backward[1], backward[2])
-        let (s0, s1, s2) = (s[0], s[1], s[2])
         let d = c.count
         layout.forEachRun(in: box) { offset, length in
             switch d {
             case 1:
                 for k in offset..<(offset &+ length) {
-                    let change = p0 * (u[k] - u[k &- s0]) + m0 * (u[k &+ s0] - u[k])
+                    let change = p0 * (u[k] - u[k, -1]) + m0 * (u[k, 1] - u[k])
                     out[k] = u[k] - change
                 }
             case 2:
                 for k in offset..<(offset &+ length) {
-                    var change = p0 * (u[k] - u[k &- s0]) + m0 * (u[k &+ s0] - u[k])
-                    change += p1 * (u[k] - u[k &- s1]) + m1 * (u[k &+ s1] - u[k])
+                    var change = p0 * (u[k] - u[k, -1]) + m0 * (u[k, 1] - u[k])
+                    change += p1 * (u[k] - u[k, 0, -1]) + m1 * (u[k, 0, 1] - u[k])
                     out[k] = u[k] - change
                 }
             default:
                 for k in offset..<(offset &+ length) {
-                    var change = p0 * (u[k] - u[k &- s0]) + m0 * (u[k &+ s0] - u[k])
-                    change += p1 * (u[k] - u[k &- s1]) + m1 * (u[k &+ s1] - u[k])
-                    change += p2 * (u[k] - u[k &- s2]) + m2 * (u[k &+ s2] - u[k])
+                    var change = p0 * (u[k] - u[k, -1]) + m0 * (u[k, 1] - u[k])
+                    change += p1 * (u[k] - u[k, 0, -1]) + m1 * (u[k, 0, 1] - u[k])
+                    change += p2 * (u[k] - u[k, 0, 0, -1]) + m2 * (u[k, 0, 0, 1] - u[k])
                     out[k] = u[k] - change
                 }
             }
@@ -181,9 +179,8 @@ struct MUSCLKernel: LimitedKernel {
 
     func run<Slope: SlopeLimiter>(_: Slope.Type) {
         let layout = source.layout
-        let u = UnsafePointer(source.base)
-        let out = target.base
-        let last = layout.rank - 1
+        let (u, out) = (source.cells, target.cells)
+        let last = layout.dimensions - 1
         let sweep = FaceSweep(layout: layout, box: box)
         let n = sweep.rowLength
         let buffers = RowBuffers()

@@ -119,7 +119,7 @@ public struct Burgers: Model {
         }
     }
 
-    public func initialize(_ state: [Field], geometry: Geometry) {
+    public func initialize(_ state: [Field], work: [Field], geometry: Geometry) {
         let owned = geometry.layout.owned
         for (c, field) in state.enumerated() {
             field.layout.interior.forEachPoint { local in
@@ -135,7 +135,7 @@ public struct Burgers: Model {
         // summed over the axes; the viscous term to ν dt Σ 2/h² ≤ 1. Their rates add.
         var rate = 0.0
         for (a, field) in state.enumerated() {
-            let u = field.base
+            let u = field.cells
             var peak = 0.0
             field.layout.forEachRun(in: field.layout.interior) { offset, length in
                 for k in offset..<(offset &+ length) { peak = Swift.max(peak, abs(u[k])) }
@@ -146,7 +146,8 @@ public struct Burgers: Model {
         return 1 / Swift.max(rate, .leastNormalMagnitude)
     }
 
-    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
+    {
         BurgersKernel.update(
             from: state, into: next, box: box, dt: dt, spacing: geometry.spacing, viscosity: viscosity,
             limiter: limiter)
@@ -192,8 +193,8 @@ struct BurgersFaceKernel: LimitedKernel {
         let layout = state[0].layout
         let strides = layout.strides
         let d = state.count
-        let u = state.map { UnsafePointer($0.base) }
-        let out = next.map(\.base)
+        let u = state.map(\.cells)
+        let out = next.map(\.cells)
         let inverse = spacing.map { 1 / $0 }
         let inverseSquare = spacing.map { 1 / ($0 * $0) }
         let diffusion = dt * viscosity

@@ -152,7 +152,7 @@ public struct Euler: Model {
         }
     }
 
-    public func initialize(_ state: [Field], geometry: Geometry) {
+    public func initialize(_ state: [Field], work: [Field], geometry: Geometry) {
         let owned = geometry.layout.owned
         let d = geometry.dimensions
         state[0].layout.interior.forEachPoint { local in
@@ -172,45 +172,36 @@ public struct Euler: Model {
         let d = geometry.dimensions
         var rate = 0.0
         let layout = state[0].layout
+        let u = state.map(\.cells)
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
-                let rho = state[0].base[k]
+                let rho = u[0][k]
                 var kinetic = 0.0
-                for a in 0..<d { kinetic += 0.5 * state[2 + a].base[k] * state[2 + a].base[k] / rho }
-                let c = sqrt(gamma * (gamma - 1) * Swift.max(state[1].base[k] - kinetic, 0) / rho)
+                for a in 0..<d { kinetic += 0.5 * u[2 + a][k] * u[2 + a][k] / rho }
+                let c = sqrt(gamma * (gamma - 1) * Swift.max(u[1][k] - kinetic, 0) / rho)
                 var cell = 0.0
-                for a in 0..<d { cell += (abs(state[2 + a].base[k] / rho) + c) / geometry.spacing[a] }
+                for a in 0..<d { cell += (abs(u[2 + a][k] / rho) + c) / geometry.spacing[a] }
                 rate = Swift.max(rate, cell)
             }
         }
         return 0.5 / (speedup * Swift.max(rate, .leastNormalMagnitude))
     }
 
-    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
+    /// Density, velocity and pressure per cell (ghosts included): the update converts each
+    /// cell once, then reconstructs faces from these. The velocity has three components
+    /// whatever the axes; those beyond them hold zeros.
+    public var workArrays: [String] {
+        [
+            "primitive_density", "primitive_velocity_x", "primitive_velocity_y", "primitive_velocity_z",
+            "primitive_pressure",
+        ]
+    }
+
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
+    {
         let kernel = EulerKernel(gamma: gamma, limiter: limiter, gravity: gravity)
-        kernel.update(from: state, into: next, box: box, dt: dt, spacing: geometry.spacing, scratch: scratch)
+        kernel.update(from: state, into: next, box: box, dt: dt, spacing: geometry.spacing, primitives: work)
     }
-
-    /// The primitive variables of this rank's block, reused by every update.
-    let scratch = Primitives()
-}
-
-/// Density, velocity and pressure per cell (ghosts included): the update converts each cell
-/// once, then reconstructs faces from these.
-final class Primitives: @unchecked Sendable {
-    private(set) var arrays: [UnsafeMutablePointer<Double>] = []
-    private var count = 0
-
-    /// Five arrays of `count` values: density, velocity x, y, z, pressure.
-    func reserve(_ count: Int) {
-        guard count > self.count else { return }
-        for array in arrays { array.deallocate() }
-        arrays = (0..<5).map { _ in .allocate(capacity: count) }
-        for array in arrays { array.initialize(repeating: 0, count: count) }
-        self.count = count
-    }
-
-    deinit { for array in arrays { array.deallocate() } }
 }
 
 /// The Euler update on raw memory.
@@ -224,23 +215,19 @@ struct EulerKernel {
     let limiter: Limiter
     let gravity: [Double]
 
-    func update(from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], scratch: Primitives) {
+    func update(from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], primitives: [Field]) {
         let layout = state[0].layout
         let strides = layout.strides
         let d = strides.count
         // The cells the faces of `box` reconstruct from: two more on each side, within the block.
-        scratch.reserve(layout.count)
-        let a = scratch.arrays
+        let a = primitives.map(\.cells)
         var reach = box.grown(by: strides.map { _ in 2 })
         for axis in 0..<d {
             reach.lower[axis] = Swift.max(reach.lower[axis], -layout.ghost[axis])
             reach.upper[axis] = Swift.min(reach.upper[axis], layout.extent[axis] + layout.ghost[axis])
         }
-        let rho = UnsafePointer(state[0].base)
-        let energy = UnsafePointer(state[1].base)
-        let m0 = UnsafePointer(state[2].base)
-        let m1 = UnsafePointer(state[d > 1 ? 3 : 2].base)
-        let m2 = UnsafePointer(state[d > 2 ? 4 : 2].base)
+        let (rho, energy) = (state[0].cells, state[1].cells)
+        let (m0, m1, m2) = (state[2].cells, state[d > 1 ? 3 : 2].cells, state[d > 2 ? 4 : 2].cells)
         let (cr, c0, c1, c2, cp) = (a[0], a[1], a[2], a[3], a[4])
         let gamma = gamma
         layout.forEachRun(in: reach) { offset, length in
@@ -273,7 +260,7 @@ struct EulerSweep: LimitedKernel {
     let dt: Double
     let spacing: [Double]
     /// Density, velocity x, y, z and pressure of every cell the faces reach.
-    let primitives: [UnsafeMutablePointer<Double>]
+    let primitives: [Cells]
 
     func run<Slope: SlopeLimiter>(_: Slope.Type) {
         let layout = state[0].layout
@@ -290,11 +277,11 @@ struct EulerSweep: LimitedKernel {
         let faceRows = FaceRows(sweep: sweep, components: 5, buffers: buffers)
         let change = buffers.make(5 * n)
         // Velocity components beyond the block's axes hold zeros (see EulerKernel.update).
-        let velocity = (0..<3).map { UnsafePointer(primitives[1 + $0]) }
+        let velocity = (0..<3).map { primitives[1 + $0] }
         let factors = spacing.map { dt / $0 }
         let hasGravity = gravity.contains { $0 != 0 }
-        let out = next.map(\.base)
-        let conserved = state.map { UnsafePointer($0.base) }
+        let out = next.map(\.cells)
+        let conserved = state.map(\.cells)
 
         /// The HLLC fluxes of `count` faces along `axis`, the first between cells `first`
         /// and `first + s`, into `flux` (component q at `q * pitch`, unrotated).
@@ -303,8 +290,7 @@ struct EulerSweep: LimitedKernel {
             // The velocity rotated so that the normal component comes first.
             let tangential = (0..<3).filter { $0 != axis }
             let cells = [
-                UnsafePointer(primitives[0]), velocity[axis], velocity[tangential[0]], velocity[tangential[1]],
-                UnsafePointer(primitives[4]),
+                primitives[0], velocity[axis], velocity[tangential[0]], velocity[tangential[1]], primitives[4],
             ]
             for q in 0..<5 {
                 Slope.faces(cells[q], first: first, stride: s, count: count, towards: 1, into: rows.left + q * width)
@@ -364,7 +350,7 @@ struct EulerSweep: LimitedKernel {
     /// (positivity). Four faces at a time, every branch a select.
     @inline(__always)
     static func hllc(
-        gamma: Double, count: Int, first: Int, stride s: Int, cells: [UnsafePointer<Double>],
+        gamma: Double, count: Int, first: Int, stride s: Int, cells: [Cells],
         left: UnsafeMutablePointer<Double>, right: UnsafeMutablePointer<Double>, pitch: Int,
         flux: (
             UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,

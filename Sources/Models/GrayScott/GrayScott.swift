@@ -103,7 +103,7 @@ public struct GrayScott: Model {
         }
     }
 
-    public func initialize(_ state: [Field], geometry: Geometry) {
+    public func initialize(_ state: [Field], work: [Field], geometry: Geometry) {
         let owned = geometry.layout.owned
         state[0].layout.interior.forEachPoint { local in
             let index = local.indices.map { owned.lower[$0] + local[$0] }
@@ -120,7 +120,8 @@ public struct GrayScott: Model {
         return 1 / (diffusion + 3 + 2 * feed + kill)
     }
 
-    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
+    {
         GrayScottKernel.update(
             from: state, into: next, box: box, dt: dt, spacing: geometry.spacing, feed: feed, kill: kill,
             diffusivity: diffusivity)
@@ -135,10 +136,8 @@ public enum GrayScottKernel {
     ) {
         let layout = state[0].layout
         let strides = layout.strides
-        let a = UnsafePointer(state[0].base)
-        let b = UnsafePointer(state[1].base)
-        let nextA = next[0].base
-        let nextB = next[1].base
+        let (a, b) = (state[0].cells, state[1].cells)
+        let (nextA, nextB) = (next[0].cells, next[1].cells)
         // dt δ / h² per axis, for each species.
         let ca = spacing.map { dt * diffusivity.a / ($0 * $0) }
         let cb = spacing.map { dt * diffusivity.b / ($0 * $0) }

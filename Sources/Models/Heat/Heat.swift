@@ -41,8 +41,6 @@ public struct Heat: Model {
     /// The largest diffusivity the time step allows for.
     public let largest: Double
     public let receivers: [Receiver]
-    /// The diffusivity per cell, once a gradient run makes it a field (until then, uniform).
-    let cells = DiffusivityField()
     let initial: String
     let amplitude: Double
     /// Angular wave number per axis for the sine initial condition.
@@ -91,8 +89,7 @@ public struct Heat: Model {
         return value * exp(-diffusivity * decay * time)
     }
 
-    public func initialize(_ state: [Field], geometry: Geometry) {
-        cells.layout = geometry.layout
+    public func initialize(_ state: [Field], work: [Field], geometry: Geometry) {
         let field = state[0]
         let owned = field.layout.owned
         field.layout.interior.forEachPoint { local in
@@ -116,8 +113,11 @@ public struct Heat: Model {
         1 / (2 * largest * geometry.spacing.reduce(0) { $0 + 1 / ($1 * $1) })
     }
 
-    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
-        if let kappa = cells.values {
+    /// With the gradient run's work arrays (``Differentiable/gradientWorkArrays``), the
+    /// diffusivity per cell in `work[0]`; otherwise the uniform one.
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
+    {
+        if let kappa = work.first {
             HeatKernel.apply(
                 from: state[0], into: next[0], box: box, diffusivity: kappa, dt: dt, spacing: geometry.spacing)
         } else {
@@ -127,54 +127,23 @@ public struct Heat: Model {
     }
 }
 
-/// The diffusivity of each cell of one rank's block, made when a gradient run first asks for
-/// it (filled with the uniform diffusivity); forward runs never allocate it.
-final class DiffusivityField: @unchecked Sendable {
-    private(set) var values: UnsafeMutablePointer<Double>?
-    /// The block's layout, recorded by `initialize`.
-    var layout: LocalLayout?
-    /// Scratch for the adjoint, ghosts zero.
-    private(set) var scratch: Field?
-
-    /// The per-cell diffusivity, made on first use from `uniform`.
-    func field(_ layout: LocalLayout, uniform: Double) -> UnsafeMutablePointer<Double> {
-        if let values { return values }
-        let made = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(layout.count, 1))
-        made.initialize(repeating: uniform, count: Swift.max(layout.count, 1))
-        values = made
-        return made
-    }
-
-    func scratch(_ layout: LocalLayout) -> Field {
-        if let scratch { return scratch }
-        let made = Field(name: "scratch", layout: layout)
-        scratch = made
-        return made
-    }
-
-    deinit { values?.deallocate() }
-}
-
 /// The heat update on raw memory, one loop nest per dimensionality, written as plainly as the
 /// C version in bench/ so that the compiler vectorises it the same way.
 public enum HeatKernel {
     /// The update with a diffusivity per cell: `next = u + Σ_a (dt κ / h_a²) (u[-a] - 2u + u[+a])`,
     /// term by term as ``apply(from:into:box:coefficients:)`` (the same bits for a uniform κ).
     static func apply(
-        from source: Field, into target: Field, box: Box, diffusivity kappa: UnsafePointer<Double>, dt: Double,
-        spacing: [Double]
+        from source: Field, into target: Field, box: Box, diffusivity: Field, dt: Double, spacing: [Double]
     ) {
-        let layout = source.layout
-        let u = UnsafePointer(source.base)
-        let out = target.base
-        let strides = layout.strides
+        let (u, out, kappa) = (source.cells, target.cells, diffusivity.cells)
         let squares = spacing.map { $0 * $0 }
-        layout.forEachRun(in: box) { offset, length in
+        let d = squares.count
+        source.layout.forEachRun(in: box) { offset, length in
             for k in offset..<(offset &+ length) {
                 let center = u[k]
                 var sum = center
-                for a in strides.indices {
-                    sum += dt * kappa[k] / squares[a] * (u[k &- strides[a]] - 2 * center + u[k &+ strides[a]])
+                for a in 0..<d {
+                    sum += dt * kappa[k] / squares[a] * (u[k, along: a, -1] - 2 * center + u[k, along: a, 1])
                 }
                 out[k] = sum
             }
@@ -184,61 +153,51 @@ public enum HeatKernel {
     /// `next = u + Σ_a c_a (u[-a] - 2u + u[+a])` over `box`; `c_a = dt κ / h_a²`.
     public static func apply(from source: Field, into target: Field, box: Box, coefficients c: [Double]) {
         let layout = source.layout
-        let u = UnsafePointer(source.base)
-        let out = target.base
+        let (u, out) = (source.cells, target.cells)
         let corner = layout.offset(box.lower)
-        switch layout.rank {
+        switch layout.dimensions {
         case 1:
             run1(u, out, start: corner, count: box.extent[0], c[0])
         case 2:
-            let s0 = layout.strides[0]
             for i in 0..<box.extent[0] {
-                run2(u, out, start: corner &+ i &* s0, count: box.extent[1], s0, c[0], c[1])
+                run2(u, out, start: corner &+ i &* u.s0, count: box.extent[1], c[0], c[1])
             }
         default:
-            let s0 = layout.strides[0]
-            let s1 = layout.strides[1]
             let (c0, c1, c2) = (c[0], c[1], c[2])
             let count = box.extent[2]
             for i in 0..<box.extent[0] {
                 for j in 0..<box.extent[1] {
-                    run3(u, out, start: corner &+ i &* s0 &+ j &* s1, count: count, s0, s1, c0, c1, c2)
+                    run3(u, out, start: corner &+ i &* u.s0 &+ j &* u.s1, count: count, c0, c1, c2)
                 }
             }
         }
     }
 
     @inline(__always)
-    static func run1(
-        _ u: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, start: Int, count: Int, _ c0: Double
-    ) {
+    static func run1(_ u: Cells, _ out: Cells, start: Int, count: Int, _ c0: Double) {
         for k in start..<(start &+ count) {
             let center = u[k]
-            out[k] = center + c0 * (u[k &- 1] - 2 * center + u[k &+ 1])
+            out[k] = center + c0 * (u[k, -1] - 2 * center + u[k, 1])
         }
     }
 
     @inline(__always)
-    static func run2(
-        _ u: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, start: Int, count: Int, _ s0: Int,
-        _ c0: Double, _ c1: Double
-    ) {
+    static func run2(_ u: Cells, _ out: Cells, start: Int, count: Int, _ c0: Double, _ c1: Double) {
         for k in start..<(start &+ count) {
             let center = u[k]
-            out[k] = center + c0 * (u[k &- s0] - 2 * center + u[k &+ s0]) + c1 * (u[k &- 1] - 2 * center + u[k &+ 1])
+            out[k] = center + c0 * (u[k, -1] - 2 * center + u[k, 1]) + c1 * (u[k, 0, -1] - 2 * center + u[k, 0, 1])
         }
     }
 
     @inline(__always)
     static func run3(
-        _ u: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, start: Int, count: Int, _ s0: Int, _ s1: Int,
-        _ c0: Double, _ c1: Double, _ c2: Double
+        _ u: Cells, _ out: Cells, start: Int, count: Int, _ c0: Double, _ c1: Double, _ c2: Double
     ) {
         for k in start..<(start &+ count) {
             let center = u[k]
             out[k] =
-                center + c0 * (u[k &- s0] - 2 * center + u[k &+ s0]) + c1 * (u[k &- s1] - 2 * center + u[k &+ s1])
-                + c2 * (u[k &- 1] - 2 * center + u[k &+ 1])
+                center + c0 * (u[k, -1] - 2 * center + u[k, 1]) + c1 * (u[k, 0, -1] - 2 * center + u[k, 0, 1])
+                + c2 * (u[k, 0, 0, -1] - 2 * center + u[k, 0, 0, 1])
         }
     }
 }

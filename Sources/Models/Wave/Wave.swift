@@ -78,8 +78,6 @@ public struct Wave: Model {
     let shape: [Int]
     let extent: [Double]
     let periodic: [Bool]
-    /// The medium on this rank's block, filled by ``initialize(_:geometry:)``.
-    let medium = Medium()
 
     public init(parameters: Parameters, geometry: Geometry) throws(ConfigError) {
         let d = geometry.dimensions
@@ -134,7 +132,11 @@ public struct Wave: Model {
         [FieldSpec(name: "pressure"), FieldSpec(name: "pressure_previous", isOutput: false)]
     }
     public var stencilWidth: Int { 1 }
-    /// The update's two coefficients per cell (``Medium/scale`` and ``Medium/carry``).
+    /// The medium on the block, and the update's two coefficients per cell for the current
+    /// time step: `scale = dt² / (m (1 + σ))`, how much ∇²p moves p, and `carry = (1 − σ) /
+    /// (1 + σ)`, how much of the last change carries on, with `σ = η dt / 2m`.
+    public var workArrays: [String] { ["squared_slowness", "damping", "update_scale", "update_carry"] }
+    /// The update reads `update_scale` and `update_carry`.
     public var auxiliaryArrays: Int { 2 }
     public var constants: [(name: String, value: Double)] {
         var list = [("velocity", background), ("anomaly", anomaly.change)]
@@ -178,27 +180,40 @@ public struct Wave: Model {
         return amplitude * cos(omega * time) * InitialCondition.sines(at: point, waveNumbers: waveNumbers)
     }
 
-    public func initialize(_ state: [Field], geometry: Geometry) {
+    public func initialize(_ state: [Field], work: [Field], geometry: Geometry) {
         let layout = geometry.layout
         let owned = layout.owned
-        medium.allocate(layout: layout)
+        let (slowness, damping) = (work[0].cells, work[1].cells)
         layout.interior.forEachPoint { local in
             let index = local.indices.map { owned.lower[$0] + local[$0] }
             let point = index.indices.map { geometry.centre(axis: $0, index: index[$0]) }
             let offset = layout.offset(local)
             let c = velocity(at: point)
-            medium.slowness[offset] = 1 / (c * c)
-            medium.damping[offset] = damping(at: index)
+            slowness[offset] = 1 / (c * c)
+            damping[offset] = self.damping(at: index)
         }
-        initialState(state, geometry: geometry)
+        initialState(state, work: work, geometry: geometry)
     }
 
-    public func initialState(_ state: [Field], geometry: Geometry) {
+    /// The update's coefficients for `dt`, from the medium (owned cells).
+    public func prepare(dt: Double, work: [Field], geometry: Geometry) {
+        let (slowness, damping, scale, carry) = (work[0].cells, work[1].cells, work[2].cells, work[3].cells)
+        let layout = geometry.layout
+        layout.forEachRun(in: layout.interior) { offset, length in
+            for k in offset..<(offset &+ length) {
+                let sigma = damping[k] * dt / (2 * slowness[k])
+                scale[k] = dt * dt / (slowness[k] * (1 + sigma))
+                carry[k] = (1 - sigma) / (1 + sigma)
+            }
+        }
+    }
+
+    public func initialState(_ state: [Field], work: [Field], geometry: Geometry) {
         let layout = geometry.layout
         let owned = layout.owned
         layout.interior.forEachPoint { local in
             let point = local.indices.map { geometry.centre(axis: $0, index: owned.lower[$0] + local[$0]) }
-            state[0].base[layout.offset(local)] =
+            state[0].cells[layout.offset(local)] =
                 switch initial {
                 case "gaussian":
                     amplitude
@@ -210,20 +225,14 @@ public struct Wave: Model {
         }
     }
 
-    public func start(_ state: [Field], dt: Double, geometry: Geometry) {
+    public func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry) {
         // The field at rest: p(−dt) = p(0) + dt²/2 · c² ∇²p(0), second-order accurate.
         let layout = geometry.layout
-        let p = state[0].base
-        let previous = state[1].base
+        let (p, previous, slowness) = (state[0].cells, state[1].cells, work[0].cells)
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let strides = layout.strides
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
-                var laplacian = 0.0
-                for a in strides.indices {
-                    laplacian += (p[k &- strides[a]] - 2 * p[k] + p[k &+ strides[a]]) * inverseSquare[a]
-                }
-                previous[k] = p[k] + 0.5 * dt * dt * laplacian / medium.slowness[k]
+                previous[k] = p[k] + 0.5 * dt * dt * Laplacian.value(p, k, inverseSquare) / slowness[k]
             }
         }
     }
@@ -233,15 +242,14 @@ public struct Wave: Model {
         return 1 / (fastest * sqrt(geometry.spacing.reduce(0) { $0 + 1 / ($1 * $1) }))
     }
 
-    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, geometry: Geometry) {
-        medium.prepare(dt: dt, layout: geometry.layout)
-        WaveKernel.update(
-            from: state, into: next, box: box, spacing: geometry.spacing, scale: medium.scale, carry: medium.carry)
+    public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
+    {
+        WaveKernel.update(from: state, into: next, box: box, spacing: geometry.spacing, scale: work[2], carry: work[3])
     }
 
-    public func addSources(to state: [Field], time: Double, dt: Double, geometry: Geometry) {
+    public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, geometry: Geometry) {
         guard let offset = sourceOffset(geometry) else { return }
-        state[0].base[offset] += medium.scale[offset] * injection(at: time, geometry: geometry)
+        state[0].cells[offset] += work[2].cells[offset] * injection(at: time, geometry: geometry)
     }
 
     /// The offset of the source's cell in this rank's block, if the rank holds it.
@@ -256,92 +264,40 @@ public struct Wave: Model {
     }
 }
 
-/// The medium on one rank's block: squared slowness and damping, and the update's
-/// coefficients for the current time step.
-final class Medium: @unchecked Sendable {
-    private(set) var slowness: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    private(set) var damping: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    /// `dt² / (m (1 + σ))`, with `σ = η dt / 2m`: how much ∇²p moves p.
-    private(set) var scale: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    /// `(1 − σ) / (1 + σ)`: how much of the last change carries on (1 without damping).
-    private(set) var carry: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
-    private var count = 1
-    private var dt = Double.nan
-
-    func allocate(layout: LocalLayout) {
-        release()
-        self.count = Swift.max(layout.count, 1)
-        for pointer in [\Medium.slowness, \.damping, \.scale, \.carry] {
-            self[keyPath: pointer] = .allocate(capacity: self.count)
-            self[keyPath: pointer].initialize(repeating: 0, count: self.count)
-        }
-        dt = .nan
-    }
-
-    /// Forgets the coefficients, after the slowness changed.
-    func invalidate() { dt = .nan }
-
-    /// Works out the coefficients for `dt` on the owned cells, unless they are already.
-    func prepare(dt: Double, layout: LocalLayout) {
-        guard dt.bitPattern != self.dt.bitPattern else { return }
-        self.dt = dt
-        layout.forEachRun(in: layout.interior) { offset, length in
-            for k in offset..<(offset &+ length) {
-                let sigma = damping[k] * dt / (2 * slowness[k])
-                scale[k] = dt * dt / (slowness[k] * (1 + sigma))
-                carry[k] = (1 - sigma) / (1 + sigma)
-            }
-        }
-    }
-
-    private func release() {
-        for pointer in [slowness, damping, scale, carry] { pointer.deallocate() }
-    }
-
-    deinit { release() }
-}
-
 /// The leapfrog update on raw memory: `p⁺ = p + r (p − p⁻) + s ∇²p`, and `p⁻` takes `p`.
 public enum WaveKernel {
-    static func update(
-        from state: [Field], into next: [Field], box: Box, spacing: [Double], scale: UnsafePointer<Double>,
-        carry: UnsafePointer<Double>
-    ) {
+    static func update(from state: [Field], into next: [Field], box: Box, spacing: [Double], scale: Field, carry: Field)
+    {
         let layout = state[0].layout
-        let strides = layout.strides
-        let p = UnsafePointer(state[0].base)
-        let previous = UnsafePointer(state[1].base)
-        let out = next[0].base
-        let outPrevious = next[1].base
+        let (p, previous, out, outPrevious) = (state[0].cells, state[1].cells, next[0].cells, next[1].cells)
+        let (s, r) = (scale.cells, carry.cells)
         let inverseSquare = spacing.map { 1 / ($0 * $0) } + [0, 0]
-        let s = strides + [0, 0]
-        let (s0, s1, s2) = (s[0], s[1], s[2])
         let (h0, h1, h2) = (inverseSquare[0], inverseSquare[1], inverseSquare[2])
-        let d = strides.count
+        let d = layout.dimensions
         // One loop per dimension, so that no loop over the axes is left inside the loop over
         // cells and the compiler vectorises it; the sum keeps the same order for every d.
         layout.forEachRun(in: box) { offset, length in
             @inline(__always)
             func finish(_ k: Int, _ laplacian: Double) {
-                out[k] = p[k] + carry[k] * (p[k] - previous[k]) + scale[k] * laplacian
+                out[k] = p[k] + r[k] * (p[k] - previous[k]) + s[k] * laplacian
                 outPrevious[k] = p[k]
             }
             switch d {
             case 1:
                 for k in offset..<(offset &+ length) {
-                    finish(k, 0.0 + (p[k &- s0] - 2 * p[k] + p[k &+ s0]) * h0)
+                    finish(k, 0.0 + (p[k, -1] - 2 * p[k] + p[k, 1]) * h0)
                 }
             case 2:
                 for k in offset..<(offset &+ length) {
-                    var laplacian = 0.0 + (p[k &- s0] - 2 * p[k] + p[k &+ s0]) * h0
-                    laplacian += (p[k &- s1] - 2 * p[k] + p[k &+ s1]) * h1
+                    var laplacian = 0.0 + (p[k, -1] - 2 * p[k] + p[k, 1]) * h0
+                    laplacian += (p[k, 0, -1] - 2 * p[k] + p[k, 0, 1]) * h1
                     finish(k, laplacian)
                 }
             default:
                 for k in offset..<(offset &+ length) {
-                    var laplacian = 0.0 + (p[k &- s0] - 2 * p[k] + p[k &+ s0]) * h0
-                    laplacian += (p[k &- s1] - 2 * p[k] + p[k &+ s1]) * h1
-                    laplacian += (p[k &- s2] - 2 * p[k] + p[k &+ s2]) * h2
+                    var laplacian = 0.0 + (p[k, -1] - 2 * p[k] + p[k, 1]) * h0
+                    laplacian += (p[k, 0, -1] - 2 * p[k] + p[k, 0, 1]) * h1
+                    laplacian += (p[k, 0, 0, -1] - 2 * p[k] + p[k, 0, 0, 1]) * h2
                     finish(k, laplacian)
                 }
             }

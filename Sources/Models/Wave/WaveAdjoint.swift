@@ -12,14 +12,12 @@ import Numerics
 extension Wave: Differentiable {
     public var controls: [String] { ["squared_slowness"] }
 
-    public func control(_ index: Int) -> UnsafeMutablePointer<Double> { medium.slowness }
+    public func control(_ index: Int, work: [Field]) -> Field { work[0] }
 
     /// The time step is stable up to `velocity_max`, so `m` stays at or above `1/velocity_max²`.
     public func bounds(_ index: Int) -> ClosedRange<Double> {
         1 / (fastest * fastest)...Double.greatestFiniteMagnitude
     }
-
-    public func controlsChanged() { medium.invalidate() }
 
     /// The background velocity and the anomaly's strength: `m = 1/c²` with `c = c₀ + A g(x)`,
     /// so `∂m/∂c₀ = −2/c³` and `∂m/∂A = −2 g/c³`.
@@ -41,86 +39,82 @@ extension Wave: Differentiable {
     }
 
     public func tangentStart(
-        state: [Field], tangent: [Field], direction: [Field], dt: Double, geometry: Geometry
+        state: [Field], tangent: [Field], direction: [Field], work: [Field], dt: Double, geometry: Geometry
     ) {
         let layout = geometry.layout
-        let strides = layout.strides
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let (p, dp, dq, dm) = (state[0].base, tangent[0].base, tangent[1].base, direction[0].base)
+        let (p, dp, dq, dm, slowness) = (
+            state[0].cells, tangent[0].cells, tangent[1].cells, direction[0].cells, work[0].cells
+        )
         let half = 0.5 * dt * dt
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
-                let m = medium.slowness[k]
-                let lap = Laplacian.value(p, k, strides, inverseSquare)
-                let dlap = Laplacian.value(dp, k, strides, inverseSquare)
+                let m = slowness[k]
+                let lap = Laplacian.value(p, k, inverseSquare)
+                let dlap = Laplacian.value(dp, k, inverseSquare)
                 dq[k] = dp[k] + half * dlap / m - half * lap * dm[k] / (m * m)
             }
         }
     }
 
     public func adjointStart(
-        state: [Field], adjoint: [Field], gradient: [Field], dt: Double, geometry: Geometry
+        state: [Field], adjoint: [Field], gradient: [Field], work: [Field], dt: Double, geometry: Geometry
     ) {
         // Only m's share: the initial pressure is not a control of this model.
         let layout = geometry.layout
-        let strides = layout.strides
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let (p, lq, g) = (state[0].base, adjoint[1].base, gradient[0].base)
+        let (p, lq, g, slowness) = (state[0].cells, adjoint[1].cells, gradient[0].cells, work[0].cells)
         let half = 0.5 * dt * dt
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
-                let m = medium.slowness[k]
-                g[k] += lq[k] * (-half * Laplacian.value(p, k, strides, inverseSquare) / (m * m))
+                let m = slowness[k]
+                g[k] += lq[k] * (-half * Laplacian.value(p, k, inverseSquare) / (m * m))
             }
         }
     }
 
     public func tangentUpdate(
         state: [Field], tangent: [Field], direction: [Field], into next: [Field], time: Double,
-        dt: Double, geometry: Geometry
+        dt: Double, work: [Field], geometry: Geometry
     ) {
         let layout = geometry.layout
-        medium.prepare(dt: dt, layout: layout)
         WaveKernel.update(
-            from: tangent, into: next, box: layout.interior, spacing: geometry.spacing, scale: medium.scale,
-            carry: medium.carry)
-        let strides = layout.strides
+            from: tangent, into: next, box: layout.interior, spacing: geometry.spacing, scale: work[2], carry: work[3])
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
-        let (p, q, out, dm) = (state[0].base, state[1].base, next[0].base, direction[0].base)
+        let (p, q, out, dm) = (state[0].cells, state[1].cells, next[0].cells, direction[0].cells)
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
-                let (dscale, dcarry) = derivatives(k, dt: dt)
-                out[k] += dm[k] * (dcarry * (p[k] - q[k]) + dscale * Laplacian.value(p, k, strides, inverseSquare))
+                let (dscale, dcarry) = derivatives(k, dt: dt, work: work)
+                out[k] += dm[k] * (dcarry * (p[k] - q[k]) + dscale * Laplacian.value(p, k, inverseSquare))
             }
         }
         if let s = sourceOffset(geometry) {
-            out[s] += dm[s] * derivatives(s, dt: dt).scale * injection(at: time, geometry: geometry)
+            out[s] += dm[s] * derivatives(s, dt: dt, work: work).scale * injection(at: time, geometry: geometry)
         }
     }
 
     public func adjointUpdate(
         state: [Field], adjoint: [Field], into previous: [Field], gradient: [Field],
-        time: Double, dt: Double, geometry: Geometry
+        time: Double, dt: Double, work: [Field], geometry: Geometry
     ) {
-        let layout = geometry.layout
-        medium.prepare(dt: dt, layout: layout)
         let inverseSquare = geometry.spacing.map { 1 / ($0 * $0) }
         WaveAdjointKernel.apply(
-            state: state, adjoint: adjoint, into: previous, gradient: gradient[0], scale: medium.scale,
-            carry: medium.carry, coefficients: inverseSquare, dt: dt)
+            state: state, adjoint: adjoint, into: previous, gradient: gradient[0], scale: work[2], carry: work[3],
+            coefficients: inverseSquare, dt: dt)
         // What the face cells' stencils read from the ghosts goes back to the ghosts.
-        let (lp, scale) = (adjoint[0].base, medium.scale)
+        let (lp, scale) = (adjoint[0].cells, work[2].cells)
         Laplacian.addTransposedToFaceGhosts(of: { scale[$0] * lp[$0] }, into: previous[0], coefficients: inverseSquare)
         if let s = sourceOffset(geometry) {
-            gradient[0].base[s] += lp[s] * derivatives(s, dt: dt).scale * injection(at: time, geometry: geometry)
+            gradient[0].cells[s] +=
+                lp[s] * derivatives(s, dt: dt, work: work).scale * injection(at: time, geometry: geometry)
         }
     }
 
     /// `∂s/∂m` and `∂r/∂m` at cell offset `k`.
     @inline(__always)
-    func derivatives(_ k: Int, dt: Double) -> (scale: Double, carry: Double) {
-        let m = medium.slowness[k]
-        let a = medium.damping[k] * dt / 2
+    func derivatives(_ k: Int, dt: Double, work: [Field]) -> (scale: Double, carry: Double) {
+        let m = work[0].cells[k]
+        let a = work[1].cells[k] * dt / 2
         let denominator = (m + a) * (m + a)
         return (-dt * dt / denominator, 2 * a / denominator)
     }
@@ -137,11 +131,11 @@ extension Wave: Differentiable {
 ///     g   += λ_p⁺ (∂r/∂m (p − p⁻) + ∂s/∂m ∇²p),  ∂s/∂m = −s²/dt²,  ∂r/∂m = (1 − r) s/dt²
 enum WaveAdjointKernel {
     static func apply(
-        state: [Field], adjoint: [Field], into previous: [Field], gradient: Field, scale: UnsafePointer<Double>,
-        carry: UnsafePointer<Double>, coefficients: [Double], dt: Double
+        state: [Field], adjoint: [Field], into previous: [Field], gradient: Field, scale: Field, carry: Field,
+        coefficients: [Double], dt: Double
     ) {
         let layout = state[0].layout
-        let d = layout.rank
+        let d = layout.dimensions
         var s = [0, 0, 0]
         var c = [0.0, 0.0, 0.0]
         for a in 0..<d {
@@ -152,9 +146,12 @@ enum WaveAdjointKernel {
         let (c0, c1, c2) = (c[0], c[1], c[2])
         let diagonal = 2 * (c0 + c1 + c2)
         let inverseDt2 = 1 / (dt * dt)
-        let (p, q) = (UnsafePointer(state[0].base), UnsafePointer(state[1].base))
-        let (lp, lq) = (UnsafePointer(adjoint[0].base), UnsafePointer(adjoint[1].base))
-        let (outP, outQ, g) = (previous[0].base, previous[1].base, gradient.base)
+        // The axes' strides and coefficients packed at the end (a missing axis has both zero);
+        // the cells are reached by offset.
+        let (p, q) = (state[0].cells, state[1].cells)
+        let (lp, lq) = (adjoint[0].cells, adjoint[1].cells)
+        let (outP, outQ, g) = (previous[0].cells, previous[1].cells, gradient.cells)
+        let (scale, carry) = (scale.cells, carry.cells)
         layout.forEachRun(in: layout.interior) { offset, length in
             for k in offset..<(offset &+ length) {
                 let l = lp[k]
