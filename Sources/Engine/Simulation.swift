@@ -99,13 +99,34 @@ public struct Schedule: Sendable, Equatable {
     /// Steps between output frames.
     public let outputEvery: Int
 
+    /// The most steps a run may take (2^50). More is a mistake in `end_time` or `cfl`: at a
+    /// million steps a second it would run for 35 years. Step counts stay exact as doubles.
+    public static let maximumSteps = 1 << 50
+
     /// A schedule of `steps` steps of `dt`, or, with `endTime`, as few equal steps as reach
     /// `endTime` without exceeding `stableDt` in a whole number of output intervals, so that
-    /// frames are evenly spaced and the last one is at `endTime`.
-    public init(steps: Int?, endTime: Double?, stableDt: Double, outputEvery: Int) {
+    /// frames are evenly spaced and the last one is at `endTime`. Throws when reaching
+    /// `endTime` would take more than ``maximumSteps``, rather than let the count wrap.
+    public init(steps: Int?, endTime: Double?, stableDt: Double, outputEvery: Int) throws(ConfigError) {
+        precondition(outputEvery >= 1)
         if let endTime {
-            let needed = Swift.max(1, Int((endTime / stableDt).rounded(.up)))
-            let count = (needed + outputEvery - 1) / outputEvery * outputEvery
+            let needed = (endTime / stableDt).rounded(.up)
+            guard needed.isFinite, needed <= Double(Self.maximumSteps) else {
+                throw ConfigError(
+                    "time.end_time",
+                    "end_time = \(endTime) at the stable step \(stableDt) (cfl times the model's limit) takes "
+                        + "\(needed) steps, more than the \(Self.maximumSteps) a run may take: lower end_time or "
+                        + "raise cfl")
+            }
+            // Whole output intervals, counted without overflow for any outputEvery.
+            let intervals = (Swift.max(1, Int(needed)) - 1) / outputEvery + 1
+            let (count, overflow) = intervals.multipliedReportingOverflow(by: outputEvery)
+            guard !overflow, count <= Self.maximumSteps else {
+                throw ConfigError(
+                    "output.every",
+                    "\(outputEvery) steps between frames make the run longer than the \(Self.maximumSteps) steps "
+                        + "a run may take")
+            }
             self.steps = count
             self.dt = endTime / Double(count)
         } else {

@@ -65,9 +65,11 @@ struct RankSetup {
         let stable = try simulation.stableTimeStep(cfl: plan.config.cfl)
         self.geometry = geometry
         self.simulation = simulation
-        self.schedule = Schedule(
-            steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable,
-            outputEvery: plan.config.outputEvery)
+        self.schedule = try agreed(world) {
+            try Schedule(
+                steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable,
+                outputEvery: plan.config.outputEvery)
+        }
     }
 }
 

@@ -87,13 +87,32 @@ import Testing
         #expect(differing == 0)
     }
 
-    @Test func scheduleReachesEndTimeExactlyWithoutExceedingTheStableStep() {
-        let s = Schedule(steps: nil, endTime: 1.0, stableDt: 0.3, outputEvery: 2)
+    @Test func scheduleReachesEndTimeExactlyWithoutExceedingTheStableStep() throws {
+        let s = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.3, outputEvery: 2)
         #expect(s.steps == 4)
         #expect(s.dt == 0.25)
         #expect(s.frameCount == 3)
-        let wide = Schedule(steps: nil, endTime: 1.0, stableDt: 0.3, outputEvery: 3)
+        let wide = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.3, outputEvery: 3)
         #expect(wide.steps == 6 && wide.dt == 1.0 / 6 && wide.frameCount == 3)
+    }
+
+    /// Step counts that would wrap are errors naming the key, never a wrong time step.
+    @Test func aRunTooLongToCountIsAnErrorNotAWrappedStepCount() throws {
+        #expect(throws: ConfigError.self) {
+            try Schedule(steps: nil, endTime: 1e20, stableDt: 0.065, outputEvery: 1)
+        }
+        #expect(throws: ConfigError.self) {
+            try Schedule(steps: nil, endTime: 1, stableDt: 1e-20, outputEvery: 1)
+        }
+        #expect(throws: ConfigError.self) { try Schedule(steps: nil, endTime: 1, stableDt: 0, outputEvery: 1) }
+        #expect(throws: ConfigError.self) { try Schedule(steps: nil, endTime: 1, stableDt: .nan, outputEvery: 1) }
+        #expect(throws: ConfigError.self) {
+            try Schedule(steps: nil, endTime: 1, stableDt: 0.3, outputEvery: Int.max)
+        }
+        // The largest count allowed still gives the exact time step.
+        let longest = try Schedule(
+            steps: nil, endTime: Double(Schedule.maximumSteps), stableDt: 1, outputEvery: 1)
+        #expect(longest.steps == Schedule.maximumSteps && longest.dt == 1)
     }
 
 }
@@ -157,7 +176,7 @@ import Testing
         sim.state[0][[3, 2]] = .nan
         #expect {
             _ = try sim.run(
-                Schedule(steps: 10, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 4),
+                try Schedule(steps: 10, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 4),
                 output: sim.nullOutput
             ) { _ in }
         } throws: { error in

@@ -19,7 +19,7 @@ import Testing
             let shape = [Int](repeating: n, count: dimensions)
             let sim = try periodicSimulation(Advection.self, shape: shape, table: table)
             let (model, geometry) = (sim.model as! Advection, sim.geometry)
-            let schedule = Schedule(
+            let schedule = try Schedule(
                 steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1)
             _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
             var sum = 0.0
@@ -113,7 +113,7 @@ import Testing
         }
         let (before, maximum) = (total(), 1.0)
         _ = try sim.run(
-            Schedule(steps: 200, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.9), outputEvery: 200),
+            try Schedule(steps: 200, endTime: nil, stableDt: try sim.stableTimeStep(cfl: 0.9), outputEvery: 200),
             output: sim.nullOutput
         ) { _ in }
         #expect(abs(total() - before) / abs(before) < 1e-12)

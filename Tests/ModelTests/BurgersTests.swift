@@ -107,7 +107,7 @@ import Testing
         let before = try sim.totals()[0]
         #expect(abs(totalBefore) < 1e-15 && abs(before - 0.5) < 1e-15)
         _ = try sim.run(
-            Schedule(steps: nil, endTime: 0.4, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1000),
+            try Schedule(steps: nil, endTime: 0.4, stableDt: try sim.stableTimeStep(cfl: 0.8), outputEvery: 1000),
             output: sim.nullOutput
         ) { _ in }
         #expect(abs(try sim.totals()[0] - before) / before < 1e-12)

@@ -17,7 +17,7 @@ import Testing
             let sim = Simulation(
                 model: model, geometry: geometry, plan: plan, conditions: [.periodic, .dirichlet(0)],
                 communication: SelfExchange(plan: plan))
-            let schedule = Schedule(
+            let schedule = try Schedule(
                 steps: nil, endTime: 0.02, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1)
             _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
             var sum = 0.0

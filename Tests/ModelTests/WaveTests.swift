@@ -19,7 +19,7 @@ import Testing
                 Wave.self, shape: shape,
                 table: ["initial": .string("standing"), "velocity": .double(1.3), "modes": .array([.int(1), .int(2)])])
             let model = try #require(sim.model as? Wave)
-            let schedule = Schedule(
+            let schedule = try Schedule(
                 steps: nil, endTime: 0.7, stableDt: try sim.stableTimeStep(cfl: 0.5), outputEvery: 1)
             _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
             var sum = 0.0

@@ -93,7 +93,8 @@ public func selfConvergence(
     for n in sizes {
         let shape = [Int](repeating: n, count: dimensions)
         let sim = try periodicSimulation(type, shape: shape, table: table)
-        let schedule = Schedule(steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: cfl), outputEvery: 1)
+        let schedule = try Schedule(
+            steps: nil, endTime: time, stableDt: try sim.stableTimeStep(cfl: cfl), outputEvery: 1)
         _ = try sim.run(schedule, output: sim.nullOutput) { _ in }
         states.append(
             sim.state.map { field in

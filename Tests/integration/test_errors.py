@@ -31,6 +31,14 @@ BAD_CONFIGS = {
     "unknown parameter": (GOOD_GRID + '[model]\nname = "heat"\ndifusivity = 1.0\n[time]\nsteps = 5\n'
                           '[output]\ndir = "{out}"\n', ["model.difusivity", "diffusivity"]),
     "broken toml": ("[grid\nshape = [16]\n", ["not valid TOML", "line 1"]),
+    # Sizes and step counts that would wrap: an error naming the key, not a crash or a wrong dt.
+    "shape past Int": ("[grid]\nshape = [9223372036854775807, 2, 2]\n" + GOOD_REST, ["grid.shape", "cells"]),
+    "shape whose product wraps": ("[grid]\nshape = [3074457345618258603, 3]\n" + GOOD_REST,
+                                  ["grid.shape", "cells"]),
+    "end_time beyond counting": (GOOD_GRID + '[model]\nname = "heat"\n[time]\nend_time = 1e20\n[output]\n'
+                                 'dir = "{out}"\n', ["time.end_time", "steps"]),
+    "cfl too small to arrive": (GOOD_GRID + '[model]\nname = "heat"\n[time]\nend_time = 1.0\ncfl = 1e-20\n'
+                                '[output]\ndir = "{out}"\n', ["time.end_time", "raise cfl"]),
 }
 
 
@@ -70,6 +78,16 @@ def test_validate_reports_the_same_problems_without_mpi(tmp_path):
     result = run_tessera(["validate", config], timeout=30)
     assert result.returncode == 1
     assert "grid.shape" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["validate"], ["plan", "--ranks", "4"]])
+def test_validate_and_plan_refuse_a_shape_past_what_can_be_addressed(tmp_path, command):
+    config = tmp_path / "huge.toml"
+    config.write_text(BAD_CONFIGS["shape past Int"][0].format(out=tmp_path / "out"))
+    result = run_tessera([command[0], config, *command[1:]], timeout=30)
+    assert result.returncode == 1, result.stdout + result.stderr  # not a trap or a signal
+    assert "grid.shape" in result.stderr and "cells" in result.stderr
+    assert "-2" not in result.stdout
 
 
 @pytest.mark.parametrize("ranks", [1, 2])
