@@ -191,11 +191,19 @@ public enum Checkpoint {
         guard case .strings(let fields) = try a.attribute("field_names") else {
             throw CheckpointError("attribute field_names is missing")
         }
+        // Counts and times a run would compute with: out of range means damage, not a run to continue.
+        let (step, frames, ranks) = (try int("step"), try int("results_frames"), try int("tessera_ranks"))
+        let (time, dt) = (try double("time"), try double("dt"))
+        guard step >= 0, frames >= 0, ranks >= 1, time.isFinite, dt.isFinite, dt > 0 else {
+            throw CheckpointError(
+                "its metadata is out of range (step \(step), results_frames \(frames), tessera_ranks \(ranks), "
+                    + "time \(time), dt \(dt)): damaged")
+        }
         return CheckpointInfo(
-            step: try int("step"), time: try double("time"), dt: try double("dt"), frames: try int("results_frames"),
+            step: step, time: time, dt: dt, frames: frames,
             model: try string("model"), physics: try physics(string("physics")),
             configText: try string("tessera_config"),
-            version: try string("tessera_version"), ranks: try int("tessera_ranks"),
+            version: try string("tessera_version"), ranks: ranks,
             processGrid: try ints("tessera_process_grid"), fields: fields, randomState: try ints("rng_state"))
     }
 
@@ -210,9 +218,9 @@ public enum Checkpoint {
     /// `slabBytes` at a time, then unpacked and summed while the slab is still in cache.
     /// Measured here on a cold cache, reading straight into the field's owned cells among its
     /// ghosts took twice as long, and one read of the whole block ran at half the rate of slabs.
-    public static func read(_ path: String, into state: [Field], scratch: Field, slabBytes: Int = 4 << 20)
-        throws -> (info: CheckpointInfo, sums: [(partial: UInt64, stored: UInt64)])
-    {
+    public static func read(
+        _ path: String, into state: [Field], scratch: Field, gridShape: [Int], slabBytes: Int = 4 << 20
+    ) throws -> (info: CheckpointInfo, sums: [(partial: UInt64, stored: UInt64)]) {
         // Each rank opens the file on its own with HDF5's POSIX driver: a read needs no collective
         // operation, so a rank that meets damage fails alone and none waits for it.
         let file = try HDF5.File.open(path)
@@ -227,8 +235,9 @@ public enum Checkpoint {
             let layout = field.layout
             let dataset = try group.openDataset(field.name)
             let shape = try dataset.shape
-            guard shape.count == layout.dimensions else {
-                throw CheckpointError("field \(field.name) has \(shape.count) axes, the grid \(layout.dimensions)")
+            guard shape == gridShape else {
+                throw CheckpointError(
+                    "field \(field.name) is a grid of \(shape) cells, this run's grid is \(gridShape)")
             }
             // Slabs of whole planes along the first axis; the kernel's read-ahead fetches the
             // next slab while this one is unpacked and summed.
@@ -274,7 +283,15 @@ public enum Checkpoint {
         for name in info.fields {
             let dataset = try group.openDataset(name)
             let shape = try dataset.shape
-            var data = [Double](repeating: 0, count: shape.reduce(1, *))
+            let (cells, overflow) = shape.reduce((1, false)) { product, n in
+                let (next, wrapped) = product.0.multipliedReportingOverflow(by: n)
+                return (next, product.1 || wrapped)
+            }
+            // Read whole, so its size must be one a run could have written: damage otherwise.
+            guard !overflow, cells <= 1 << 50 else {
+                throw CheckpointError("field \(name) claims \(shape) cells, more than any grid: damaged")
+            }
+            var data = [Double](repeating: 0, count: cells)
             try data.withUnsafeMutableBufferPointer { buffer in
                 try dataset.read(into: buffer, start: shape.map { _ in 0 }, count: shape)
             }

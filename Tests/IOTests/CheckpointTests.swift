@@ -42,7 +42,7 @@ import Testing
                 for field in state { field.storage.update(repeating: .nan) }
                 let scratch = Field(name: "scratch", layout: layout)
                 let read = try usingMPI { _ in
-                    try Checkpoint.read(path, into: state, scratch: scratch, slabBytes: slabBytes)
+                    try Checkpoint.read(path, into: state, scratch: scratch, gridShape: shape, slabBytes: slabBytes)
                 }
                 // Every bit of the physics, read back from the file, compares equal.
                 #expect(read.info == info)
@@ -65,6 +65,16 @@ import Testing
                 }
             }
         }
+        // A checkpoint of another grid is refused by name, whichever block this rank reads.
+        let layout = LocalLayout(owned: Box(extent: shape), ghost: [1, 1, 1])
+        let state = ["u", "v"].map { Field(name: $0, layout: layout) }
+        let other = [shape[0], shape[1], shape[2] + 1]
+        #expect {
+            try usingMPI { _ in
+                try Checkpoint.read(
+                    path, into: state, scratch: Field(name: "scratch", layout: layout), gridShape: other)
+            }
+        } throws: { "\($0)".contains("is a grid of \(shape) cells, this run's grid is \(other)") }
     }
 
 }

@@ -241,6 +241,50 @@ def test_the_wall_clock_limit_stops_the_run_in_time_and_it_continues(tmp_path):
     assert_same_as_gold(gold, out, steps=steps)
 
 
+@pytest.mark.parametrize("attribute, value", [("results_frames", -1), ("step", -5), ("dt", 0.0)])
+def test_a_checkpoint_with_metadata_out_of_range_is_refused_by_name(tmp_path, gold, attribute, value):
+    out = tmp_path / "edited"
+    shutil.copytree(gold, out)
+    config = tmp_path / "edited.toml"
+    config.write_text(CONFIG.format(out=out, steps=STEPS, shape=[40, 36, 30]))
+    newest = out / "checkpoints" / f"checkpoint-{STEPS:010d}.hdf5"
+    with h5py.File(newest, "r+") as f:
+        f.attrs[attribute] = value
+    before = (out / "results.hdf5").read_bytes()
+    listing = run_tessera(["inspect", out])
+    assert listing.returncode == 0, listing.stderr
+    assert "DOES NOT VERIFY (its metadata is out of range" in listing.stdout, listing.stdout
+    result = run_tessera(["run", config, "--restart", newest], ranks=2, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert f"cannot restart from {newest}" in result.stderr and "out of range" in result.stderr
+    assert (out / "results.hdf5").read_bytes() == before
+
+
+def test_inspect_refuses_a_field_claiming_more_cells_than_any_grid(tmp_path, gold):
+    damaged = tmp_path / f"checkpoint-{STEPS:010d}.hdf5"
+    shutil.copy(gold / "checkpoints" / damaged.name, damaged)
+    with h5py.File(damaged, "r+") as f:
+        checksum = f["fields/temperature"].attrs["tessera_checksum"]
+        del f["fields/temperature"]
+        # Chunked, so HDF5 allocates nothing: 2^60 cells exist only in the dimensions.
+        huge = f["fields"].create_dataset("temperature", shape=(1 << 20,) * 3, dtype="f8", chunks=(1, 1, 64))
+        huge.attrs["tessera_checksum"] = checksum
+    report = run_tessera(["inspect", damaged], timeout=60)
+    assert report.returncode >= 0, report.stderr  # no signal
+    assert "verifies: NO" in report.stdout and "more than any grid" in report.stdout, report.stdout
+
+
+def test_a_checkpoint_of_another_grid_is_refused_naming_both_grids(tmp_path, gold):
+    out = tmp_path / "regrid"
+    shutil.copytree(gold, out)
+    config = tmp_path / "regrid.toml"
+    config.write_text(CONFIG.format(out=out, steps=STEPS, shape=[40, 36, 31]))
+    newest = out / "checkpoints" / f"checkpoint-{STEPS:010d}.hdf5"
+    result = run_tessera(["run", config, "--restart", newest], ranks=3, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert "is a grid of [40, 36, 30] cells, this run's grid is [40, 36, 31]" in result.stderr, result.stderr
+
+
 def test_a_restart_with_other_physics_or_time_step_is_refused(tmp_path, gold):
     out = tmp_path / "other"
     shutil.copytree(gold, out)
