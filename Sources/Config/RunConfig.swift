@@ -48,10 +48,6 @@ public struct RunConfig: Sendable {
         public let periodic: [Bool]
         /// Ranks per axis; 0 entries are chosen at start-up.
         public let processGrid: [Int]
-
-        /// The most cells a grid may have (2^50, a petabyte of cells in float64): sizes,
-        /// offsets and byte counts computed from the shape then cannot wrap.
-        public static let maximumCells = 1 << 50
     }
 
     /// The input file's text, with any overrides appended as comments.
@@ -242,15 +238,10 @@ public struct RunConfig: Sendable {
 
         let gridSection = try section("grid", required: true)
         let shape = try gridSection.integers("shape", minimum: 1)
-        var cells = 1
-        for n in shape {
-            let (product, overflow) = cells.multipliedReportingOverflow(by: n)
-            guard !overflow, product <= GridSection.maximumCells else {
-                throw ConfigError(
-                    "grid.shape",
-                    "\(shape) is more than \(GridSection.maximumCells) cells (2^50), more than Tessera can address")
-            }
-            cells = product
+        guard GridSize.cells(shape) != nil else {
+            throw ConfigError(
+                "grid.shape",
+                "\(shape) is more than \(GridSize.maximumCells) cells (2^50), more than Tessera can address")
         }
         let rank = shape.count
         let extent = try gridSection.numbers("extent", count: rank, default: 1.0, positive: true)

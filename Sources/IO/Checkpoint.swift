@@ -283,12 +283,8 @@ public enum Checkpoint {
         for name in info.fields {
             let dataset = try group.openDataset(name)
             let shape = try dataset.shape
-            let (cells, overflow) = shape.reduce((1, false)) { product, n in
-                let (next, wrapped) = product.0.multipliedReportingOverflow(by: n)
-                return (next, product.1 || wrapped)
-            }
             // Read whole, so its size must be one a run could have written: damage otherwise.
-            guard !overflow, cells <= 1 << 50 else {
+            guard let cells = GridSize.cells(shape) else {
                 throw CheckpointError("field \(name) claims \(shape) cells, more than any grid: damaged")
             }
             var data = [Double](repeating: 0, count: cells)
