@@ -2,6 +2,10 @@ internal import CHDF5
 internal import CMPI
 import MPI
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// An HDF5 file, opened by one process or collectively by every rank of a communicator
 /// through MPI-IO. The file closes when the last reference to it (and its objects) goes;
 /// ``close()`` closes it now and reports errors.
@@ -71,6 +75,12 @@ public final class File {
     public static func open(
         _ path: String, readOnly: Bool = true, communicator: Communicator? = nil, tuning: FileTuning = FileTuning()
     ) throws(HDF5Error) -> File {
+        // HDF5 would open a FIFO or a device and wait on it forever: only regular files (or
+        // links to them) are files here.
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw HDF5Error(call: "H5Fopen", context: path, stack: ["not a regular file (a folder, FIFO or device)"])
+        }
         let fapl = try accessList(communicator, tuning)
         let flags = readOnly ? chdf5_acc_rdonly() : chdf5_acc_rdwr()
         let id = try checked(H5Fopen(path, flags, fapl.id), "H5Fopen", path)

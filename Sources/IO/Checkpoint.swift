@@ -15,6 +15,8 @@ public struct CheckpointInfo: Sendable, Equatable {
     public let dt: Double
     /// Frames in results.hdf5 when the checkpoint was taken (frame indices 0..<frames).
     public let frames: Int
+    /// Steps between frames in the run that wrote it.
+    public let outputEvery: Int
     /// The model's name.
     public let model: String
     /// The physics a restart must share: model, parameters, grid and boundaries.
@@ -31,13 +33,14 @@ public struct CheckpointInfo: Sendable, Equatable {
     public let randomState: [Int]
 
     public init(
-        step: Int, time: Double, dt: Double, frames: Int, model: String, physics: PhysicsKey, configText: String,
-        version: String, ranks: Int, processGrid: [Int], fields: [String], randomState: [Int] = []
+        step: Int, time: Double, dt: Double, frames: Int, outputEvery: Int, model: String, physics: PhysicsKey,
+        configText: String, version: String, ranks: Int, processGrid: [Int], fields: [String], randomState: [Int] = []
     ) {
         self.step = step
         self.time = time
         self.dt = dt
         self.frames = frames
+        self.outputEvery = outputEvery
         self.model = model
         self.physics = physics
         self.configText = configText
@@ -66,14 +69,34 @@ public enum Checkpoint {
         prefix + String(format: "%010d", step) + suffix
     }
 
-    /// Committed checkpoints in `directory`, newest first.
+    /// The step a checkpoint's file name gives, or nil for a name of another form.
+    public static func step(named name: String) -> Int? {
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+        let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        return Int(digits)
+    }
+
+    /// Throws unless the step in the name of the file at `path` (if it is named like a
+    /// checkpoint) is the step its metadata records: a renamed or copied file must not pass
+    /// for another step's.
+    static func checkName(_ path: String, _ info: CheckpointInfo) throws {
+        let name = (path as NSString).lastPathComponent
+        if let named = step(named: name), named != info.step {
+            throw CheckpointError("its name says step \(named) but it holds step \(info.step): renamed or damaged")
+        }
+    }
+
+    /// Committed checkpoints in `directory`, newest first: regular files (or links to them)
+    /// with a checkpoint's name, so that a FIFO or a device named like one cannot block a restart.
     public static func list(in directory: String) -> [(step: Int, path: String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { name -> (Int, String)? in
-            guard name.hasPrefix(prefix), name.hasSuffix(suffix),
-                let step = Int(name.dropFirst(prefix.count).dropLast(suffix.count))
-            else { return nil }
-            return (step, (directory as NSString).appendingPathComponent(name))
+            guard let step = step(named: name) else { return nil }
+            let path = (directory as NSString).appendingPathComponent(name)
+            var status = stat()
+            guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
+            return (step, path)
         }.sorted { $0.0 > $1.0 }
     }
 
@@ -95,9 +118,33 @@ public enum Checkpoint {
         let temporary = (directory as NSString).appendingPathComponent(".\(fileName(step: info.step)).partial")
         try writeContents(
             info, state: state, shape: shape, path: temporary, communicator: communicator, tuning: tuning)
-        // Every rank has closed the file (HDF5 closes it collectively); now make it durable
-        // and give it its final name, once.
+        // Every rank has closed the file (HDF5 closes it collectively). MPI-IO can lose a short
+        // write on a full disk without an error (Open MPI 4.1's OMPIO does), so each rank reads
+        // its block back and the checksums must match before the file may replace older ones.
         try communicator.barrier()
+        let readBack = Result {
+            try read(temporary, fields: state.map(\.name), layout: state[0].layout, gridShape: shape)
+        }
+        var message = ""
+        if case .failure(let error) = readBack { message = "\(error)" }
+        let failing = try communicator.allReduce(Int64(message.isEmpty ? 0 : 1), .max)
+        func unreadable(_ reason: String) -> CheckpointError {
+            var space = statvfs()
+            let free =
+                statvfs(directory, &space) == 0 ? " (\(Int(space.f_bavail) * Int(space.f_frsize)) bytes free)" : ""
+            return CheckpointError(
+                "the checkpoint \(temporary) does not read back as written (\(reason)): is the disk full\(free)? "
+                    + "The earlier checkpoints are kept", onEveryRank: true)
+        }
+        guard failing == 0, case .success(let read) = readBack else {
+            throw unreadable(message.isEmpty ? "on another rank" : message)
+        }
+        do {
+            try verify(read.sums, fields: read.info.fields, communicator: communicator)
+        } catch {
+            throw unreadable("\(error)")
+        }
+        // Now make it durable and give it its final name, once.
         if communicator.rank == 0 {
             FaultInjection.crashIfAsked(at: "checkpoint-before-commit", step: info.step)
             try syncFile(temporary)
@@ -125,6 +172,7 @@ public enum Checkpoint {
         try attributes.setAttribute("time", .double(info.time))
         try attributes.setAttribute("dt", .double(info.dt))
         try attributes.setAttribute("results_frames", .int(info.frames))
+        try attributes.setAttribute("output_every", .int(info.outputEvery))
         try attributes.setAttribute("model", .string(info.model))
         // As JSON, read back into the typed value a restart compares.
         let physics = String(decoding: try JSONEncoder().encode(info.physics), as: UTF8.self)
@@ -136,6 +184,7 @@ public enum Checkpoint {
         try attributes.setAttribute("field_names", .strings(info.fields))
         try attributes.setAttribute("rng_state", .ints(info.randomState))
         let group = try root.createGroup("fields")
+        var sums: [UInt64] = []
         for field in state {
             let layout = field.layout
             // Contiguous, not chunked: parallel HDF5 1.10 writes chunked data (with or without
@@ -146,7 +195,10 @@ public enum Checkpoint {
                 memory: MemoryBlock(shape: layout.allocated, start: layout.ghost))
             let sum = try communicator.allReduce(StateChecksum.partial(field, shape: shape), .sum)
             try dataset.attributes.setAttribute(StateChecksum.attribute, .int(Int(Int64(bitPattern: sum))))
+            sums.append(sum)
         }
+        let checksum = MetadataChecksum.of(info, fieldSums: sums)
+        try attributes.setAttribute(MetadataChecksum.attribute, .int(Int(Int64(bitPattern: checksum))))
         try file.flush()
     }
 
@@ -192,19 +244,34 @@ public enum Checkpoint {
             throw CheckpointError("attribute field_names is missing")
         }
         // Counts and times a run would compute with: out of range means damage, not a run to continue.
-        let (step, frames, ranks) = (try int("step"), try int("results_frames"), try int("tessera_ranks"))
-        let (time, dt) = (try double("time"), try double("dt"))
-        guard step >= 0, frames >= 0, ranks >= 1, time.isFinite, dt.isFinite, dt > 0 else {
+        guard case .int(let stored) = try a.attribute(MetadataChecksum.attribute) else {
             throw CheckpointError(
-                "its metadata is out of range (step \(step), results_frames \(frames), tessera_ranks \(ranks), "
-                    + "time \(time), dt \(dt)): damaged")
+                "it has no \(MetadataChecksum.attribute) (written by a Tessera older than this one, or damaged)")
         }
-        return CheckpointInfo(
-            step: step, time: time, dt: dt, frames: frames,
+        let (step, frames, ranks) = (try int("step"), try int("results_frames"), try int("tessera_ranks"))
+        let (time, dt, every) = (try double("time"), try double("dt"), try int("output_every"))
+        let info = CheckpointInfo(
+            step: step, time: time, dt: dt, frames: frames, outputEvery: every,
             model: try string("model"), physics: try physics(string("physics")),
             configText: try string("tessera_config"),
             version: try string("tessera_version"), ranks: ranks,
             processGrid: try ints("tessera_process_grid"), fields: fields, randomState: try ints("rng_state"))
+        let group = try root.openGroup("fields")
+        let sums = try fields.map { try StateChecksum.stored(on: group.openDataset($0)) }
+        guard MetadataChecksum.of(info, fieldSums: sums) == UInt64(bitPattern: Int64(stored)) else {
+            throw CheckpointError(
+                "its metadata does not match its checksum (step, time, frames, settings or the fields' checksums "
+                    + "were changed): damaged")
+        }
+        // Counts and times a run would compute with: out of range means damage, not a run to continue.
+        guard step >= 0, frames >= 0, every >= 1, ranks >= 1, time.isFinite, dt.isFinite, dt > 0,
+            frames == step / every + 1
+        else {
+            throw CheckpointError(
+                "its metadata is out of range (step \(step), results_frames \(frames), output_every \(every), "
+                    + "tessera_ranks \(ranks), time \(time), dt \(dt)): damaged")
+        }
+        return info
     }
 
     /// Reads this rank's block of every field from the checkpoint at `path` into `state`.
@@ -221,29 +288,51 @@ public enum Checkpoint {
     public static func read(
         _ path: String, into state: [Field], scratch: Field, gridShape: [Int], slabBytes: Int = 4 << 20
     ) throws -> (info: CheckpointInfo, sums: [(partial: UInt64, stored: UInt64)]) {
+        let layout = state[0].layout
+        let slab = layout.interior.count / max(layout.extent[0], 1) * MemoryLayout<Double>.stride
+        let planes = max(1, min(layout.extent[0], slabBytes / max(slab, 1)))
+        let buffer = UnsafeMutableBufferPointer(rebasing: scratch.storage[0..<(planes * slab / 8)])
+        return try read(path, fields: state.map(\.name), layout: layout, gridShape: gridShape, buffer: buffer) {
+            state[$0].unpack($1, from: $2)
+        }
+    }
+
+    /// Reads this rank's block (of `layout`) of every field of the checkpoint at `path`, slab
+    /// by slab into `buffer` (or a buffer of its own), handing each slab to `unpack` while it
+    /// is still in cache, and returns the metadata and, per field, this rank's part of the
+    /// checksum with the stored total. One process; no collective call.
+    static func read(
+        _ path: String, fields names: [String], layout: LocalLayout, gridShape: [Int],
+        buffer given: UnsafeMutableBufferPointer<Double>? = nil,
+        unpack: (_ field: Int, _ slab: Box, _ values: UnsafePointer<Double>) -> Void = { _, _, _ in }
+    ) throws -> (info: CheckpointInfo, sums: [(partial: UInt64, stored: UInt64)]) {
         // Each rank opens the file on its own with HDF5's POSIX driver: a read needs no collective
         // operation, so a rank that meets damage fails alone and none waits for it.
         let file = try HDF5.File.open(path)
         let root = try file.root
         let info = try info(of: root)
-        guard info.fields == state.map(\.name) else {
-            throw CheckpointError("it holds the fields \(info.fields), the model has \(state.map(\.name))")
+        try checkName(path, info)
+        guard info.fields == names else {
+            throw CheckpointError("it holds the fields \(info.fields), the model has \(names)")
         }
+        // Slabs of whole planes along the first axis; the kernel's read-ahead fetches the
+        // next slab while this one is unpacked and summed.
+        let plane = layout.interior.count / max(layout.extent[0], 1)
+        let owned =
+            given == nil
+            ? UnsafeMutableBufferPointer<Double>.allocate(
+                capacity: min(layout.interior.count, max(plane, (4 << 20) / 8))) : nil
+        defer { owned?.deallocate() }
+        let buffer = given ?? owned!
+        let planes = max(1, min(layout.extent[0], buffer.count / max(plane, 1)))
         let group = try root.openGroup("fields")
         var sums: [(UInt64, UInt64)] = []
-        for field in state {
-            let layout = field.layout
-            let dataset = try group.openDataset(field.name)
+        for (index, name) in names.enumerated() {
+            let dataset = try group.openDataset(name)
             let shape = try dataset.shape
             guard shape == gridShape else {
-                throw CheckpointError(
-                    "field \(field.name) is a grid of \(shape) cells, this run's grid is \(gridShape)")
+                throw CheckpointError("field \(name) is a grid of \(shape) cells, this run's grid is \(gridShape)")
             }
-            // Slabs of whole planes along the first axis; the kernel's read-ahead fetches the
-            // next slab while this one is unpacked and summed.
-            let plane = layout.interior.count / max(layout.extent[0], 1)
-            let planes = max(1, min(layout.extent[0], slabBytes / max(plane * MemoryLayout<Double>.stride, 1)))
-            let buffer = UnsafeMutableBufferPointer(rebasing: scratch.storage[0..<(planes * plane)])
             var partial: UInt64 = 0
             for first in stride(from: 0, to: layout.extent[0], by: planes) {
                 var slab = layout.interior
@@ -254,7 +343,7 @@ public enum Checkpoint {
                 )
                 let values = UnsafeMutableBufferPointer(rebasing: buffer[0..<slab.count])
                 try dataset.read(into: values, start: global.lower, count: global.extent)
-                field.unpack(slab, from: UnsafePointer(values.baseAddress!))
+                unpack(index, slab, UnsafePointer(values.baseAddress!))
                 partial &+= StateChecksum.partial(UnsafeBufferPointer(values), block: global, shape: shape)
             }
             sums.append((partial, try StateChecksum.stored(on: dataset)))
@@ -279,6 +368,7 @@ public enum Checkpoint {
     public static func verify(_ path: String) throws -> CheckpointInfo {
         let root = try HDF5.File.open(path).root
         let info = try info(of: root)
+        try checkName(path, info)
         let group = try root.openGroup("fields")
         for name in info.fields {
             let dataset = try group.openDataset(name)
@@ -382,10 +472,55 @@ public enum StateChecksum {
     }
 }
 
+/// A checksum over everything a restart takes from a checkpoint besides the field data: the
+/// step, time, dt, frames, output interval, model, physics, config, version, decomposition,
+/// field names, random state and every field's ``StateChecksum``. A changed value, or fields
+/// taken from another checkpoint, fails it; the field checksums in turn cover the data.
+///
+/// FNV-1a over a canonical text of those values (doubles by their bits), finished with
+/// SplitMix64's mix: damage detection, not protection against forgery.
+public enum MetadataChecksum {
+    /// The root attribute holding it (a signed 64-bit integer with the checksum's bits).
+    public static let attribute = "tessera_metadata_checksum"
+
+    public static func of(_ info: CheckpointInfo, fieldSums: [UInt64]) -> UInt64 {
+        let physics = (try? JSONEncoder.sorted.encode(info.physics)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let items: [String] = [
+            "step=\(info.step)", "time=\(info.time.bitPattern)", "dt=\(info.dt.bitPattern)", "frames=\(info.frames)",
+            "output_every=\(info.outputEvery)", "model=\(info.model)", "physics=\(physics)",
+            "config=\(info.configText)", "version=\(info.version)", "ranks=\(info.ranks)",
+            "process_grid=\(info.processGrid)", "fields=\(info.fields)", "rng=\(info.randomState)",
+            "sums=\(fieldSums)",
+        ]
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for item in items {
+            // Each item with its length, so that no two lists of items give the same bytes.
+            for byte in "\(item.utf8.count):\(item)".utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            }
+        }
+        return StateChecksum.mix(UInt64(items.count), hash)
+    }
+}
+
+extension JSONEncoder {
+    /// An encoder whose output does not depend on dictionary order.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+}
+
 /// A checkpoint problem that is not HDF5's own.
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether every rank threw it alike, after agreeing (so none waits for another).
+    public let onEveryRank: Bool
+    public init(_ description: String, onEveryRank: Bool = false) {
+        self.description = description
+        self.onEveryRank = onEveryRank
+    }
 }
 
 /// Crashes this process at a named point when `TESSERA_FAULT` asks for it, so tests can check

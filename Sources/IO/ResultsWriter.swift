@@ -225,23 +225,31 @@ public final class ResultsWriter: FrameWriter {
     /// receiver traces to their first `step + 1` samples (dropping what the interrupted run
     /// wrote after its checkpoint), and records this run's provenance. Collective.
     public convenience init(
-        resuming path: String, frames: Int, step: Int, communicator: Communicator, geometry: Geometry,
+        resuming path: String, frames: Int, step: Int, every: Int, dt: Double, communicator: Communicator,
+        geometry: Geometry,
         fields specs: [FieldSpec], conserved: [String] = [], receivers: Int = 0, provenance: Provenance,
         flush: FlushPolicy = .everyFrame, tuning: FileTuning = FileTuning()
     ) throws {
         let file = try HDF5.File.open(path, readOnly: false, communicator: communicator, tuning: tuning)
         let root = try file.root
-        try Self.record(provenance, in: root.attributes)
         let time = try root.openGroup("dimensions").openDataset("time")
         let stored = try time.shape[0]
         guard stored >= frames else {
             throw CheckpointError("\(path) holds \(stored) frames, fewer than the \(frames) the checkpoint expects")
         }
-        try time.setExtent([frames])
         var times = [Double](repeating: 0, count: frames)
         try times.withUnsafeMutableBufferPointer { buffer in
             try time.read(into: buffer, start: [0], count: [frames])
         }
+        // The frames kept must be the ones this run would have written: a results file of
+        // another run, or of this one at another spacing, is not continued.
+        for (index, stored) in times.enumerated() where stored.bitPattern != (Double(index * every) * dt).bitPattern {
+            throw CheckpointError(
+                "\(path) does not hold the frames the checkpoint expects: frame \(index) is at t = \(stored), not "
+                    + "\(Double(index * every) * dt) (results of another run?)")
+        }
+        try Self.record(provenance, in: root.attributes)
+        try time.setExtent([frames])
         var opened: [(FieldSpec, Dataset)] = []
         for spec in specs where spec.isOutput {
             let dataset = try root.openGroup("t\(spec.tensorOrder)_fields").openDataset(spec.name)

@@ -50,10 +50,12 @@ func withMPI(_ body: (Communicator) throws -> Int32) -> Never {
     }
     do {
         let code = try body(world)
+        OutputLock.releaseAll()
         try MPIEnvironment.finalize()
         exitTogether(code, rank: world.rank)
     } catch let failure as AgreedFailure {
         if world.rank == 0 { printError(failure.description) }
+        OutputLock.releaseAll()
         try? MPIEnvironment.finalize()  // Best effort: the process exits non-zero either way.
         exitTogether(1, rank: world.rank)
     } catch {

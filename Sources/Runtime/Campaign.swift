@@ -87,7 +87,8 @@ public enum Campaign {
         let ensemble = base.ensemble!
         try agreed(world) {
             guard world.rank == 0 else { return }
-            try prepareCampaign(root, restarting: options.restart != nil, overwrite: options.overwrite)
+            try prepareCampaign(
+                root, restarting: options.restart != nil, overwrite: options.overwrite, logger: logger)
         }
         // A finished member's marker holds what its results depend on: a restart whose config
         // gives it other settings must not mix two campaigns.
@@ -180,8 +181,14 @@ public enum Campaign {
     }
 
     /// Makes the campaign folder, or refuses to run over one unless restarting or told to.
-    static func prepareCampaign(_ root: String, restarting: Bool, overwrite: Bool) throws {
+    static func prepareCampaign(_ root: String, restarting: Bool, overwrite: Bool, logger: Logger) throws {
         let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: root, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigError("output.dir", "cannot create the output folder \(root): \(whyNotAFolder(root, error))")
+        }
+        try lockFolder(root, logger: logger)
         let existing = ["members", "data", "stats.yaml", "manifest.json"].map {
             (root as NSString).appendingPathComponent($0)
         }

@@ -85,9 +85,14 @@ final class CheckpointControl: RunControl {
 
     func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws {
         let start = ContinuousClock.now
-        let (path, bytes) = try Checkpoint.write(
-            info(step, time, frames), state: state, shape: shape, directory: directory, communicator: world, keep: keep,
-            tuning: tuning)
+        let (path, bytes): (String, Int)
+        do {
+            (path, bytes) = try Checkpoint.write(
+                info(step, time, frames), state: state, shape: shape, directory: directory, communicator: world,
+                keep: keep, tuning: tuning)
+        } catch let error as CheckpointError where error.onEveryRank {
+            throw AgreedFailure(description: error.description)
+        }
         let elapsed = ContinuousClock.now - start
         lastCheckpointDuration = elapsed
         lastCheckpoint = ContinuousClock.now

@@ -97,7 +97,8 @@ struct InversionSetup {
             try agreed(world) {
                 world.rank == 0
                     ? try prepareOutput(
-                        plan.config.outputDirectory, file: file, overwrite: overwrite, restarting: false)
+                        plan.config.outputDirectory, file: file, overwrite: overwrite, restarting: false, logger: logger
+                    )
                     : ""
             })
         logger.info("tessera \(tesseraVersion), \(MPIEnvironment.libraryVersion), \(rankText(world.size))")

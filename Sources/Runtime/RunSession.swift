@@ -55,8 +55,11 @@ public enum RunSession {
         let path = try world.broadcast(
             try agreed(world) {
                 world.rank == 0
-                    ? try prepareOutput(outputDirectory, overwrite: overwrite, restarting: restart != nil) : ""
+                    ? try prepareOutput(
+                        outputDirectory, overwrite: overwrite, restarting: restart != nil, logger: logger) : ""
             })
+
+        defer { OutputLock.release(outputDirectory) }
 
         let setup = try RankSetup(plan: plan, world: world)
         let (geometry, simulation, schedule) = (setup.geometry, setup.simulation, setup.schedule)
@@ -71,6 +74,14 @@ public enum RunSession {
 
         let resumed =
             try restart.map { try resume(from: $0, into: simulation, checkpoints: checkpoints, world, logger) } ?? nil
+        if restart != nil && resumed == nil && !overwrite {
+            // `--restart auto` found nothing to continue: a fresh start, which must not destroy
+            // the results of a run that left no checkpoint.
+            try agreed(world) {
+                guard world.rank == 0, let kept = try setAside(path) else { return }
+                logger.warning("no checkpoint to continue \(path) from: it is kept as \(kept)")
+            }
+        }
         let provenance = Provenance(
             version: tesseraVersion, configText: plan.config.text, ranks: world.size, processGrid: decomposition.dims)
         // Overlapped output writes on threads of its own, each over a communicator no other
@@ -109,6 +120,14 @@ public enum RunSession {
                         "the checkpoint was written with dt = \(resumed.dt), this config gives dt = \(schedule.dt); restart with the same [time] settings"
                     )
                 }
+                guard resumed.outputEvery == schedule.outputEvery else {
+                    throw ConfigError(
+                        "output.every",
+                        "the run being continued wrote a frame every \(resumed.outputEvery) steps, this config says "
+                            + "every \(schedule.outputEvery); one results file cannot hold frames at two spacings: "
+                            + "restart with output.every = \(resumed.outputEvery), or start a new run in another output.dir"
+                    )
+                }
                 guard resumed.step <= schedule.steps else {
                     throw ConfigError(
                         "time", "the checkpoint is at step \(resumed.step), past this run's \(schedule.steps) steps")
@@ -116,7 +135,8 @@ public enum RunSession {
             }
             writer = try agreed(world) {
                 try ResultsWriter(
-                    resuming: path, frames: resumed.frames, step: resumed.step, communicator: files,
+                    resuming: path, frames: resumed.frames, step: resumed.step, every: schedule.outputEvery,
+                    dt: schedule.dt, communicator: files,
                     geometry: geometry, fields: model.fields, conserved: model.conserved,
                     receivers: model.receivers.count, provenance: provenance, flush: flush, tuning: tuning)
             }
@@ -145,7 +165,8 @@ public enum RunSession {
             tuning: plan.config.checkpointFiles.tuning, logger: logger
         ) { step, time, frames in
             CheckpointInfo(
-                step: step, time: time, dt: schedule.dt, frames: frames, model: plan.config.modelName,
+                step: step, time: time, dt: schedule.dt, frames: frames, outputEvery: schedule.outputEvery,
+                model: plan.config.modelName,
                 physics: plan.physics, configText: plan.config.text, version: tesseraVersion, ranks: world.size,
                 processGrid: decomposition.dims, fields: simulation.state.map(\.name))
         }

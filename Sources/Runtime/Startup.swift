@@ -14,6 +14,10 @@ public func readConfig(_ path: String) throws -> String {
     guard FileManager.default.fileExists(atPath: path) else {
         throw ConfigError("", "config file \(path) does not exist")
     }
+    var status = stat()
+    guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+        throw ConfigError("", "config file \(path) is not a regular file (a folder, FIFO or device)")
+    }
     guard let data = FileManager.default.contents(atPath: path) else {
         throw ConfigError("", "config file \(path) cannot be read (permissions?)")
     }
@@ -73,11 +77,12 @@ struct RankSetup {
     }
 }
 
-/// Makes the output folder and its checkpoints folder, and checks that `file` can go there
-/// without destroying any: an existing one is an error unless `overwrite`, or unless the run
-/// is a restart (which continues it). Returns the file's path.
+/// Makes the output folder and its checkpoints folder, locks the folder for this run (see
+/// ``OutputLock``), and checks that `file` can go there without destroying any: an existing
+/// one is an error unless `overwrite`, or unless the run is a restart (which continues it).
+/// Returns the file's path.
 func prepareOutput(
-    _ directory: String, file: String = "results.hdf5", overwrite: Bool, restarting: Bool
+    _ directory: String, file: String = "results.hdf5", overwrite: Bool, restarting: Bool, logger: Logger
 ) throws -> String {
     let manager = FileManager.default
     do {
@@ -85,13 +90,21 @@ func prepareOutput(
             atPath: (directory as NSString).appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
     } catch {
         throw ConfigError(
-            "output.dir", "cannot create the output folder \(directory): \((error as NSError).localizedDescription)")
+            "output.dir", "cannot create the output folder \(directory): \(whyNotAFolder(directory, error))")
     }
+    try lockFolder(directory, logger: logger)
     Checkpoint.removeLeftovers(in: (directory as NSString).appendingPathComponent("checkpoints"))
     guard manager.isWritableFile(atPath: directory) else {
         throw ConfigError("output.dir", "the output folder \(directory) is not writable")
     }
     let results = (directory as NSString).appendingPathComponent(file)
+    if overwrite && !restarting && file == "results.hdf5" {
+        // The run being replaced goes whole: its checkpoints must not be continued later
+        // against the new results.
+        for old in Checkpoint.list(in: (directory as NSString).appendingPathComponent("checkpoints")) {
+            try? manager.removeItem(atPath: old.path)
+        }
+    }
     if manager.fileExists(atPath: results) && !overwrite && !restarting {
         throw ConfigError(
             "output.dir",
@@ -99,6 +112,58 @@ func prepareOutput(
         )
     }
     return results
+}
+
+/// Renames the results file at `path`, if there is one, to a name with the current time
+/// (`results-20261202T101500.hdf5`), so that a fresh start cannot replace it; its XDMF
+/// description goes along, pointing at the new name. Returns that name, or nil when there
+/// was no file.
+func setAside(_ path: String) throws -> String? {
+    let manager = FileManager.default
+    guard manager.fileExists(atPath: path) else { return nil }
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "yyyyMMdd'T'HHmmss"
+    let stem = (path as NSString).deletingPathExtension
+    let target = "\(stem)-\(formatter.string(from: Date())).hdf5"
+    guard !manager.fileExists(atPath: target) else {
+        throw ConfigError("output.dir", "cannot move \(path) aside: \(target) exists; try again in a second")
+    }
+    guard rename(path, target) == 0 else {
+        throw ConfigError("output.dir", "cannot move \(path) aside to \(target): \(String(cString: strerror(errno)))")
+    }
+    let description = stem + ".xdmf"
+    if let text = try? String(contentsOfFile: description, encoding: .utf8) {
+        let (old, new) = ((path as NSString).lastPathComponent, (target as NSString).lastPathComponent)
+        let moved = text.replacingOccurrences(of: ">\(old):", with: ">\(new):")
+        let xdmf = (target as NSString).deletingPathExtension + ".xdmf"
+        if (try? moved.write(toFile: xdmf, atomically: true, encoding: .utf8)) != nil {
+            try? manager.removeItem(atPath: description)
+        }
+    }
+    return target
+}
+
+/// Why `directory` or its `checkpoints` folder could not be made: the first path on the way
+/// that is not a folder (a file, a dangling link, a link loop), or the system's reason.
+func whyNotAFolder(_ directory: String, _ error: Error) -> String {
+    // The folder's ancestors from the top, the folder, and its checkpoints folder.
+    var paths: [String] = []
+    var ancestor = (directory as NSString).deletingLastPathComponent
+    while !ancestor.isEmpty && ancestor != "/" && ancestor != "." {
+        paths.insert(ancestor, at: 0)
+        ancestor = (ancestor as NSString).deletingLastPathComponent
+    }
+    for path in paths + [directory, (directory as NSString).appendingPathComponent("checkpoints")] {
+        var link = stat()
+        guard lstat(path, &link) == 0 else { break }  // Missing: the parent is the problem.
+        var target = stat()
+        if stat(path, &target) != 0 {
+            return "\(path) is a link that leads nowhere (\(String(cString: strerror(errno))))"
+        }
+        if target.st_mode & S_IFMT != S_IFDIR { return "\(path) is a file, not a folder" }
+    }
+    return (error as NSError).localizedDescription
 }
 
 /// A command that cannot start.

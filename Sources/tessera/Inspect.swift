@@ -9,7 +9,7 @@ struct Inspect: ParsableCommand {
         discussion: """
             On a checkpoint, says its step, time and model, how many ranks wrote it, and whether every \
             checksum verifies. On a folder (an output folder or its checkpoints/), lists the checkpoints \
-            and says which one --restart auto would take.
+            and says which one --restart auto would take. Exits 1 when a checkpoint does not verify.
             """)
 
     @Argument(help: "An HDF5 file, or a folder of checkpoints.")
@@ -21,15 +21,26 @@ struct Inspect: ParsableCommand {
             printError("\(path) does not exist")
             throw ExitCode(1)
         }
+        var damage: String?
         do {
             if isFolder.boolValue {
-                print(Inspection.folderSummary(path))
+                let (text, damaged) = Inspection.folderSummary(path)
+                print(text)
+                if damaged > 0 { damage = "\(damaged) of the checkpoints in \(path) do not verify" }
             } else {
-                if let checkpoint = Inspection.checkpointSummary(path) { print(checkpoint) }
+                if let checkpoint = Inspection.checkpointSummary(path) {
+                    print(checkpoint.text)
+                    if !checkpoint.verifies { damage = "the checkpoint \(path) does not verify" }
+                }
                 print(try Inspector.summary(of: path))
             }
         } catch {
             printError("cannot read \(path): \(error)")
+            throw ExitCode(1)
+        }
+        // Damage is a finding a script must not miss: the listing is printed, and the exit is 1.
+        if let damage {
+            printError(damage)
             throw ExitCode(1)
         }
     }

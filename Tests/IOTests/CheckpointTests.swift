@@ -26,7 +26,8 @@ import Testing
             shape: shape, extent: [1, 2.5, 1e-7], periodic: [true, false, true],
             boundaries: [.periodic, .dirichlet(0.1), .periodic])
         let info = CheckpointInfo(
-            step: 7, time: 0.5, dt: 0.1, frames: 2, model: "heat", physics: physics, configText: "c", version: "v",
+            step: 7, time: 0.5, dt: 0.1, frames: 2, outputEvery: 5, model: "heat", physics: physics, configText: "c",
+            version: "v",
             ranks: 1, processGrid: [1, 1, 1], fields: ["u", "v"])
         let path = try usingMPI { world in
             try Checkpoint.write(info, state: written, shape: shape, directory: folder, communicator: world, keep: 1)
@@ -77,4 +78,38 @@ import Testing
         } throws: { "\($0)".contains("is a grid of \(shape) cells, this run's grid is \(other)") }
     }
 
+    /// Every value a restart takes from a checkpoint is covered by its metadata checksum.
+    @Test func metadataChecksumCoversEveryValue() {
+        let physics = PhysicsKey(
+            model: "heat", parameters: ["diffusivity": .double(0.3)], shape: [4, 4], extent: [1, 1],
+            periodic: [true, true], boundaries: [.periodic, .periodic])
+        func info(step: Int = 20, time: Double = 1, dt: Double = 0.05, frames: Int = 5, every: Int = 5)
+            -> CheckpointInfo
+        {
+            CheckpointInfo(
+                step: step, time: time, dt: dt, frames: frames, outputEvery: every, model: "heat", physics: physics,
+                configText: "c", version: "v", ranks: 2, processGrid: [2, 1], fields: ["u"])
+        }
+        let base = MetadataChecksum.of(info(), fieldSums: [7])
+        #expect(MetadataChecksum.of(info(), fieldSums: [7]) == base)
+        let changed = [
+            MetadataChecksum.of(info(step: 30), fieldSums: [7]),
+            MetadataChecksum.of(info(time: 1.0.nextUp), fieldSums: [7]),
+            MetadataChecksum.of(info(dt: 0.05.nextDown), fieldSums: [7]),
+            MetadataChecksum.of(info(frames: 4), fieldSums: [7]),
+            MetadataChecksum.of(info(every: 4), fieldSums: [7]),
+            MetadataChecksum.of(info(), fieldSums: [8]),
+            MetadataChecksum.of(info(), fieldSums: [7, 0]),
+        ]
+        #expect(changed.allSatisfy { $0 != base })
+        #expect(Set(changed).count == changed.count)
+    }
+
+    @Test func checkpointNamesGiveTheirStep() {
+        #expect(Checkpoint.step(named: Checkpoint.fileName(step: 20)) == 20)
+        #expect(Checkpoint.step(named: "checkpoint-0000000020.hdf5") == 20)
+        for name in ["checkpoint-.hdf5", "checkpoint--5.hdf5", "checkpoint-+5.hdf5", "checkpoint-٣.hdf5", "x.hdf5"] {
+            #expect(Checkpoint.step(named: name) == nil, "\(name)")
+        }
+    }
 }

@@ -105,7 +105,51 @@ def test_unwritable_output_folder_is_named(tmp_path, ranks):
     result = run_tessera(["run", config], ranks=ranks, timeout=30)
     assert result.returncode != 0
     assert "output.dir" in result.stderr and "cannot create the output folder" in result.stderr
+    assert f"{blocker} is a file, not a folder" in result.stderr, result.stderr
     assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("ranks", [1, 3])
+def test_what_stands_in_the_way_of_the_output_folder_is_named(tmp_path, ranks):
+    cases = {}
+    # `checkpoints` a file: the folder exists, its checkpoints folder cannot.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "checkpoints").write_text("x")
+    cases["a"] = f"{tmp_path / 'a' / 'checkpoints'} is a file, not a folder"
+    # A link loop, and a link to nowhere.
+    os.symlink(tmp_path / "loop", tmp_path / "loop")
+    cases["loop"] = f"{tmp_path / 'loop'} is a link that leads nowhere"
+    os.symlink(tmp_path / "missing" / "deeper", tmp_path / "dangling")
+    cases["dangling"] = f"{tmp_path / 'dangling'} is a link that leads nowhere"
+    for name, message in cases.items():
+        config = write_config(tmp_path / f"{name}.toml", [8, 8], tmp_path / name, steps=2)
+        result = run_tessera(["run", config], ranks=ranks, timeout=30)
+        assert result.returncode == 1, result.stderr
+        assert "cannot create the output folder" in result.stderr and message in result.stderr, result.stderr
+        assert result.stderr.count("tessera: error:") == 1
+
+
+def test_a_fifo_in_place_of_a_file_is_refused_not_waited_on(tmp_path):
+    out = tmp_path / "out"
+    config = write_config(tmp_path / "c.toml", [8, 8], out, steps=4, checkpoint="every = 2")
+    assert run_tessera(["run", config], ranks=2).returncode == 0
+    fifo = out / "checkpoints" / "checkpoint-0000000099.hdf5"
+    os.mkfifo(fifo)
+    listing = run_tessera(["inspect", out], timeout=30)
+    assert listing.returncode == 0, listing.stderr
+    assert str(fifo) not in listing.stdout and "checkpoint-0000000004.hdf5" in listing.stdout
+    single = run_tessera(["inspect", fifo], timeout=30)
+    assert single.returncode == 1 and "not a regular file" in single.stderr, single.stderr
+    restarted = run_tessera(["run", config, "--restart", "auto"], ranks=2, timeout=60)
+    assert restarted.returncode == 0, restarted.stderr
+    assert "restarting from" in restarted.stderr and "checkpoint-0000000004.hdf5" in restarted.stderr
+    explicit = run_tessera(["run", config, "--restart", fifo], ranks=2, timeout=30)
+    assert explicit.returncode == 1 and "not a regular file" in explicit.stderr, explicit.stderr
+    fifo_config = tmp_path / "fifo.toml"
+    os.mkfifo(fifo_config)
+    for command in (["validate", fifo_config], ["run", fifo_config]):
+        result = run_tessera(command, ranks=2 if command[0] == "run" else None, timeout=30)
+        assert result.returncode == 1 and "is not a regular file" in result.stderr, result.stderr
 
 
 def test_existing_results_are_kept_unless_overwrite_is_given(tmp_path):
