@@ -106,6 +106,9 @@ public struct EnsembleSection: Sendable {
     /// The model parameters set per member, by name in name order.
     public let parameters: [(name: String, distribution: Distribution)]
 
+    /// The most members a campaign may hold.
+    public static let maximumMembers = 1_000_000
+
     static let keys: Set<String> = [
         "members", "ranks_per_member", "seed", "fractions", "trajectories_per_file", "parameters",
     ]
@@ -113,6 +116,14 @@ public struct EnsembleSection: Sendable {
     init(_ section: Section) throws(ConfigError) {
         guard let members = try section.optionalInteger("members", minimum: 1) else {
             throw ConfigError("ensemble.members", "is missing: how many runs the campaign makes")
+        }
+        // Each member is a folder and a run: past a million, a number like 2^63 - 1 is a slip,
+        // and listing the members alone would exhaust memory before the first one ran.
+        guard members <= Self.maximumMembers else {
+            throw ConfigError(
+                "ensemble.members",
+                "\(members) is more than the \(Self.maximumMembers) a campaign may hold (each member is a folder "
+                    + "and a run); split it into several campaigns")
         }
         self.members = members
         ranksPerMember = try section.optionalInteger("ranks_per_member", minimum: 1) ?? 1

@@ -38,7 +38,6 @@ public struct Footprint: Sendable, Equatable {
         decomposition: Decomposition, ghost: [Int], fields: Int, stages: Int = 1, outputs: Int? = nil,
         frameBuffers: Int = 2
     ) throws(DecompositionError) {
-        let states = stages > 1 ? 3 : 2
         let value = MemoryLayout<Double>.stride
         var ranks: [Rank] = []
         for rank in 0..<decomposition.rankCount {
@@ -48,12 +47,26 @@ public struct Footprint: Sendable, Equatable {
             ranks.append(
                 Rank(
                     cells: plan.layout.owned.count, haloBytesPerStep: message * stages,
-                    memoryBytes: states * fields * plan.layout.count * value + 2 * message + frameBuffers * frame,
+                    memoryBytes: Self.memoryBytes(
+                        plan: plan, fields: fields, stages: stages, outputs: outputs, frameBuffers: frameBuffers),
                     frameBytes: frame, outputBufferBytes: frameBuffers * frame))
         }
         self.ranks = ranks
         let cells = decomposition.shape.reduce(1, *)
         frameBytes = cells * (outputs ?? fields) * MemoryLayout<Float>.stride
         checkpointBytes = cells * fields * value
+    }
+
+    /// The bytes one rank's simulation allocates on the block of `plan` (see
+    /// ``Rank/memoryBytes``), with `workArrays` more fields of the block where the model
+    /// declares them.
+    public static func memoryBytes(
+        plan: HaloPlan, fields: Int, stages: Int = 1, outputs: Int? = nil, frameBuffers: Int = 2, workArrays: Int = 0
+    ) -> Int {
+        let states = stages > 1 ? 3 : 2
+        let value = MemoryLayout<Double>.stride
+        let message = plan.messages.reduce(0) { $0 + $1.send.count } * fields * value
+        let frame = plan.layout.owned.count * (outputs ?? fields) * MemoryLayout<Float>.stride
+        return (states * fields + workArrays) * plan.layout.count * value + 2 * message + frameBuffers * frame
     }
 }

@@ -63,6 +63,10 @@ struct RankSetup {
         }
         let (geometry, haloPlan) = try plan.block(rank: world.rank)
         let model = try agreed(world) { try plan.model(for: geometry) }
+        let bytes = Footprint.memoryBytes(
+            plan: haloPlan, fields: plan.components, stages: plan.stages, outputs: plan.outputComponents,
+            workArrays: model.workArrays.count)
+        try checkMemory(bytes, what: "state, next state, work arrays, halo and frame buffers", world)
         let domain = MPIDomain(cartesian: cartesian, plan: haloPlan)
         let simulation = Simulation(
             model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain)

@@ -37,6 +37,8 @@ BAD_CONFIGS = {
                                   ["grid.shape", "cells"]),
     "end_time beyond counting": (GOOD_GRID + '[model]\nname = "heat"\n[time]\nend_time = 1e20\n[output]\n'
                                  'dir = "{out}"\n', ["time.end_time", "steps"]),
+    "ensemble of 2^63-1 members": (GOOD_GRID + GOOD_REST + "[ensemble]\nmembers = 9223372036854775807\n",
+                                   ["ensemble.members", "more than the 1000000"]),
     "cfl too small to arrive": (GOOD_GRID + '[model]\nname = "heat"\n[time]\nend_time = 1.0\ncfl = 1e-20\n'
                                 '[output]\ndir = "{out}"\n', ["time.end_time", "raise cfl"]),
 }
@@ -205,3 +207,62 @@ def test_a_state_that_overflows_stops_every_rank_with_the_step_and_the_field(tmp
     # The frames before it are kept: the initial state only.
     with h5py.File(tmp_path / "out" / "results.hdf5", "r") as f:
         assert f["t1_fields/velocity"].shape[1] == 1
+
+
+def test_a_grid_larger_than_the_node_is_refused_before_allocating(tmp_path):
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    side = int((total / 16) ** (1 / 3)) * 2  # two float64 states of side³ cells: 4× the node
+    config = write_config(tmp_path / "big.toml", [side, side, side], tmp_path / "out", steps=2)
+    started = time.monotonic()
+    result = run_tessera(["run", config], ranks=3, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert time.monotonic() - started < 30
+    errors = [line for line in result.stderr.splitlines() if line.startswith("tessera: error:")]
+    assert len(errors) == 1, result.stderr
+    assert "this run needs at least" in errors[0] and "it has available (MemAvailable" in errors[0], errors[0]
+
+
+def memory_cgroup(limit):
+    """A new memory control group of this process's (v1 or v2) limited to `limit` bytes, or
+    None where none can be made."""
+    for line in open("/proc/self/cgroup").read().splitlines():
+        number, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            folder, limit_file = f"/sys/fs/cgroup/memory{path}", "memory.limit_in_bytes"
+        elif number == "0" and controllers == "":
+            folder, limit_file = f"/sys/fs/cgroup{path}", "memory.max"
+        else:
+            continue
+        group = os.path.join(folder, f"tessera-test-{os.getpid()}")
+        try:
+            os.mkdir(group)
+            with open(os.path.join(group, limit_file), "w") as f:
+                f.write(str(limit))
+            return group
+        except OSError:
+            if os.path.isdir(group):
+                os.rmdir(group)
+    return None
+
+
+def test_a_grid_larger_than_the_jobs_cgroup_allows_is_refused(tmp_path):
+    """Slurm confines a job's memory with a control group: the limit that counts is the
+    group's, far below what the node has."""
+    group = memory_cgroup(1 << 30)
+    if group is None:
+        pytest.skip("cannot make a memory control group here")
+    try:
+        config = write_config(tmp_path / "c.toml", [400, 400, 400], tmp_path / "out", steps=2)
+        command = f"echo $$ > {group}/cgroup.procs && exec {MPIRUN} -n 2 {BINARY} run {config}"
+        result = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60,
+                                env=environment())
+        assert result.returncode == 1, result.stderr
+        assert "this run needs at least" in result.stderr, result.stderr
+        assert f"the memory limit of cgroup {group}" in result.stderr, result.stderr
+    finally:
+        for _ in range(50):
+            try:
+                os.rmdir(group)
+                break
+            except OSError:
+                time.sleep(0.1)
