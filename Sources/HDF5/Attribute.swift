@@ -100,7 +100,11 @@ public struct Attributes {
             if length < 0 {
                 // Objects written without creation-order tracking only index by name.
                 H5Eclear2(chdf5_e_default())
-                H5Aget_name_by_idx(objectID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, 1024, hid_t(H5P_DEFAULT))
+                let byName = H5Aget_name_by_idx(
+                    objectID, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, 1024, hid_t(H5P_DEFAULT))
+                // HDF5 lists an object's attributes all at once; one it cannot decode (a newer
+                // HDF5's datatype) hides them all.
+                try check(Int32(clamping: byName), "H5Aget_name_by_idx", "attribute \(index)", in: owner)
             }
             names.append(string(fromCString: buffer))
         }
@@ -159,5 +163,96 @@ public struct Attributes {
             let slice = bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }
             return String(decoding: slice, as: UTF8.self)
         }
+    }
+
+    /// Attribute `name` as text for a person: any HDF5 type (unsigned, enumerations by their
+    /// names, compound and other types by their class, an empty dataspace as such), at most
+    /// `values` values and `characters` characters of text, and control characters escaped,
+    /// so that nothing in a file reaches the terminal raw.
+    public func display(_ name: String, values limit: Int = 8, characters: Int = 200) throws(HDF5Error) -> String {
+        let attribute = Handle(
+            try checked(H5Aopen(objectID, name, hid_t(H5P_DEFAULT)), "H5Aopen", name, in: owner), .attribute)
+        let type = Handle(try checked(H5Aget_type(attribute.id), "H5Aget_type", name, in: owner), .datatype)
+        let space = Handle(try checked(H5Aget_space(attribute.id), "H5Aget_space", name, in: owner), .dataspace)
+        if H5Sget_simple_extent_type(space.id) == H5S_NULL { return "(empty: no value)" }
+        let shape = Dataspace(handle: space).shape
+        let count = shape.reduce(1, *)
+        let scalar = shape.isEmpty
+        let shown = min(count, limit)
+        func list(_ items: [String]) -> String {
+            if scalar { return items.first ?? "" }
+            let more = count > shown ? ", … (\(count) values)" : ""
+            return "[" + items.joined(separator: ", ") + more + "]"
+        }
+        func firstValues<T: BitwiseCopyable>(_ memoryType: hid_t, _ zero: T) throws(HDF5Error) -> [T] {
+            // Read whole (HDF5 reads an attribute at once), but attributes are bounded by the
+            // object header or, dense, by what the file holds.
+            var values = [T](repeating: zero, count: count)
+            let status = values.withUnsafeMutableBytes { H5Aread(attribute.id, memoryType, $0.baseAddress) }
+            try check(status, "H5Aread", name, in: owner)
+            return Array(values.prefix(shown))
+        }
+        switch H5Tget_class(type.id) {
+        case H5T_INTEGER:
+            if H5Tget_sign(type.id) == H5T_SGN_NONE {
+                return list(try firstValues(chdf5_native_uint64(), UInt64(0)).map { "\($0)" })
+            }
+            return list(try firstValues(Int64.hdf5Type, Int64(0)).map { "\($0)" })
+        case H5T_FLOAT:
+            return list(try firstValues(Double.hdf5Type, 0.0).map { "\($0)" })
+        case H5T_ENUM:
+            let size = H5Tget_size(type.id)
+            var bytes = [UInt8](repeating: 0, count: size * count)
+            try check(H5Aread(attribute.id, type.id, &bytes), "H5Aread", name, in: owner)
+            let names = (0..<shown).map { index -> String in
+                var buffer = [CChar](repeating: 0, count: 256)
+                let found = bytes.withUnsafeBytes {
+                    H5Tenum_nameof(type.id, $0.baseAddress! + index * size, &buffer, 256)
+                }
+                if found < 0 { H5Eclear2(chdf5_e_default()) }
+                return found < 0 ? "(not a member)" : Self.printable(string(fromCString: buffer), characters)
+            }
+            // h5py writes booleans as an enumeration of FALSE and TRUE.
+            let boolean = H5Tget_nmembers(type.id) == 2 && Set(names).isSubset(of: ["FALSE", "TRUE"])
+            return list(boolean ? names.map { $0.lowercased() } : names)
+        case H5T_STRING:
+            let strings = try readStrings(attribute.id, type.id, space.id, count: count, name: name)
+            return list(strings.prefix(shown).map { "\"" + Self.printable($0, characters) + "\"" })
+        default:
+            let kind =
+                switch H5Tget_class(type.id) {
+                case H5T_COMPOUND: "a compound type (for example a complex number)"
+                case H5T_ARRAY: "an array type"
+                case H5T_VLEN: "a variable-length sequence"
+                case H5T_OPAQUE: "an opaque type"
+                case H5T_REFERENCE: "a reference"
+                case H5T_BITFIELD: "a bit field"
+                default: "a type Tessera does not show"
+                }
+            return "(\(kind) of \(H5Tget_size(type.id)) bytes\(scalar ? "" : ", \(count) values"); not shown)"
+        }
+    }
+
+    /// `text` with control characters and backslashes escaped, cut to `limit` characters
+    /// with a note of its full length.
+    public static func printable(_ text: String, _ limit: Int = 200) -> String {
+        var out = ""
+        var characters = 0
+        for scalar in text.unicodeScalars {
+            if characters >= limit {
+                return out + "… (\(text.utf8.count) bytes)"
+            }
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+            characters += 1
+        }
+        return out
     }
 }

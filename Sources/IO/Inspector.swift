@@ -16,7 +16,7 @@ public enum Inspector {
         for member in try group.members() {
             switch member.kind {
             case .group:
-                lines.append("\(indent)\(member.name)/")
+                lines.append("\(indent)\(Attributes.printable(member.name))/")
                 let child = try group.openGroup(member.name)
                 try describeAttributes(child.attributes, indent: indent + "    ", into: &lines)
                 try describe(child, indent: indent + "  ", into: &lines)
@@ -24,19 +24,35 @@ public enum Inspector {
                 let dataset = try group.openDataset(member.name)
                 let shape = try dataset.shape
                 let shapeText = shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: " × ")
-                lines.append("\(indent)\(member.name)  \(dataset.elementDescription) [\(shapeText)]")
+                lines.append(
+                    "\(indent)\(Attributes.printable(member.name))  \(dataset.elementDescription) [\(shapeText)]")
                 try describeAttributes(dataset.attributes, indent: indent + "    ", into: &lines)
             case .other:
-                lines.append("\(indent)\(member.name)  (other object)")
+                lines.append("\(indent)\(Attributes.printable(member.name))  (other object)")
             }
         }
     }
 
     private static func describeAttributes(_ attributes: Attributes, indent: String, into lines: inout [String]) throws
     {
-        for name in try attributes.attributeNames() {
-            let value = try attributes.attribute(name).map { "\($0)" } ?? "(unsupported type)"
-            lines.append("\(indent)@\(name) = \(value)")
+        let names: [String]
+        do { names = try attributes.attributeNames() } catch {
+            lines.append(
+                "\(indent)(the attributes cannot be read by this HDF5: \(error.call) failed: \(error.stack.last ?? ""))"
+            )
+            return
+        }
+        for name in names {
+            let value: String
+            // A long text (a stored config) is shown by its size.
+            if case .string(let text) = try? attributes.attribute(name), text.contains("\n") {
+                value = "<\(text.utf8.count) bytes of text>"
+            } else {
+                do { value = try attributes.display(name) } catch {
+                    value = "(cannot be read: \(error.stack.last ?? error.call))"
+                }
+            }
+            lines.append("\(indent)@\(Attributes.printable(name)) = \(value)")
         }
     }
 }

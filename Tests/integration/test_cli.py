@@ -2,6 +2,8 @@
 
 import math
 
+import h5py
+import numpy as np
 import pytest
 from conftest import run_tessera, write_config
 
@@ -80,3 +82,53 @@ def test_bench_model_reports_the_step_the_kernel_and_their_bounds(model, shape, 
         assert 0 < float(fields[name]) < math.inf, (name, fields)
     assert float(fields["divisions"]) == divisions
     assert (float(fields["compute_bound"]) < math.inf) == (divisions > 0), fields
+
+
+def test_inspect_shows_any_attribute_safely(tmp_path):
+    """Attributes of any type, size or content are shown for a person: by value where that
+    is short, by their type where Tessera cannot show them, never raw control characters."""
+    path = tmp_path / "odd.h5"
+    # Dense attribute storage that HDF5 1.10 can read, so a 50 MB attribute fits.
+    with h5py.File(path, "w", libver=("earliest", "v110")) as f:
+        f.attrs["complex"] = 1 + 2j
+        f.attrs["u64"] = np.uint64(2**64 - 1)
+        f.attrs["null"] = h5py.Empty("f8")
+        f.attrs.create("color", 7, dtype=h5py.enum_dtype({"RED": 0, "BLUE": 7}, basetype="i1"))
+        f.attrs["flags"] = np.array([True, False])
+        f.attrs["escape"] = "x\x1b[31mred\x1b[0m"
+        f.attrs["\x1b[2Jname"] = 1
+        for index in range(3):  # past 8 attributes, storage turns dense: no 64 kB limit
+            f.attrs[f"small{index}"] = index
+        f.attrs["huge"] = "y" * (50 << 20)
+        f.attrs["many"] = np.arange(5000)
+        f.create_dataset("d\x1b[31m", data=np.zeros(3))
+    result = run_tessera(["inspect", path], timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\x1b" not in out
+    assert "@complex = (a compound type" in out
+    assert "@u64 = 18446744073709551615" in out
+    assert "@null = (empty: no value)" in out
+    assert "@color = BLUE" in out and "@flags = [true, false]" in out
+    assert '@escape = "x\\u{1b}[31mred' in out and "@\\u{1b}[2Jname = 1" in out
+    assert f"({50 << 20} bytes)" in out and len(out) < 10000
+    assert "[0, 1, 2, 3, 4, 5, 6, 7, … (5000 values)]" in out
+    assert "d\\u{1b}[31m  float64 [3]" in out
+
+
+def test_inspect_says_when_this_hdf5_cannot_read_a_files_attributes(tmp_path):
+    """A newer HDF5 (h5py's) can write attributes that HDF5 1.10 cannot decode; HDF5 lists an
+    object's attributes all at once, so one such hides them all. Say so, not `@ = ...`."""
+    path = tmp_path / "newer.h5"
+    with h5py.File(path, "w", libver="latest") as f:
+        for index in range(9):
+            f.attrs[f"a{index}"] = index
+        f.attrs["complex"] = 1 + 2j
+        f.create_dataset("d", data=np.zeros(3))
+    result = run_tessera(["inspect", path], timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "@ =" not in result.stdout
+    # HDF5 1.10 (Debian 12) cannot decode them; a later HDF5 shows them.
+    assert "(the attributes cannot be read by this HDF5: " in result.stdout or "@complex = (a compound" in \
+        result.stdout, result.stdout
+    assert "d  float64 [3]" in result.stdout
