@@ -132,7 +132,8 @@ public struct EnsembleSection: Sendable {
         if section.table["fractions"] == nil {
             fractions = [0.8, 0.1, 0.1]
         } else {
-            fractions = try section.numbers("fractions", count: 3, default: 0, positive: false)
+            fractions = try section.numbers(
+                "fractions", count: 3, default: 0, positive: false, each: "the fractions of train, valid and test")
             guard fractions.allSatisfy({ $0 >= 0 }), abs(fractions.reduce(0, +) - 1) < 1e-9 else {
                 throw ConfigError(
                     "ensemble.fractions", "must be three non-negative fractions (train, valid, test) summing to 1")

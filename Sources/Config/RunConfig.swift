@@ -172,10 +172,15 @@ public struct RunConfig: Sendable {
             guard let equals = override.firstIndex(of: "=") else {
                 throw ConfigError("", "--set \(override): expected section.key=value")
             }
-            let path = override[..<equals].split(separator: ".").map(String.init)
-            guard path.count == 2 else { throw ConfigError("", "--set \(override): expected section.key=value") }
+            let path = override[..<equals].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard path.count >= 2, path.allSatisfy({ !$0.isEmpty }) else {
+                throw ConfigError(
+                    "",
+                    "--set \(override): expected section.key=value (or section.table.key=value, as "
+                        + "ensemble.parameters.diffusivity=...)")
+            }
             root = try Self.setting(
-                root, path[0], path[1], TOMLReader.value(String(override[override.index(after: equals)...])))
+                root, path: path, TOMLReader.value(String(override[override.index(after: equals)...])))
         }
         try self.init(table: root, text: text + overrides.map { "\n# --set \($0)" }.joined())
     }
@@ -198,14 +203,29 @@ public struct RunConfig: Sendable {
     static func setting(_ root: [String: ConfigValue], _ section: String, _ key: String, _ value: ConfigValue)
         throws(ConfigError) -> [String: ConfigValue]
     {
+        try setting(root, path: [section, key], value)
+    }
+
+    /// `root` with the key at `path` (tables, then the key) set to `value`; missing tables
+    /// are made, and a value in the way of a table is an error naming it.
+    static func setting(_ root: [String: ConfigValue], path: [String], _ value: ConfigValue, at prefix: String = "")
+        throws(ConfigError) -> [String: ConfigValue]
+    {
         var root = root
+        let name = path[0]
+        guard path.count > 1 else {
+            root[name] = value
+            return root
+        }
         var entries: [String: ConfigValue] = [:]
-        if let existing = root[section] {
-            guard case .table(let t) = existing else { throw ConfigError(section, "is not a section") }
+        if let existing = root[name] {
+            guard case .table(let t) = existing else {
+                throw ConfigError(
+                    prefix + name, "holds a value of type \(existing.typeName), not a table, so it has no keys to set")
+            }
             entries = t
         }
-        entries[key] = value
-        root[section] = .table(entries)
+        root[name] = .table(try setting(entries, path: Array(path.dropFirst()), value, at: prefix + name + "."))
         return root
     }
 
@@ -361,17 +381,21 @@ struct Section {
 
     /// The value of a per-axis key as one item per axis: a list of `count` items, or a single
     /// value that stands for every axis; nil when the key is absent.
-    private func perAxis(_ k: String, count: Int) throws(ConfigError) -> [ConfigValue]? {
+    private func perAxis(_ k: String, count: Int, each: String) throws(ConfigError) -> [ConfigValue]? {
         guard let value = table[k] else { return nil }
         guard case .array(let items) = value else { return Array(repeating: value, count: count) }
         guard items.count == count else {
-            throw ConfigError(key(k), "needs \(count) entries, one per axis of grid.shape, got \(items.count)")
+            throw ConfigError(key(k), "needs \(count) entries, \(each), got \(items.count)")
         }
         return items
     }
 
-    func numbers(_ k: String, count: Int, default fallback: Double, positive: Bool) throws(ConfigError) -> [Double] {
-        guard let items = try perAxis(k, count: count) else { return Array(repeating: fallback, count: count) }
+    func numbers(
+        _ k: String, count: Int, default fallback: Double, positive: Bool, each: String = "one per axis of grid.shape"
+    ) throws(ConfigError) -> [Double] {
+        guard let items = try perAxis(k, count: count, each: each) else {
+            return Array(repeating: fallback, count: count)
+        }
         return try items.map { (item) throws(ConfigError) -> Double in
             guard let v = item.number, v.isFinite else {
                 throw ConfigError(key(k), "must hold numbers, got a \(item.typeName) (\(item))")
@@ -382,7 +406,9 @@ struct Section {
     }
 
     func booleans(_ k: String, count: Int, default fallback: Bool) throws(ConfigError) -> [Bool] {
-        guard let items = try perAxis(k, count: count) else { return Array(repeating: fallback, count: count) }
+        guard let items = try perAxis(k, count: count, each: "one per axis of grid.shape") else {
+            return Array(repeating: fallback, count: count)
+        }
         return try items.map { (item) throws(ConfigError) -> Bool in
             guard case .bool(let v) = item else {
                 throw ConfigError(key(k), "must hold true or false, got a \(item.typeName) (\(item))")
@@ -392,7 +418,9 @@ struct Section {
     }
 
     func strings(_ k: String, count: Int, default fallback: String, allowed: [String]) throws(ConfigError) -> [String] {
-        guard let items = try perAxis(k, count: count) else { return Array(repeating: fallback, count: count) }
+        guard let items = try perAxis(k, count: count, each: "one per axis of grid.shape") else {
+            return Array(repeating: fallback, count: count)
+        }
         return try items.map { (item) throws(ConfigError) -> String in
             guard case .string(let v) = item, allowed.contains(v) else {
                 throw ConfigError(
@@ -492,6 +520,10 @@ struct Section {
         guard let value = table[k] else { return fallback }
         guard case .string(let v) = value, !v.isEmpty else {
             throw ConfigError(key(k), "must be a non-empty string, got \(value)")
+        }
+        // A C string (a path handed to the system) would silently end at the first NUL.
+        guard !v.unicodeScalars.contains("\0") else {
+            throw ConfigError(key(k), "contains a NUL character (\\u0000), which no name or path may hold")
         }
         return v
     }

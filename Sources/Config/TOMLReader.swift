@@ -5,6 +5,12 @@ import TOMLKit
 /// TOML library.
 enum TOMLReader {
     static func read(_ text: String) throws(ConfigError) -> [String: ConfigValue] {
+        // The TOML library hands strings over as C strings, which end at a NUL: a path with
+        // one would be cut short without a word. Refused here, where the line is known.
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where line.unicodeScalars.contains("\0") || line.contains("\\u0000") || line.contains("\\U00000000") {
+            throw ConfigError("", "line \(number + 1) holds a NUL character (\\u0000), which no name or path may hold")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

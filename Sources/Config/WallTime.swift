@@ -3,6 +3,12 @@ public enum WallTime {
     /// Seconds in a limit written `HH:MM:SS`, `MM:SS`, `D-HH:MM:SS` (Slurm's forms) or as
     /// plain seconds; nil if it is none of these.
     public static func seconds(in text: String) -> Double? {
+        guard let total = duration(in: text), total > 0 else { return nil }
+        return total
+    }
+
+    /// Seconds in a duration of those forms, zero included; nil if it is none of them.
+    public static func duration(in text: String) -> Double? {
         var days = 0.0
         var rest = Substring(text)
         if let dash = rest.firstIndex(of: "-") {
@@ -16,6 +22,6 @@ public enum WallTime {
             parts.allSatisfy({ $0 >= 0 })
         else { return nil }
         let total = days * 86400 + parts.reduce(0.0) { $0 * 60 + $1 }
-        return total > 0 ? total : nil
+        return total.isFinite ? total : nil
     }
 }

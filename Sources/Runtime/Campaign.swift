@@ -85,6 +85,7 @@ public enum Campaign {
         let root = base.outputDirectory
         let members = try agreed(world) { try Self.members(of: base, ranks: world.size) }
         let ensemble = base.ensemble!
+        if world.rank == 0, let line = Self.leaks(members) { logger.warning("\(line)") }
         try agreed(world) {
             guard world.rank == 0 else { return }
             try prepareCampaign(
@@ -178,6 +179,30 @@ public enum Campaign {
             )
         }
         return 0
+    }
+
+    /// A warning when members of different splits would run the same physics (a `choice`
+    /// with fewer values than members, a constant seed): their trajectories are identical,
+    /// so the validation or test split repeats training data. Nil when none do.
+    static func leaks(_ members: [Member]) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var first: [Data: Member] = [:]
+        var pairs: [(Member, Member)] = []
+        for member in members {
+            guard let key = try? encoder.encode(member.record) else { continue }
+            if let earlier = first[key] {
+                if earlier.split != member.split { pairs.append((earlier, member)) }
+            } else {
+                first[key] = member
+            }
+        }
+        guard let (a, b) = pairs.first else { return nil }
+        let draws = b.parameters.map { "\($0.name) = \($0.value)" }.joined(separator: ", ")
+        return "\(pairs.count) \(pairs.count == 1 ? "member repeats" : "members repeat") the physics of a member of "
+            + "another split, so their trajectories are identical and the splits share data: member \(b.index) "
+            + "(\(b.split)) and member \(a.index) (\(a.split)) both draw \(draws); give the parameters more values "
+            + "than there are members"
     }
 
     /// Makes the campaign folder, or refuses to run over one unless restarting or told to.

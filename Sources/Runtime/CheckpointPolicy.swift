@@ -117,8 +117,14 @@ final class CheckpointControl: RunControl {
 /// overestimate of the time used so far that only makes the stop earlier).
 func wallTimeLeft(option: String?) throws -> Double? {
     if let option {
-        guard let seconds = WallTime.seconds(in: option) else {
+        guard WallTime.duration(in: option) != nil else {
             throw ConfigError("", "--walltime \(option): expected HH:MM:SS, D-HH:MM:SS or seconds")
+        }
+        guard let seconds = WallTime.seconds(in: option) else {
+            throw ConfigError(
+                "",
+                "--walltime \(option) is no time at all: give the job's limit, which must leave time for a step "
+                    + "and a checkpoint")
         }
         return seconds
     }

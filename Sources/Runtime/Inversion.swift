@@ -105,6 +105,18 @@ struct InversionSetup {
         return (plan, path, try InversionSetup(plan: plan, world: world, needsObserved: true, logger: logger), logger)
     }
 
+    /// Throws on every rank alike (the misfit is a global sum) when the misfit overflowed:
+    /// its gradient would be NaN, and nothing fitted to it means anything.
+    func checkFinite(misfit: Double) throws {
+        guard misfit.isFinite else {
+            let largest = observed.joined().map(abs).max() ?? 0
+            throw AgreedFailure(
+                description:
+                    "the misfit is \(misfit): [inversion] observed holds traces far from this model's scale (the "
+                    + "largest sample on this rank is \(largest)); check that it was written by a run of this model")
+        }
+    }
+
     /// The controls' owned cells, one after another, as one vector.
     func flatten(_ fields: [Field]) -> [Double] {
         let layout = setup.geometry.layout
@@ -173,6 +185,7 @@ public enum Inversions {
         let clock = ContinuousClock()
         var start = clock.now
         let result = try adjoint.misfitGradient(observed: inversion.observed)
+        try inversion.checkFinite(misfit: result.misfit)
         var seconds = (clock.now - start).seconds
         let counts = adjoint.counts
         if timeForward {
@@ -294,6 +307,7 @@ public enum Inversions {
 
         var x = inversion.flatten(adjoint.controlValues())
         var (value, g) = try gradient(at: x)
+        try inversion.checkFinite(misfit: value)
         let initial = value
         try record(0, x, g, value)
         logger.info("iteration 0: misfit \(value)")

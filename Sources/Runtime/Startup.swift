@@ -112,7 +112,9 @@ func prepareOutput(
     if manager.fileExists(atPath: results) && !overwrite && !restarting {
         throw ConfigError(
             "output.dir",
-            "\(results) already exists; pass --restart auto to continue that run, --overwrite to replace it, or choose another output.dir"
+            "\(results) already exists; "
+                + (file == "results.hdf5" ? "pass --restart auto to continue that run, " : "")
+                + "pass --overwrite to replace it, or choose another output.dir"
         )
     }
     return results

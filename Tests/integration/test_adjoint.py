@@ -259,7 +259,13 @@ def test_the_invert_example_cuts_the_misfit_tenfold(tmp_path):
 @pytest.mark.parametrize("ranks", [1, 3])
 def test_what_cannot_be_differentiated_or_fitted_fails_clearly_on_every_rank(tmp_path, ranks):
     data = observed(tmp_path, "wave")
+    huge = tmp_path / "huge.hdf5"
+    shutil.copy(data, huge)
+    with h5py.File(huge, "r+") as f:
+        f["receivers/traces"][...] = f["receivers/traces"][...] * 1e300 + 1e306
     cases = {
+        "overflowing-misfit": (WAVE.format(anomaly=0, out=tmp_path / "g", inversion=f'observed = "{huge}"'),
+                               "the misfit is inf: [inversion] observed holds traces far from this model's scale"),
         "no-adjoint": ('[grid]\nshape = [20]\n[model]\nname = "advection"\nvelocity = [1.0]\n[time]\nsteps = 4\n'
                        f'[output]\ndir = "{tmp_path}/a"\n', "has no adjoint; gradients are available for"),
         "no-observed": (WAVE.format(anomaly=0, out=tmp_path / "b", inversion=""), "[inversion.observed] is missing"),

@@ -238,6 +238,8 @@ def test_a_bad_campaign_fails_clearly_on_every_rank(tmp_path, ranks):
                              "log_uniform needs positive bounds"),
         "unknown-distribution": (base.replace("uniform = [0.05, 0.15]", "normal = [0.1, 0.01]"),
                                  '"normal" is not a distribution'),
+        "two-fractions": (base.replace("fractions = [0.6, 0.2, 0.2]", "fractions = [0.5, 0.5]"),
+                          "needs 3 entries, the fractions of train, valid and test, got 2"),
         "out-of-range": (base.replace("log_uniform = [0.002, 0.02]", "uniform = [0.03, 0.05]"),
                          "which the model refuses"),
     }
@@ -278,3 +280,21 @@ def test_the_readme_training_loop_runs_on_the_example(tmp_path):
     exec(code.replace('root = "output/ensemble-burgers"', f'root = "{root}"'), namespace)
     assert namespace["x"].shape[1:] == (4, 512, 1) and namespace["y"].shape[1:] == (1, 512, 1)
     assert np.isfinite(namespace["loss"].detach().item())
+
+
+def test_members_of_different_splits_with_the_same_draws_are_warned_of(tmp_path):
+    """A `choice` with fewer values than members repeats physics across splits: identical
+    trajectories in train and test, said at the start. `--set` reaches [ensemble.parameters]."""
+    config = campaign_config(tmp_path, "leak", members=5, steps=4, every=2, checkpoint=4)
+    fixed = ["--set", "ensemble.parameters.diffusivity={ choice = [0.01] }",
+             "--set", "ensemble.parameters.width={ choice = [0.1] }",
+             "--set", "ensemble.parameters.centre=[{ choice = [0.5] }, { choice = [0.5] }]",
+             "--set", "ensemble.parameters.amplitude={ choice = [1.5] }"]
+    result = run_tessera(["ensemble", config, *fixed], ranks=1, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "the splits share data" in result.stderr and "amplitude = 1.5" in result.stderr, result.stderr
+    manifest = json.loads((tmp_path / "leak" / "manifest.json").read_text())
+    assert {m["parameters"]["amplitude"] for m in manifest["members"]} == {1.5}
+    plain = run_tessera(["ensemble", campaign_config(tmp_path, "apart", members=5, steps=4, every=2, checkpoint=4)],
+                        ranks=1, timeout=300)
+    assert plain.returncode == 0 and "the splits share data" not in plain.stderr, plain.stderr

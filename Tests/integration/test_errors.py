@@ -266,3 +266,18 @@ def test_a_grid_larger_than_the_jobs_cgroup_allows_is_refused(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
+
+
+def test_options_and_values_that_used_to_mislead_are_named(tmp_path):
+    out = tmp_path / "out"
+    config = write_config(tmp_path / "c.toml", [8, 8], out, steps=2)
+    zero = run_tessera(["run", config, "--walltime", "00:00:00"], ranks=2, timeout=30)
+    assert zero.returncode == 1 and "--walltime 00:00:00 is no time at all" in zero.stderr, zero.stderr
+    nul = tmp_path / "nul.toml"
+    nul.write_text(config.read_text().replace(f'dir = "{out}"', f'dir = "{out}\\u0000x"'))
+    result = run_tessera(["run", nul], ranks=2, timeout=30)
+    assert result.returncode == 1 and "holds a NUL character" in result.stderr, result.stderr
+    assert not out.exists()
+    bad_set = run_tessera(["validate", config, "--set", "grid.shape.x=1"], timeout=30)
+    assert bad_set.returncode == 1, bad_set.stderr
+    assert "[grid.shape] holds a value of type array, not a table" in bad_set.stderr, bad_set.stderr
