@@ -40,5 +40,7 @@ static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int cmpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline int cmpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
 static inline int cmpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
+static inline int cmpi_any_source(void) { return MPI_ANY_SOURCE; }
+static inline int cmpi_status_source(const MPI_Status *status) { return status->MPI_SOURCE; }
 
 #endif

@@ -70,6 +70,9 @@ public struct RunConfig: Sendable {
     public let checkpointInterval: Double?
     /// How many committed checkpoints to keep.
     public let checkpointKeep: Int
+    /// The shortest wait for other ranks (seconds) after which the job is ended as hung
+    /// (`[run] watchdog`, default 300); nil when turned off (`watchdog = false`).
+    public let watchdog: Double?
     /// Whether frames are written while the simulation steps on.
     public let outputOverlap: Overlap
 
@@ -159,6 +162,7 @@ public struct RunConfig: Sendable {
         "time": ["steps", "end_time", "cfl"],
         "output": Set(["dir", "every", "overlap", "flush"]).union(FileSettings.keys),
         "checkpoint": Set(["every", "interval", "keep"]).union(FileSettings.keys),
+        "run": ["watchdog"],
     ]
 
     /// Every section and key as read (overrides applied), for configs derived from this one
@@ -320,6 +324,12 @@ public struct RunConfig: Sendable {
         checkpointInterval = try checkpoint.optionalDuration("interval")
         checkpointKeep = try checkpoint.optionalInteger("keep", minimum: 1) ?? 2
         checkpointFiles = try FileSettings(checkpoint)
+        let run = try section("run", required: false)
+        if case .bool(let on) = run.table["watchdog"] {
+            watchdog = on ? 300 : nil
+        } else {
+            watchdog = try run.optionalDuration("watchdog") ?? 300
+        }
 
         let inversionSection = try section("inversion", required: false)
         inversion = InversionSection(

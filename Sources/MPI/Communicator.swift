@@ -230,6 +230,28 @@ public final class Communicator {
         return Request(handle: request)
     }
 
+    /// The source of a message with `tag` that has arrived from any rank and waits to be
+    /// received, or nil when none has; returns at once.
+    ///
+    /// The corresponding C function is `MPI_Iprobe` with `MPI_ANY_SOURCE`.
+    public func arrived(tag: Int) throws(MPIError) -> Int? {
+        var flag: Int32 = 0
+        var status = MPI_Status()
+        try check(MPI_Iprobe(cmpi_any_source(), Int32(tag), handle, &flag, &status), "MPI_Iprobe")
+        return flag != 0 ? Int(cmpi_status_source(&status)) : nil
+    }
+
+    /// Receives `count` elements from `source` into `buffer`, waiting until they arrive.
+    ///
+    /// The corresponding C function is `MPI_Recv`.
+    public func receive<T: MPIScalar>(
+        _ buffer: UnsafeMutablePointer<T>, count: Int, from source: Int, tag: Int
+    ) throws(MPIError) {
+        try check(
+            MPI_Recv(buffer, Int32(count), T.mpiDatatype, Int32(source), Int32(tag), handle, cmpi_status_ignore()),
+            "MPI_Recv")
+    }
+
     /// The ranks of this communicator that share this rank's node (its shared memory), ranked
     /// as here. Collective.
     ///
@@ -341,6 +363,15 @@ public struct Request {
             if done != 0 { return }
             usleep(pause)
         }
+    }
+
+    /// Whether this request has completed (then it is null); returns at once.
+    ///
+    /// The corresponding C function is `MPI_Test`.
+    public mutating func test() throws(MPIError) -> Bool {
+        var done: Int32 = 0
+        try check(MPI_Test(&handle, &done, cmpi_status_ignore()), "MPI_Test")
+        return done != 0
     }
 
     /// Waits for every request in `requests` and resets them to null.

@@ -33,6 +33,8 @@ final class CheckpointControl: RunControl {
     let tuning: FileTuning
     let info: (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
     let logger: Logger
+    /// Told when a checkpoint is written, so that the write is timed on its own.
+    var watchdog: Watchdog?
     private var lastCheckpoint = ContinuousClock.now
     private var lastCheckpointDuration: Duration
     private var lastStep = ContinuousClock.now
@@ -86,6 +88,8 @@ final class CheckpointControl: RunControl {
     func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws {
         let start = ContinuousClock.now
         let (path, bytes): (String, Int)
+        watchdog?.writing(true)
+        defer { watchdog?.writing(false) }
         do {
             (path, bytes) = try Checkpoint.write(
                 info(step, time, frames), state: state, shape: shape, directory: directory, communicator: world,

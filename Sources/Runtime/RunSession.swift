@@ -173,17 +173,25 @@ public enum RunSession {
         let cells = Double(plan.config.grid.shape.reduce(1, *))
         var progress = ProgressReporter(steps: schedule.steps, start: resumed?.step ?? 0, cells: cells)
         let outcome: RunOutcome
+        let watchdog = try plan.config.watchdog.map { try Watchdog(world, minimum: $0) }
+        control.watchdog = watchdog
         let stepping = ContinuousClock.now
         do {
             outcome = try simulation.run(schedule, from: resumed?.step ?? 0, output: output, control: control) {
                 report in
+                watchdog?.stepped(report.step)
                 if world.rank == 0, let line = progress.line(for: report) { logger.info("\(line)") }
             }
         } catch let error as NonFiniteState {
             // Every rank found the same: exit cleanly, keeping the frames and checkpoints so far.
             do { try output.drain() } catch is NonFiniteState {}
+            try watchdog?.stop()
             throw AgreedFailure(description: "\(error)")
+        } catch let error as AgreedFailure {
+            try watchdog?.stop()
+            throw error
         }
+        try watchdog?.stop()
         let seconds = (ContinuousClock.now - stepping).seconds
         if world.rank == 0, let line = output.summary(seconds: seconds, frameBytes: plan.frameBytes) {
             logger.info("\(line)")

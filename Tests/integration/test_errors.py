@@ -281,3 +281,89 @@ def test_options_and_values_that_used_to_mislead_are_named(tmp_path):
     bad_set = run_tessera(["validate", config, "--set", "grid.shape.x=1"], timeout=30)
     assert bad_set.returncode == 1, bad_set.stderr
     assert "[grid.shape] holds a value of type array, not a table" in bad_set.stderr, bad_set.stderr
+
+
+def rank_processes(config, ranks, timeout=30):
+    """{rank: pid} of the tessera ranks running `config`, once all have started (Open MPI
+    and MPICH each tell a rank its number in its environment)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = {}
+        listing = subprocess.run(["pgrep", "-f", f"^{BINARY} run {config}"], capture_output=True, text=True)
+        for pid in map(int, listing.stdout.split()):
+            try:
+                environ = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+            except OSError:
+                continue
+            for entry in environ:
+                for name in (b"OMPI_COMM_WORLD_RANK=", b"PMI_RANK="):
+                    if entry.startswith(name):
+                        found[int(entry[len(name):])] = pid
+        if len(found) == ranks:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"the {ranks} ranks did not all start")
+
+
+def start_watched(tmp_path, ranks, limit=3, steps=10**7):
+    config = write_config(tmp_path / "w.toml", [32, 32, 32], tmp_path / "out", steps=steps, every=10**6,
+                          extra=f"[run]\nwatchdog = {limit}\n")
+    job = subprocess.Popen([MPIRUN, "-n", str(ranks), str(BINARY), "run", str(config)], env=environment(),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    pids = rank_processes(config, ranks)
+    # Running: past the first steps, so the watchdog is armed.
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "out").glob("results.hdf5")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    return job, pids
+
+
+def end(job, timeout):
+    try:
+        _, err = job.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.communicate()
+        raise AssertionError(f"the job was still running {timeout} s after a rank stopped")
+    return job.returncode, err
+
+
+@pytest.mark.parametrize("ranks, stopped", [(3, 2), (4, 1)])
+def test_a_stopped_rank_is_named_and_the_job_ends(tmp_path, ranks, stopped):
+    job, pids = start_watched(tmp_path, ranks)
+    started = time.monotonic()
+    os.kill(pids[stopped], signal.SIGSTOP)
+    code, err = end(job, timeout=60)
+    assert code != 0
+    assert time.monotonic() - started < 30
+    errors = [line for line in err.splitlines() if line.startswith("tessera: error:")]
+    assert errors and all("watchdog" in line or "has waited" in line for line in errors), err[-3000:]
+    assert f"rank {stopped} did not arrive: no word from it for" in errors[0], errors
+
+
+def test_when_rank_0_stops_the_others_end_the_job_and_say_so(tmp_path):
+    job, pids = start_watched(tmp_path, 3)
+    started = time.monotonic()
+    os.kill(pids[0], signal.SIGSTOP)
+    code, err = end(job, timeout=60)
+    assert code != 0
+    assert time.monotonic() - started < 40
+    assert "rank 0 is likely stopped, hung or lost" in err, err[-3000:]
+
+
+def test_a_job_suspended_as_a_whole_runs_on_when_resumed(tmp_path):
+    """What Slurm's `scontrol suspend` does: every rank stopped, then continued. No rank
+    waited for another, so the watchdog must not end the job."""
+    job, pids = start_watched(tmp_path, 3, limit=2)
+    for pid in pids.values():
+        os.kill(pid, signal.SIGSTOP)
+    time.sleep(2 * 2 + 5 + 3)  # past every limit the watchdog has
+    for pid in pids.values():
+        os.kill(pid, signal.SIGCONT)
+    time.sleep(6)
+    assert job.poll() is None, job.communicate()[1][-3000:]
+    os.kill(job.pid, signal.SIGUSR1)  # stop it the usual way
+    code, err = end(job, timeout=60)
+    assert code == 75, err[-3000:]
+    assert "tessera: error:" not in err
