@@ -39,10 +39,22 @@ public struct Attributes {
     let owner: Handle
     var objectID: hid_t { owner.id }
 
+    /// How text is stored.
+    public enum Strings: Sendable {
+        /// Variable-length strings, as h5py writes them: kept in the file's global heap.
+        case variableLength
+        /// Fixed-length strings, kept in the attribute itself. HDF5 checksums object headers
+        /// and dense attribute storage but not the global heap, whose damage HDF 1.10 can loop
+        /// on forever while reading: files that must be verified use these.
+        case fixedLength
+    }
+
     /// Writes attribute `name`, replacing one already there.
     ///
     /// The corresponding C functions are `H5Acreate2` and `H5Awrite`.
-    public func setAttribute(_ name: String, _ value: AttributeValue) throws(HDF5Error) {
+    public func setAttribute(_ name: String, _ value: AttributeValue, strings: Strings = .variableLength)
+        throws(HDF5Error)
+    {
         if H5Aexists(objectID, name) > 0 { try check(H5Adelete(objectID, name), "H5Adelete", name, in: owner) }
         switch value {
         case .int(let v): try write(name, [Int64(v)], type: Int64.hdf5Type, scalar: true)
@@ -55,13 +67,32 @@ public struct Attributes {
         case .bools(let v):
             let type = try DerivedType.h5pyBool()
             try write(name, v.map { Int8($0 ? 1 : 0) }, type: type.id, scalar: false)
-        case .string(let v): try writeStrings(name, [v], scalar: true)
-        case .strings(let v): try writeStrings(name, v, scalar: false)
+        case .string(let v):
+            try strings == .fixedLength
+                ? writeFixedStrings(name, [v], scalar: true) : writeStrings(name, [v], scalar: true)
+        case .strings(let v):
+            try strings == .fixedLength
+                ? writeFixedStrings(name, v, scalar: false) : writeStrings(name, v, scalar: false)
         }
     }
 
-    private func write<T>(_ name: String, _ values: [T], type: hid_t, scalar: Bool) throws(HDF5Error) {
-        let space = scalar ? try Dataspace.scalar() : try Dataspace(shape: [values.count])
+    private func writeFixedStrings(_ name: String, _ values: [String], scalar: Bool) throws(HDF5Error) {
+        let size = max(1, values.map(\.utf8.count).max() ?? 0)
+        let type = Handle(try checked(H5Tcopy(chdf5_c_s1()), "H5Tcopy"), .datatype)
+        try check(H5Tset_size(type.id, size), "H5Tset_size")
+        try check(H5Tset_cset(type.id, H5T_CSET_UTF8), "H5Tset_cset")
+        try check(H5Tset_strpad(type.id, H5T_STR_NULLPAD), "H5Tset_strpad")
+        var bytes = [UInt8](repeating: 0, count: size * values.count)
+        for (index, value) in values.enumerated() {
+            for (offset, byte) in value.utf8.enumerated() { bytes[index * size + offset] = byte }
+        }
+        try write(name, bytes, type: type.id, scalar: scalar, count: values.count)
+    }
+
+    private func write<T>(_ name: String, _ values: [T], type: hid_t, scalar: Bool, count: Int? = nil)
+        throws(HDF5Error)
+    {
+        let space = scalar ? try Dataspace.scalar() : try Dataspace(shape: [count ?? values.count])
         let attribute = Handle(
             try checked(
                 H5Acreate2(objectID, name, type, space.id, hid_t(H5P_DEFAULT), hid_t(H5P_DEFAULT)), "H5Acreate2", name,
@@ -115,7 +146,9 @@ public struct Attributes {
     ///
     /// The corresponding C function is `H5Aread`.
     public func attribute(_ name: String) throws(HDF5Error) -> AttributeValue? {
-        guard H5Aexists(objectID, name) > 0 else { return nil }
+        let exists = H5Aexists(objectID, name)
+        try check(Int32(exists), "H5Aexists", name, in: owner)  // Damage, not absence.
+        guard exists > 0 else { return nil }
         let attribute = Handle(
             try checked(H5Aopen(objectID, name, hid_t(H5P_DEFAULT)), "H5Aopen", name, in: owner), .attribute)
         let type = Handle(try checked(H5Aget_type(attribute.id), "H5Aget_type", name, in: owner), .datatype)

@@ -77,6 +77,15 @@ public enum Checkpoint {
         return Int(digits)
     }
 
+    /// Throws unless the `fields` group holds exactly the datasets the metadata names.
+    static func checkMembers(of group: Group, _ info: CheckpointInfo) throws {
+        let members = try group.members().map(\.name).sorted()
+        guard members == info.fields.sorted() else {
+            throw CheckpointError(
+                "its fields group holds \(members), its metadata names \(info.fields): damaged or edited")
+        }
+    }
+
     /// Throws unless the step in the name of the file at `path` (if it is named like a
     /// checkpoint) is the step its metadata records: a renamed or copied file must not pass
     /// for another step's.
@@ -173,15 +182,15 @@ public enum Checkpoint {
         try attributes.setAttribute("dt", .double(info.dt))
         try attributes.setAttribute("results_frames", .int(info.frames))
         try attributes.setAttribute("output_every", .int(info.outputEvery))
-        try attributes.setAttribute("model", .string(info.model))
+        try attributes.setAttribute("model", .string(info.model), strings: .fixedLength)
         // As JSON, read back into the typed value a restart compares.
         let physics = String(decoding: try JSONEncoder().encode(info.physics), as: UTF8.self)
-        try attributes.setAttribute("physics", .string(physics))
-        try attributes.setAttribute("tessera_config", .string(info.configText))
-        try attributes.setAttribute("tessera_version", .string(info.version))
+        try attributes.setAttribute("physics", .string(physics), strings: .fixedLength)
+        try attributes.setAttribute("tessera_config", .string(info.configText), strings: .fixedLength)
+        try attributes.setAttribute("tessera_version", .string(info.version), strings: .fixedLength)
         try attributes.setAttribute("tessera_ranks", .int(info.ranks))
         try attributes.setAttribute("tessera_process_grid", .ints(info.processGrid))
-        try attributes.setAttribute("field_names", .strings(info.fields))
+        try attributes.setAttribute("field_names", .strings(info.fields), strings: .fixedLength)
         try attributes.setAttribute("rng_state", .ints(info.randomState))
         let group = try root.createGroup("fields")
         var sums: [UInt64] = []
@@ -257,6 +266,7 @@ public enum Checkpoint {
             version: try string("tessera_version"), ranks: ranks,
             processGrid: try ints("tessera_process_grid"), fields: fields, randomState: try ints("rng_state"))
         let group = try root.openGroup("fields")
+        try checkMembers(of: group, info)
         let sums = try fields.map { try StateChecksum.stored(on: group.openDataset($0)) }
         guard MetadataChecksum.of(info, fieldSums: sums) == UInt64(bitPattern: Int64(stored)) else {
             throw CheckpointError(
@@ -314,6 +324,9 @@ public enum Checkpoint {
         try checkName(path, info)
         guard info.fields == names else {
             throw CheckpointError("it holds the fields \(info.fields), the model has \(names)")
+        }
+        guard info.physics.shape == gridShape else {
+            throw CheckpointError("it is a grid of \(info.physics.shape) cells, this run's grid is \(gridShape)")
         }
         // Slabs of whole planes along the first axis; the kernel's read-ahead fetches the
         // next slab while this one is unpacked and summed.
@@ -373,6 +386,10 @@ public enum Checkpoint {
         for name in info.fields {
             let dataset = try group.openDataset(name)
             let shape = try dataset.shape
+            guard shape == info.physics.shape else {
+                throw CheckpointError(
+                    "field \(name) is a grid of \(shape) cells, the checkpoint's is \(info.physics.shape): damaged")
+            }
             // Read whole, so its size must be one a run could have written: damage otherwise.
             guard let cells = GridSize.cells(shape) else {
                 throw CheckpointError("field \(name) claims \(shape) cells, more than any grid: damaged")

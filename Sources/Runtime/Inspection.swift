@@ -1,16 +1,18 @@
 import Foundation
 import IO
+import MPI
 
 /// What `tessera inspect` says of a checkpoint, or of a folder of them.
 public enum Inspection {
     /// The checkpoint lines for `file` and whether it verifies, or nil when it is not a
     /// checkpoint.
     public static func checkpointSummary(_ file: String) -> (text: String, verifies: Bool)? {
-        guard let info = try? Checkpoint.info(at: file) else { return nil }  // Not a checkpoint: no section.
+        // Not a checkpoint: no section.
+        guard let info = try? guardingRead(of: file, "reading", { try Checkpoint.info(at: file) }) else { return nil }
         let verdict: String
         var verifies = false
         do {
-            _ = try Checkpoint.verify(file)
+            _ = try guardingRead(of: file, "verifying") { try Checkpoint.verify(file) }
             verdict = "yes, every checksum matches"
             verifies = true
         } catch {
@@ -41,7 +43,7 @@ public enum Inspection {
         var chosen: String?
         for entry in listed {
             do {
-                let info = try Checkpoint.verify(entry.path)
+                let info = try guardingRead(of: entry.path, "verifying") { try Checkpoint.verify(entry.path) }
                 chosen = chosen ?? entry.path
                 lines.append("  step \(entry.step)  t = \(info.time)  \(info.ranks) ranks  verifies  \(entry.path)")
             } catch {
@@ -51,5 +53,11 @@ public enum Inspection {
         }
         lines.append("--restart auto would take: \(chosen ?? "none (it would start from the beginning)")")
         return (lines.joined(separator: "\n"), damaged)
+    }
+
+    /// The summary of any HDF5 file (``Inspector``), read under a guard against HDF5 looping
+    /// on damaged metadata.
+    public static func fileSummary(_ path: String) throws -> String {
+        try guardingRead(of: path, "reading") { try Inspector.summary(of: path) }
     }
 }

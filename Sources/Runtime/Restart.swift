@@ -18,9 +18,11 @@ extension RunSession {
         for candidate in candidates {
             let start = ContinuousClock.now
             let outcome = try attempt(world) {
-                try Checkpoint.read(
-                    candidate, into: simulation.state, scratch: simulation.scratch,
-                    gridShape: simulation.geometry.shape)
+                try guardingRead(of: candidate, "reading the checkpoint") {
+                    try Checkpoint.read(
+                        candidate, into: simulation.state, scratch: simulation.scratch,
+                        gridShape: simulation.geometry.shape)
+                }
             }.flatMap { read in
                 // Every rank read its block; now check the checksums over all of them.
                 Result { try Checkpoint.verify(read.sums, fields: read.info.fields, communicator: world) }

@@ -173,7 +173,7 @@ public enum RunSession {
         let cells = Double(plan.config.grid.shape.reduce(1, *))
         var progress = ProgressReporter(steps: schedule.steps, start: resumed?.step ?? 0, cells: cells)
         let outcome: RunOutcome
-        let watchdog = try plan.config.watchdog.map { try Watchdog(world, minimum: $0) }
+        let watchdog = try plan.config.watchdog.map { try Watchdog(world, minimum: $0, from: resumed?.step ?? 0) }
         control.watchdog = watchdog
         let stepping = ContinuousClock.now
         do {

@@ -17,7 +17,8 @@ import Synchronization
 ///
 /// The limit is the larger of `minimum` (`[run] watchdog`) and 20 times the slowest recent
 /// step; while a checkpoint is written, ten times that or five times the slowest checkpoint
-/// so far. It is armed by the first step, so start-up (reading a checkpoint) is not timed.
+/// so far. It starts with the time loop (start-up, reading a checkpoint, is not timed), so a
+/// rank stopped during the first step is caught as well.
 ///
 /// A rank whose own process was stopped (a scheduler suspending the job, SIGSTOP) notices the
 /// gap when it goes on and starts its clocks again, so a job suspended and resumed as a whole
@@ -30,7 +31,7 @@ import Synchronization
 /// message buffers are used by the watchdog's thread alone until it has ended, then by `stop()`.
 final class Watchdog: @unchecked Sendable {
     private struct State {
-        var step = -1
+        var step: Int
         var lastStep = ContinuousClock.now
         /// The slowest recent interval between steps, decaying so that one slow start fades.
         var slowestStep = 0.0
@@ -39,7 +40,7 @@ final class Watchdog: @unchecked Sendable {
         var stopped = false
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let communicator: Communicator?
     private let rank: Int
     private let size: Int
@@ -56,7 +57,8 @@ final class Watchdog: @unchecked Sendable {
     private static let tag = 7
 
     /// Starts watching the ranks of `world` (collective: duplicates it where threads may call MPI).
-    init(_ world: Communicator, minimum: Double) throws {
+    init(_ world: Communicator, minimum: Double, from step: Int) throws {
+        state = Mutex(State(step: step))
         communicator = MPIEnvironment.threadsMayCallMPI ? try world.duplicate() : nil
         rank = world.rank
         size = world.size
@@ -71,9 +73,7 @@ final class Watchdog: @unchecked Sendable {
     func stepped(_ step: Int) {
         let now = ContinuousClock.now
         state.withLock {
-            if $0.step >= 0 {
-                $0.slowestStep = max((now - $0.lastStep).seconds, $0.slowestStep * 0.99)
-            }
+            $0.slowestStep = max((now - $0.lastStep).seconds, $0.slowestStep * 0.99)
             $0.step = step
             $0.lastStep = now
         }
@@ -117,12 +117,10 @@ final class Watchdog: @unchecked Sendable {
         incoming.deallocate()
     }
 
-    /// How long this rank has gone without finishing a step, and the limit for that now; nil
-    /// before the first step.
-    private func stall() -> (seconds: Double, limit: Double, step: Int)? {
+    /// How long this rank has gone without finishing a step, and the limit for that now.
+    private func stall() -> (seconds: Double, limit: Double, step: Int) {
         let now = ContinuousClock.now
-        return state.withLock { state -> (Double, Double, Int)? in
-            guard state.step >= 0 else { return nil }
+        return state.withLock { state -> (Double, Double, Int) in
             var limit = max(minimum, 20 * state.slowestStep)
             if state.writingSince != nil { limit = max(10 * limit, 5 * state.slowestWrite) }
             return ((now - state.lastStep).seconds, limit, state.step)
@@ -146,7 +144,7 @@ final class Watchdog: @unchecked Sendable {
                 lastHeard = lastHeard.map { _ in now }
                 continue
             }
-            guard let (stalled, limit, step) = stall() else { continue }
+            let (stalled, limit, step) = stall()
             do {
                 if let communicator {
                     if rank == 0 {
@@ -217,4 +215,23 @@ final class Watchdog: @unchecked Sendable {
         printError(message)
         MPIEnvironment.abort(code: 1)
     }
+}
+
+/// Runs `body`, which reads the file at `path`, and ends the process with an error if it
+/// takes far longer than reading such a file can (60 s, plus a second per 20 MB): HDF5 can
+/// loop forever on some damaged metadata, and a read cannot be interrupted, so the error says
+/// which file to move aside. Under MPI it aborts the job, where other ranks would wait.
+func guardingRead<T>(of path: String, _ what: String, _ body: () throws -> T) rethrows -> T {
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    let limit = 60 + Double(bytes) / 20e6
+    let done = Mutex(false)
+    DispatchQueue.global().asyncAfter(deadline: .now() + limit) {
+        guard !done.withLock({ $0 }) else { return }
+        printError(
+            "\(what) \(path) has taken more than \(Int(limit)) s: HDF5 is stuck on damaged metadata in it; move the "
+                + "file aside and try again")
+        MPIEnvironment.abort(code: 1)
+    }
+    defer { done.withLock { $0 = true } }
+    return try body()
 }

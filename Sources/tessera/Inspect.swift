@@ -32,7 +32,7 @@ struct Inspect: ParsableCommand {
                     print(checkpoint.text)
                     if !checkpoint.verifies { damage = "the checkpoint \(path) does not verify" }
                 }
-                print(try Inspector.summary(of: path))
+                print(try Inspection.fileSummary(path))
             }
         } catch {
             printError("cannot read \(path): \(error)")
