@@ -156,7 +156,7 @@ public struct Attributes {
             handle: Handle(try checked(H5Aget_space(attribute.id), "H5Aget_space", name, in: owner), .dataspace))
         let shape = space.shape
         let scalar = shape.isEmpty
-        let count = shape.reduce(1, *)
+        let count = try Self.count(of: shape, name)
         switch H5Tget_class(type.id) {
         case H5T_INTEGER:
             var values = [Int64](repeating: 0, count: count)
@@ -209,7 +209,7 @@ public struct Attributes {
         let space = Handle(try checked(H5Aget_space(attribute.id), "H5Aget_space", name, in: owner), .dataspace)
         if H5Sget_simple_extent_type(space.id) == H5S_NULL { return "(empty: no value)" }
         let shape = Dataspace(handle: space).shape
-        let count = shape.reduce(1, *)
+        let count = try Self.count(of: shape, name)
         let scalar = shape.isEmpty
         let shown = min(count, limit)
         func list(_ items: [String]) -> String {
@@ -264,6 +264,20 @@ public struct Attributes {
                 }
             return "(\(kind) of \(H5Tget_size(type.id)) bytes\(scalar ? "" : ", \(count) values"); not shown)"
         }
+    }
+
+    /// The values an attribute of `shape` holds; throws past 2^26 (an attribute that big is
+    /// damage, and reading it whole would take its size in memory).
+    static func count(of shape: [Int], _ name: String) throws(HDF5Error) -> Int {
+        var count = 1
+        for extent in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: extent)
+            guard !overflow, product <= 1 << 26 else {
+                throw HDF5Error(call: "H5Aread", context: name, stack: ["the attribute claims \(shape) values"])
+            }
+            count = product
+        }
+        return count
     }
 
     /// `text` with control characters and backslashes escaped, cut to `limit` characters

@@ -24,7 +24,8 @@ extension RunPlan {
         }
         let ranks = footprint.ranks
         let frames = config.steps.map { $0 / config.outputEvery + 1 }
-        let total = frames.map { "\($0) frames, \(byteText(footprint.frameBytes * $0)) in all" } ?? "frames set by dt"
+        let total =
+            frames.map { "\($0) frames, \(byteText(footprint.frameBytes, times: $0)) in all" } ?? "frames set by dt"
         var lines = [
             "process grid \(shapeText(decomposition.dims)) for \(ranks.count) ranks; "
                 + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(components) "
@@ -39,7 +40,7 @@ extension RunPlan {
                 + (buffers == 2
                     ? "(two frames, to write one while the steps go on)" : "(one frame, written between steps)"),
             "checkpoint:           \(byteText(footprint.checkpointBytes)) (float64); keep \(config.checkpointKeep): "
-                + "\(byteText(footprint.checkpointBytes * config.checkpointKeep)) on disk",
+                + "\(byteText(footprint.checkpointBytes, times: config.checkpointKeep)) on disk",
         ]
         if let cellRate {
             // The slowest rank sets the pace: the one with the most cells.
@@ -91,15 +92,21 @@ extension RunPlan {
 }
 
 /// Sizes in powers of 1000, as `ls -h --si` and `df -H` print them.
-public func byteText(_ bytes: Int) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    var value = Double(bytes)
+public func byteText(_ bytes: Int) -> String { byteText(Double(bytes)) }
+
+/// `count` items of `bytes` each, as ``byteText(_:)-(Int)`` prints it: in floating point, so
+/// that a product past what an Int holds (a plan of 2^50 frames) is printed, not wrapped.
+public func byteText(_ bytes: Int, times count: Int) -> String { byteText(Double(bytes) * Double(count)) }
+
+func byteText(_ bytes: Double) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+    var value = bytes
     var unit = 0
     while value >= 1000 && unit < units.count - 1 {
         value /= 1000
         unit += 1
     }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    return unit == 0 ? "\(Int(bytes)) B" : String(format: "%.1f %@", value, units[unit])
 }
 
 public func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }

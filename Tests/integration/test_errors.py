@@ -92,6 +92,18 @@ def test_validate_and_plan_refuse_a_shape_past_what_can_be_addressed(tmp_path, c
     assert "-2" not in result.stdout
 
 
+def test_plan_states_totals_past_what_an_integer_holds(tmp_path):
+    """2^50 frames of 4 GB, and 2^63 - 1 checkpoints kept: products that wrapped (a trap
+    under -Ounchecked) are printed in floating point."""
+    config = tmp_path / "far.toml"
+    config.write_text("[grid]\nshape = [1024, 1024, 1024]\n[model]\nname = \"heat\"\n[time]\n"
+                      f"steps = {2**50 - 1}\n[output]\ndir = \"{tmp_path / 'out'}\"\n[checkpoint]\n"
+                      f"keep = {2**63 - 1}\n")
+    result = run_tessera(["plan", config, "--ranks", "4", "--step-rate", "1e9"], timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "YB in all" in result.stdout and "YB on disk" in result.stdout, result.stdout
+
+
 @pytest.mark.parametrize("ranks", [1, 2])
 def test_missing_config_file_is_named(tmp_path, ranks):
     result = run_tessera(["run", tmp_path / "nowhere.toml"], ranks=ranks, timeout=30)
