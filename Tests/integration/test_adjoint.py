@@ -196,6 +196,10 @@ def test_the_gradient_file_follows_the_well_layout(tmp_path):
         assert "misfit" in list(f["scalars"].attrs["field_names"])
         assert f["dimensions/x"].shape == (36,) and f["dimensions/time"].shape == (1,)
         assert f["t0_fields/squared_slowness_gradient"].attrs["time_varying"]
+    # Asked again, it keeps the file and suggests only what `gradient` takes.
+    again = run_tessera(["gradient", config], ranks=2)
+    assert again.returncode == 1 and "gradient.hdf5 already exists" in again.stderr, again.stderr
+    assert "--overwrite" in again.stderr and "--restart" not in again.stderr, again.stderr
 
 
 @pytest.mark.parametrize("ranks", [1, 3])
