@@ -134,11 +134,15 @@ public enum RunSession {
                 }
             }
             writer = try agreed(world) {
-                try ResultsWriter(
-                    resuming: path, frames: resumed.frames, step: resumed.step, every: schedule.outputEvery,
-                    dt: schedule.dt, communicator: files,
-                    geometry: geometry, fields: model.fields, conserved: model.conserved,
-                    receivers: model.receivers.count, provenance: provenance, flush: flush, tuning: tuning)
+                // HDF5 can loop forever on a damaged global heap (variable-length strings,
+                // which The Well requires in results files).
+                try guardingRead(of: path, "reading the results file") {
+                    try ResultsWriter(
+                        resuming: path, frames: resumed.frames, step: resumed.step, every: schedule.outputEvery,
+                        dt: schedule.dt, communicator: files,
+                        geometry: geometry, fields: model.fields, conserved: model.conserved,
+                        receivers: model.receivers.count, provenance: provenance, flush: flush, tuning: tuning)
+                }
             }
             logger.info(
                 "continuing from step \(resumed.step) (t = \(resumed.time)), results cut back to \(resumed.frames) frames"
