@@ -184,7 +184,11 @@ public enum Checkpoint {
         try attributes.setAttribute("output_every", .int(info.outputEvery))
         try attributes.setAttribute("model", .string(info.model), strings: .fixedLength)
         // As JSON, read back into the typed value a restart compares.
-        let physics = String(decoding: try JSONEncoder().encode(info.physics), as: UTF8.self)
+        // Keys sorted: every rank must write, and hash, the same text (a dictionary's order
+        // differs from process to process).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let physics = String(decoding: try encoder.encode(info.physics), as: UTF8.self)
         try attributes.setAttribute("physics", .string(physics), strings: .fixedLength)
         try attributes.setAttribute("tessera_config", .string(info.configText), strings: .fixedLength)
         try attributes.setAttribute("tessera_version", .string(info.version), strings: .fixedLength)
@@ -206,7 +210,7 @@ public enum Checkpoint {
             try dataset.attributes.setAttribute(StateChecksum.attribute, .int(Int(Int64(bitPattern: sum))))
             sums.append(sum)
         }
-        let checksum = MetadataChecksum.of(info, fieldSums: sums)
+        let checksum = MetadataChecksum.of(info, physicsText: physics, fieldSums: sums)
         try attributes.setAttribute(MetadataChecksum.attribute, .int(Int(Int64(bitPattern: checksum))))
         try file.flush()
     }
@@ -259,16 +263,18 @@ public enum Checkpoint {
         }
         let (step, frames, ranks) = (try int("step"), try int("results_frames"), try int("tessera_ranks"))
         let (time, dt, every) = (try double("time"), try double("dt"), try int("output_every"))
+        let physicsText = try string("physics")
         let info = CheckpointInfo(
             step: step, time: time, dt: dt, frames: frames, outputEvery: every,
-            model: try string("model"), physics: try physics(string("physics")),
+            model: try string("model"), physics: try physics(physicsText),
             configText: try string("tessera_config"),
             version: try string("tessera_version"), ranks: ranks,
             processGrid: try ints("tessera_process_grid"), fields: fields, randomState: try ints("rng_state"))
         let group = try root.openGroup("fields")
         try checkMembers(of: group, info)
         let sums = try fields.map { try StateChecksum.stored(on: group.openDataset($0)) }
-        guard MetadataChecksum.of(info, fieldSums: sums) == UInt64(bitPattern: Int64(stored)) else {
+        guard MetadataChecksum.of(info, physicsText: physicsText, fieldSums: sums) == UInt64(bitPattern: Int64(stored))
+        else {
             throw CheckpointError(
                 "its metadata does not match its checksum (step, time, frames, settings or the fields' checksums "
                     + "were changed): damaged")
@@ -500,14 +506,17 @@ public enum MetadataChecksum {
     /// The root attribute holding it (a signed 64-bit integer with the checksum's bits).
     public static let attribute = "tessera_metadata_checksum"
 
-    public static func of(_ info: CheckpointInfo, fieldSums: [UInt64]) -> UInt64 {
-        let physics = (try? JSONEncoder.sorted.encode(info.physics)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    /// The checksum of `info`, whose physics is stored as `physicsText` (hashed as stored,
+    /// so that it does not depend on how a JSON encoder formats numbers), and of the fields'
+    /// checksums.
+    public static func of(_ info: CheckpointInfo, physicsText: String, fieldSums: [UInt64]) -> UInt64 {
+        func list<T>(_ values: [T]) -> String { values.map { "\($0)" }.joined(separator: "\u{1F}") }
         let items: [String] = [
             "step=\(info.step)", "time=\(info.time.bitPattern)", "dt=\(info.dt.bitPattern)", "frames=\(info.frames)",
-            "output_every=\(info.outputEvery)", "model=\(info.model)", "physics=\(physics)",
+            "output_every=\(info.outputEvery)", "model=\(info.model)", "physics=\(physicsText)",
             "config=\(info.configText)", "version=\(info.version)", "ranks=\(info.ranks)",
-            "process_grid=\(info.processGrid)", "fields=\(info.fields)", "rng=\(info.randomState)",
-            "sums=\(fieldSums)",
+            "process_grid=\(list(info.processGrid))", "fields=\(list(info.fields))", "rng=\(list(info.randomState))",
+            "sums=\(list(fieldSums))",
         ]
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for item in items {
@@ -517,15 +526,6 @@ public enum MetadataChecksum {
             }
         }
         return StateChecksum.mix(UInt64(items.count), hash)
-    }
-}
-
-extension JSONEncoder {
-    /// An encoder whose output does not depend on dictionary order.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return encoder
     }
 }
 

@@ -90,16 +90,17 @@ import Testing
                 step: step, time: time, dt: dt, frames: frames, outputEvery: every, model: "heat", physics: physics,
                 configText: "c", version: "v", ranks: 2, processGrid: [2, 1], fields: ["u"])
         }
-        let base = MetadataChecksum.of(info(), fieldSums: [7])
-        #expect(MetadataChecksum.of(info(), fieldSums: [7]) == base)
+        let base = MetadataChecksum.of(info(), physicsText: "p", fieldSums: [7])
+        #expect(MetadataChecksum.of(info(), physicsText: "p", fieldSums: [7]) == base)
         let changed = [
-            MetadataChecksum.of(info(step: 30), fieldSums: [7]),
-            MetadataChecksum.of(info(time: 1.0.nextUp), fieldSums: [7]),
-            MetadataChecksum.of(info(dt: 0.05.nextDown), fieldSums: [7]),
-            MetadataChecksum.of(info(frames: 4), fieldSums: [7]),
-            MetadataChecksum.of(info(every: 4), fieldSums: [7]),
-            MetadataChecksum.of(info(), fieldSums: [8]),
-            MetadataChecksum.of(info(), fieldSums: [7, 0]),
+            MetadataChecksum.of(info(step: 30), physicsText: "p", fieldSums: [7]),
+            MetadataChecksum.of(info(time: 1.0.nextUp), physicsText: "p", fieldSums: [7]),
+            MetadataChecksum.of(info(dt: 0.05.nextDown), physicsText: "p", fieldSums: [7]),
+            MetadataChecksum.of(info(frames: 4), physicsText: "p", fieldSums: [7]),
+            MetadataChecksum.of(info(every: 4), physicsText: "p", fieldSums: [7]),
+            MetadataChecksum.of(info(), physicsText: "p", fieldSums: [8]),
+            MetadataChecksum.of(info(), physicsText: "p", fieldSums: [7, 0]),
+            MetadataChecksum.of(info(), physicsText: "q", fieldSums: [7]),
         ]
         #expect(changed.allSatisfy { $0 != base })
         #expect(Set(changed).count == changed.count)
