@@ -9,7 +9,7 @@ import time
 import h5py
 import pytest
 
-from conftest import BINARY, MPIRUN, environment, run_tessera, write_config
+from conftest import BINARY, MPI, MPIRUN, environment, run_tessera, write_config
 
 GOOD_GRID = "[grid]\nshape = [16, 16]\n"
 GOOD_REST = '[model]\nname = "heat"\n[time]\nsteps = 5\n[output]\ndir = "{out}"\n'
@@ -377,5 +377,8 @@ def test_a_job_suspended_as_a_whole_runs_on_when_resumed(tmp_path):
     assert job.poll() is None, job.communicate()[1][-3000:]
     os.kill(job.pid, signal.SIGUSR1)  # stop it the usual way
     code, err = end(job, timeout=60)
-    assert code == 75, err[-3000:]
+    assert "because received SIGUSR1" in err and "(exit code 75)" in err, err[-3000:]
     assert "tessera: error:" not in err
+    # Every rank exits 75; MPICH's Hydra before 4.2.3 (Debian 12's) can still report 0 for a
+    # job whose ranks all exit at once (pmodels/mpich#7057, see exitTogether).
+    assert code == 75 or (MPI == "mpich" and code == 0), err[-3000:]
