@@ -77,8 +77,7 @@ public final class File {
     ) throws(HDF5Error) -> File {
         // HDF5 would open a FIFO or a device and wait on it forever: only regular files (or
         // links to them) are files here.
-        var status = stat()
-        if stat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+        if access(path, F_OK) == 0, !isRegularFile(path) {
             throw HDF5Error(call: "H5Fopen", context: path, stack: ["not a regular file (a folder, FIFO or device)"])
         }
         let fapl = try accessList(communicator, tuning)
@@ -86,6 +85,13 @@ public final class File {
         let id = try checked(H5Fopen(path, flags, fapl.id), "H5Fopen", path)
         let parallel = communicator != nil
         return File(handle: Handle(id, .file, abortsOnFailure: parallel), parallel: parallel, path: path)
+    }
+
+    /// Whether `path` is a regular file, or a link to one: not missing, and not a folder, a
+    /// FIFO or a device, which an open would fail on or wait on forever.
+    public static func isRegularFile(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
     }
 
     /// The root group `/`.

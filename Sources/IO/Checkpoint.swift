@@ -103,9 +103,7 @@ public enum Checkpoint {
         return names.compactMap { name -> (Int, String)? in
             guard let step = step(named: name) else { return nil }
             let path = (directory as NSString).appendingPathComponent(name)
-            var status = stat()
-            guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
-            return (step, path)
+            return HDF5.File.isRegularFile(path) ? (step, path) : nil
         }.sorted { $0.0 > $1.0 }
     }
 

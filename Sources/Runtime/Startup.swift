@@ -4,6 +4,7 @@ import Distributed
 import Engine
 import Foundation
 import Grid
+import HDF5
 import IO
 import Logging
 import MPI
@@ -14,8 +15,7 @@ public func readConfig(_ path: String) throws -> String {
     guard FileManager.default.fileExists(atPath: path) else {
         throw ConfigError("", "config file \(path) does not exist")
     }
-    var status = stat()
-    guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+    guard HDF5.File.isRegularFile(path) else {
         throw ConfigError("", "config file \(path) is not a regular file (a folder, FIFO or device)")
     }
     guard let data = FileManager.default.contents(atPath: path) else {
