@@ -17,7 +17,7 @@
 //   Models/<Name>          one physics model each; Engine, Numerics, Grid, Settings (Adjoint)
 //   Distributed            halo exchange and reductions over MPI
 //   Config                 TOML input into validated settings
-//   IO                     results (The Well layout), checkpoints, XDMF, inspection, datasets
+//   IO                     results (The Well layout), checkpoints, ParaView view, inspection, datasets
 //   Runtime                runs, restarts, checkpoint policy, failure agreement, campaigns,
 //                          inversion, planning and benchmarks: the application, as a library
 //   tessera                the executable: argument parsing that calls into Runtime
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(name: "AdjointTests", dependencies: ["Adjoint", "Engine", "Grid", "Wave"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Settings"], swiftSettings: strict),
         .testTarget(
-            name: "IOTests", dependencies: ["IO", "Grid", "Engine", "Settings", "MPI", "TestSupport"],
+            name: "IOTests", dependencies: ["IO", "HDF5", "Grid", "Engine", "Settings", "MPI", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "MPITests", dependencies: ["MPI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "MPI", "TestSupport"], swiftSettings: strict),

@@ -23,7 +23,7 @@ import Settings
 /// cfl = 0.9                     # fraction of the stable time step, in (0, 1]
 ///
 /// [output]
-/// dir = "output"                # results.hdf5 and results.xdmf go here
+/// dir = "output"                # results.hdf5 and results.vtkhdf go here
 /// every = 10                    # steps between frames
 /// overlap = "auto"              # write frames while the simulation steps on: true, false, or
 ///                               # "auto" (the default), where each rank has a CPU to spare

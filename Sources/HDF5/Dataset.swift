@@ -90,6 +90,16 @@ public struct Dataset {
         }
     }
 
+    /// Reads the whole dataset, in C order.
+    public func readAll<T: HDF5Scalar & Numeric>(_ type: T.Type) throws(HDF5Error) -> [T] {
+        let shape = try self.shape
+        var values = [T](repeating: 0, count: shape.reduce(1, *))
+        try values.withUnsafeMutableBufferPointer { (buffer) throws(HDF5Error) in
+            try read(into: buffer, start: shape.map { _ in 0 }, count: shape)
+        }
+        return values
+    }
+
     /// Writes the whole dataset from `data`, which every rank holds alike: one rank writes,
     /// the others take part in the collective call with an empty selection.
     public func writeAll<T: HDF5Scalar>(_ data: [T], writer: Bool) throws(HDF5Error) {

@@ -89,6 +89,34 @@ public struct Group {
         return Dataset(file: file, id: id, name: name, memoryType: keep)
     }
 
+    /// Creates a virtual dataset of `element` values with the given shape, whose blocks are
+    /// blocks of datasets elsewhere (in this file or in others, by a path relative to this
+    /// file's folder), so that a second view of data costs no copy. Elements no mapping
+    /// covers read as zero.
+    ///
+    /// The corresponding C functions are `H5Pset_virtual` and `H5Dcreate2`.
+    public func createVirtualDataset(
+        _ name: String, of element: HDF5Element, shape: [Int], mappings: [VirtualMapping]
+    ) throws(HDF5Error) -> Dataset {
+        let space = try Dataspace(shape: shape)
+        let dcpl = try propertyList(chdf5_p_dataset_create())
+        var zero = 0.0
+        try check(H5Pset_fill_value(dcpl.id, chdf5_native_double(), &zero), "H5Pset_fill_value", name, in: handle)
+        for mapping in mappings {
+            let virtual = try Dataspace(shape: shape)
+            try virtual.selectBlock(start: mapping.start, count: mapping.count)
+            let source = try Dataspace(shape: mapping.sourceShape)
+            try source.selectBlock(start: mapping.sourceStart, count: mapping.sourceCount)
+            try check(
+                H5Pset_virtual(dcpl.id, virtual.id, mapping.sourceFile, mapping.sourceDataset, source.id),
+                "H5Pset_virtual", "\(name) from \(mapping.sourceFile):\(mapping.sourceDataset)", in: handle)
+        }
+        let d = hid_t(H5P_DEFAULT)
+        let id = try checked(
+            H5Dcreate2(handle.id, name, element.nativeType, space.id, d, dcpl.id, d), "H5Dcreate2", name, in: handle)
+        return Dataset(file: file, id: id, name: name)
+    }
+
     /// Copies the object `name` (a group with everything in it, or a dataset, with their
     /// attributes) into `destination` under the same name; the files may differ.
     ///
@@ -110,5 +138,32 @@ public struct Group {
         Dataset(
             file: file, id: try checked(H5Dopen2(handle.id, name, hid_t(H5P_DEFAULT)), "H5Dopen2", name, in: handle),
             name: name)
+    }
+}
+
+/// One block of a virtual dataset: its `count` elements from `start` are, in the same order,
+/// the `sourceCount` elements from `sourceStart` of the dataset `sourceDataset` (of shape
+/// `sourceShape`) in `sourceFile`. Both blocks hold the same number of elements; their shapes
+/// may differ (an axis of length one dropped, for example).
+public struct VirtualMapping: Sendable, Equatable {
+    public var start: [Int]
+    public var count: [Int]
+    public var sourceFile: String
+    public var sourceDataset: String
+    public var sourceShape: [Int]
+    public var sourceStart: [Int]
+    public var sourceCount: [Int]
+
+    public init(
+        start: [Int], count: [Int], sourceFile: String, sourceDataset: String, sourceShape: [Int],
+        sourceStart: [Int], sourceCount: [Int]
+    ) {
+        self.start = start
+        self.count = count
+        self.sourceFile = sourceFile
+        self.sourceDataset = sourceDataset
+        self.sourceShape = sourceShape
+        self.sourceStart = sourceStart
+        self.sourceCount = sourceCount
     }
 }

@@ -217,14 +217,7 @@ public enum EnsembleDataset {
         return []
     }
 
-    static func readAll(_ dataset: Dataset) throws -> [Double] {
-        let shape = try dataset.shape
-        var values = [Double](repeating: 0, count: shape.reduce(1, *))
-        try values.withUnsafeMutableBufferPointer {
-            try dataset.read(into: $0, start: shape.map { _ in 0 }, count: shape)
-        }
-        return values
-    }
+    static func readAll(_ dataset: Dataset) throws -> [Double] { try dataset.readAll(Double.self) }
 
     /// Sums over one member's trajectory, per field component: `[Σx, Σx², n, Σδ, Σδ², n_δ]`
     /// with `δ` the change between consecutive frames; in the order of ``statisticsLayout(_:)``.

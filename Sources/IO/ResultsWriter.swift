@@ -61,9 +61,10 @@ public final class ResultsWriter: FrameWriter {
     /// the other ranks' writers catch up, taking the CPU from the steps.
     public var meetsAsleep = false
     private var times: [Double]
-    let xdmf: XDMFWriter?
-    /// When results.xdmf was last brought up to date, and with how many frames.
-    private var xdmfWritten: (at: ContinuousClock.Instant, frames: Int)?
+    /// `results.vtkhdf`, ParaView's view of the frames (rank 0 writes it), and where it goes.
+    let paraView: (description: ParaViewDescription, path: String)?
+    /// When results.vtkhdf was last brought up to date, and with how many frames.
+    private var paraViewWritten: (at: ContinuousClock.Instant, frames: Int)?
 
     private init(
         file: HDF5.File, path: String, communicator: Communicator, geometry: Geometry,
@@ -86,12 +87,14 @@ public final class ResultsWriter: FrameWriter {
         self.times = times
         self.precision = precision
         self.flushEveryFrame = flush == .everyFrame
-        let url = URL(fileURLWithPath: path)
-        self.xdmf =
+        self.paraView =
             isWriter
-            ? XDMFWriter(
-                url: url.deletingPathExtension().appendingPathExtension("xdmf"), dataFile: url.lastPathComponent,
-                geometry: geometry, fields: fields.map(\.spec)) : nil
+            ? (
+                ParaViewDescription(
+                    dataFile: (path as NSString).lastPathComponent, shape: geometry.shape, spacing: geometry.spacing,
+                    fields: specs.filter(\.isOutput).map { ($0.name, $0.tensorOrder) }, double: precision == .double),
+                ParaViewDescription.path(describing: path)
+            ) : nil
     }
 
     /// When the file is flushed to disk: after every frame, so that a run that dies leaves a
@@ -280,8 +283,9 @@ public final class ResultsWriter: FrameWriter {
         self.init(
             file: file, path: path, communicator: communicator, geometry: geometry, specs: specs, fields: opened,
             totals: totals,
-            receivers: traces, time: time, times: times, precision: .single, flush: flush)
-        try updateXDMF()
+            receivers: traces, time: time, times: times,
+            precision: opened.first?.1.elementDescription == "float64" ? .double : .single, flush: flush)
+        try updateParaView()
     }
 
     /// Records who wrote the file; on a restart, the latest run's ranks and process grid.
@@ -321,7 +325,7 @@ public final class ResultsWriter: FrameWriter {
     }
 
     /// Runs a part of writing the results in which every rank takes part. A failure on some
-    /// ranks only (the disk full under `results.xdmf`, which rank 0 alone writes, or an error
+    /// ranks only (the disk full under `results.vtkhdf`, which rank 0 alone writes, or an error
     /// before a collective call) would leave the others waiting in the next collective call,
     /// and this rank waiting in the collective close of the file as the error unwound; so it
     /// ends the job at once, with the error. (A failed collective HDF5 call already does.)
@@ -361,10 +365,10 @@ public final class ResultsWriter: FrameWriter {
         FaultInjection.crashIfAsked(at: "frame-write", step: index)
         if flushEveryFrame { try file.flush() }
         times.append(value)
-        // results.xdmf lists every frame, so rewriting it each frame costs O(frames²) over a
-        // run: rewrite it for every frame while there are few, then at most every 10 seconds.
-        if times.count <= 64 || xdmfWritten.map({ ContinuousClock.now - $0.at > .seconds(10) }) ?? true {
-            try updateXDMF()
+        // results.vtkhdf lists every frame's time, so rewriting it each frame costs O(frames²)
+        // over a run: rewrite it for every frame while there are few, then at most every 10 s.
+        if times.count <= 64 || paraViewWritten.map({ ContinuousClock.now - $0.at > .seconds(10) }) ?? true {
+            try updateParaView()
         }
     }
 
@@ -418,13 +422,13 @@ public final class ResultsWriter: FrameWriter {
         try collectively("flushing \(file.path)") {
             if meetsAsleep { try communicator.barrierAsleep() }
             try file.flush()
-            if xdmfWritten?.frames != times.count { try updateXDMF() }
+            if paraViewWritten?.frames != times.count { try updateParaView() }
         }
     }
 
-    private func updateXDMF() throws {
-        guard let xdmf else { return }
-        try xdmf.write(times: times)
-        xdmfWritten = (ContinuousClock.now, times.count)
+    private func updateParaView() throws {
+        guard let paraView else { return }
+        try paraView.description.write(to: paraView.path, times: times)
+        paraViewWritten = (ContinuousClock.now, times.count)
     }
 }

@@ -121,8 +121,8 @@ func prepareOutput(
 }
 
 /// Renames the results file at `path`, if there is one, to a name with the current time
-/// (`results-20261202T101500.hdf5`), so that a fresh start cannot replace it; its XDMF
-/// description goes along, pointing at the new name. Returns that name, or nil when there
+/// (`results-20261202T101500.hdf5`), so that a fresh start cannot replace it; its ParaView
+/// description (`.vtkhdf`) goes along, pointing at the new name. Returns that name, or nil when there
 /// was no file.
 func setAside(_ path: String) throws -> String? {
     let manager = FileManager.default
@@ -138,14 +138,14 @@ func setAside(_ path: String) throws -> String? {
     guard rename(path, target) == 0 else {
         throw ConfigError("output.dir", "cannot move \(path) aside to \(target): \(String(cString: strerror(errno)))")
     }
-    let description = stem + ".xdmf"
-    if let text = try? String(contentsOfFile: description, encoding: .utf8) {
-        let (old, new) = ((path as NSString).lastPathComponent, (target as NSString).lastPathComponent)
-        let moved = text.replacingOccurrences(of: ">\(old):", with: ">\(new):")
-        let xdmf = (target as NSString).deletingPathExtension + ".xdmf"
-        if (try? moved.write(toFile: xdmf, atomically: true, encoding: .utf8)) != nil {
-            try? manager.removeItem(atPath: description)
+    // ParaView's description points at the file by name: describe the file under its new
+    // one, and drop the old description, which would show the next run's frames.
+    let description = ParaViewDescription.path(describing: path)
+    if manager.fileExists(atPath: description) {
+        if let (moved, times) = try? ParaViewDescription.reading(target) {
+            try? moved.write(to: ParaViewDescription.path(describing: target), times: times)
         }
+        try? manager.removeItem(atPath: description)
     }
     return target
 }

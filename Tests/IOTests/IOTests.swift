@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 import Testing
 
 @testable import Engine
@@ -21,20 +22,82 @@ import Testing
             #expect(chunk.indices.filter { $0 > cut }.allSatisfy { chunk[$0] == shape[$0] })
         }
     }
+}
 
-    @Test func xdmfDescribesEveryFrameAsAHyperslabOfTheResultsFile() {
-        let layout = LocalLayout(owned: Box(extent: [4, 6]), ghost: [1, 1])
-        let geometry = Geometry(shape: [4, 6], extent: [1, 3], periodic: [true, true], layout: layout)
-        let writer = XDMFWriter(
-            url: .init(fileURLWithPath: "/tmp/r.xdmf"), dataFile: "results.hdf5", geometry: geometry,
-            fields: [FieldSpec(name: "temperature")])
-        let xml = writer.document(times: [0, 0.5, 1])
-        #expect(xml.components(separatedBy: "<Time Value=").count == 4)
-        #expect(xml.contains("TopologyType=\"2DCoRectMesh\" Dimensions=\"5 7\""))
-        #expect(xml.contains("Dimensions=\"1 3 4 6\""))
-        #expect(xml.contains("0 2 0 0 1 1 1 1 1 1 4 6"))
-        #expect(xml.contains("results.hdf5:/t0_fields/temperature"))
-        #expect(xml.components(separatedBy: "<Grid").count == xml.components(separatedBy: "</Grid>").count)
+@Suite struct ParaViewDescriptionTests {
+    @Test func theImageDirectionMapsVTKsFastestIndexToTheLastAxis() {
+        let plane = ParaViewDescription(
+            dataFile: "results.hdf5", shape: [4, 6], spacing: [0.25, 0.5], fields: [], double: false)
+        // VTK's i runs along the stored array's last axis (Tessera's y), j along x.
+        #expect(plane.wholeExtent == [0, 6, 0, 4, 0, 0])
+        #expect(plane.indexSpacing == [0.5, 0.25, 1])
+        #expect(plane.direction == [0, 1, 0, 1, 0, 0, 0, 0, 1])
+        let cube = ParaViewDescription(
+            dataFile: "results.hdf5", shape: [2, 3, 4], spacing: [1, 2, 3], fields: [], double: false)
+        #expect(cube.wholeExtent == [0, 4, 0, 3, 0, 2])
+        #expect(cube.direction == [0, 0, 1, 0, 1, 0, 1, 0, 0])
+        let line = ParaViewDescription(dataFile: "r.hdf5", shape: [5], spacing: [0.1], fields: [], double: false)
+        #expect(line.wholeExtent == [0, 5, 0, 0, 0, 0])
+        #expect(line.direction == [1, 0, 0, 0, 1, 0, 0, 0, 1])
+    }
+
+    @Test func vectorsAndTensorsBecomeThreeAndNineComponentArraysWithoutTheTrajectoryAxis() {
+        let description = ParaViewDescription(
+            dataFile: "results.hdf5", shape: [4, 6], spacing: [1, 1], fields: [], double: false, trajectory: 2,
+            trajectories: 3)
+        let (scalarShape, scalar) = description.mappings(of: ("rho", 0), frames: 5)
+        #expect(scalarShape == [5, 4, 6])
+        #expect(scalar.count == 1 && scalar[0].sourceShape == [3, 5, 4, 6] && scalar[0].sourceStart == [2, 0, 0, 0])
+        #expect(scalar[0].sourceDataset == "t0_fields/rho" && scalar[0].count == [5, 4, 6])
+        let (vectorShape, vector) = description.mappings(of: ("momentum", 1), frames: 5)
+        #expect(vectorShape == [5, 4, 6, 3])
+        #expect(vector.count == 1 && vector[0].count == [5, 4, 6, 2] && vector[0].sourceCount == [1, 5, 4, 6, 2])
+        let (tensorShape, tensor) = description.mappings(of: ("stress", 2), frames: 5)
+        #expect(tensorShape == [5, 4, 6, 9])
+        #expect(tensor.map(\.start) == [[0, 0, 0, 0], [0, 0, 0, 3]])
+        #expect(tensor.map(\.sourceStart) == [[2, 0, 0, 0, 0, 0], [2, 0, 0, 0, 1, 0]])
+        #expect(tensor.allSatisfy { $0.count.reduce(1, *) == $0.sourceCount.reduce(1, *) })
+        let (single, one) = description.mappings(of: ("momentum", 1), frames: 1)
+        #expect(single == [4, 6, 3] && one[0].start == [0, 0, 0] && one[0].count == [4, 6, 2])
+    }
+
+    @Test func theDescriptionReadsTheResultsFramesThroughVirtualDatasets() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tessera-vtkhdf-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A Well-layout file of two frames of a 2 x 3 grid: a scalar and a 2-D vector.
+        let results = folder.appendingPathComponent("results.hdf5").path
+        do {
+            let file = try HDF5.File.create(results, communicator: nil, overwrite: true)
+            let root = try file.root
+            let scalar = try root.createGroup("t0_fields").createDataset("rho", of: Float.self, shape: [1, 2, 2, 3])
+            try scalar.writeAll((0..<12).map(Float.init), writer: true)
+            let vector = try root.createGroup("t1_fields").createDataset("m", of: Float.self, shape: [1, 2, 2, 3, 2])
+            try vector.writeAll((0..<24).map { Float(100 + $0) }, writer: true)
+            _ = try root.createGroup("t2_fields")
+            let dimensions = try root.createGroup("dimensions")
+            try dimensions.createDataset("time", of: Double.self, shape: [2]).writeAll([0, 0.5], writer: true)
+            try dimensions.createDataset("x", of: Double.self, shape: [2]).writeAll([0.25, 0.75], writer: true)
+            try dimensions.createDataset("y", of: Double.self, shape: [3]).writeAll([1, 3, 5], writer: true)
+        }
+        let (description, times) = try ParaViewDescription.reading(results)
+        #expect(times == [0, 0.5])
+        #expect(description.shape == [2, 3] && description.spacing == [0.5, 2] && !description.double)
+        #expect(description.fields.map(\.name) == ["rho", "m"] && description.fields.map(\.order) == [0, 1])
+        let path = ParaViewDescription.path(describing: results)
+        try description.write(to: path, times: times)
+        let cells = try HDF5.File.open(path).root.openGroup("VTKHDF").openGroup("CellData")
+        #expect(try cells.openDataset("rho").readAll(Float.self) == (0..<12).map(Float.init))
+        let padded = try cells.openDataset("m").readAll(Float.self)
+        #expect(padded.count == 36)
+        for cell in 0..<12 {
+            #expect(Array(padded[3 * cell..<3 * cell + 3]) == [Float(100 + 2 * cell), Float(101 + 2 * cell), 0])
+        }
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [
+                "results.hdf5", "results.vtkhdf",
+            ])
     }
 }
 

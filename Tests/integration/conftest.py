@@ -107,3 +107,61 @@ def assert_same_as_gold(gold, out, steps):
 def binary_exists():
     if not BINARY.exists():
         pytest.fail(f"{BINARY} is missing: build with `swift build -c release` first")
+
+
+def assert_paraview_shows(results, fields=None):
+    """Opens the ParaView description beside `results` (`results.vtkhdf`) with VTK's own
+    reader, the one ParaView uses, and checks every frame: the image's bounds are the
+    grid's extent, and every cell's value at its position in physical space is the value
+    the results file holds for the cell at that position (so the picture is neither
+    transposed nor mirrored), vectors as one 3-component array in axis order."""
+    vtk = pytest.importorskip("vtkmodules.all")
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+    import numpy as np
+
+    description = pathlib.Path(results).with_suffix(".vtkhdf")
+    with h5py.File(results, "r") as f:
+        times = f["dimensions/time"][...]
+        axes = [a for a in ("x", "y", "z") if a in f["dimensions"]]
+        centres = [f["dimensions"][a][...] for a in axes]
+        stored = {name: (order, f[f"t{order}_fields"][name][0]) for order in range(3)
+                  for name in f[f"t{order}_fields"]}
+    if fields is not None:
+        assert sorted(stored) == sorted(fields)
+    spacing = [2 * c[0] for c in centres]
+    reader = vtk.vtkHDFReader()
+    reader.SetFileName(str(description))
+    reader.UpdateInformation()
+    assert reader.GetNumberOfSteps() == len(times)
+    for frame, time in enumerate(times):
+        reader.UpdateTimeStep(time)
+        image = reader.GetOutput()
+        bounds = image.GetBounds()
+        for axis, (c, h) in enumerate(zip(centres, spacing)):
+            assert bounds[2 * axis] == pytest.approx(0, abs=1e-12)
+            assert bounds[2 * axis + 1] == pytest.approx(len(c) * h), (axis, bounds)
+        centre_filter = vtk.vtkCellCenters()
+        centre_filter.SetInputData(image)
+        centre_filter.Update()
+        points = vtk_to_numpy(centre_filter.GetOutput().GetPoints().GetData())
+        index = tuple(np.floor(points[:, a] / h).astype(int) for a, h in enumerate(spacing))
+        # Each axis' spacing: the distinct cell centres along it are the file's.
+        for a, c in enumerate(centres):
+            assert np.allclose(np.unique(points[:, a].round(12)), c), a
+        for name, (order, data) in stored.items():
+            array = image.GetCellData().GetArray(name)
+            assert array is not None, f"{description}: no array {name}"
+            shown = vtk_to_numpy(array)
+            expected = data[frame][index]
+            if order == 0:
+                assert shown.tobytes() == expected.tobytes(), name
+            else:
+                expected = expected.reshape(len(points), -1)
+                d = len(axes)
+                assert array.GetNumberOfComponents() == 3 ** order, name
+                padded = np.zeros((len(points), 3 ** order), dtype=expected.dtype)
+                for row in range(d if order == 2 else 1):
+                    width = d
+                    padded[:, 3 * row:3 * row + width] = expected[:, d * row:d * row + width]
+                assert shown.tobytes() == padded.tobytes(), name
+    return image

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import assert_each_fails_clearly, ROOT, run_tessera
+from conftest import assert_each_fails_clearly, assert_paraview_shows, ROOT, run_tessera
 
 RANKS = [1, 2, 3, 4]
 
@@ -196,6 +196,8 @@ def test_the_gradient_file_follows_the_well_layout(tmp_path):
         assert "misfit" in list(f["scalars"].attrs["field_names"])
         assert f["dimensions/x"].shape == (36,) and f["dimensions/time"].shape == (1,)
         assert f["t0_fields/squared_slowness_gradient"].attrs["time_varying"]
+    # ParaView shows the gradient where it is, in float64 as stored.
+    assert_paraview_shows(tmp_path / "layout" / "gradient.hdf5", ["squared_slowness_gradient"])
     # Asked again, it keeps the file and suggests only what `gradient` takes.
     again = run_tessera(["gradient", config], ranks=2)
     assert again.returncode == 1 and "gradient.hdf5 already exists" in again.stderr, again.stderr

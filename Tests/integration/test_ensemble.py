@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import assert_each_fails_clearly, BINARY, MPIRUN, ROOT, datasets, environment, run_tessera
+from conftest import (assert_each_fails_clearly, assert_paraview_shows, BINARY, MPIRUN, ROOT, datasets, environment,
+                      run_tessera)
 
 HEAT = """
 [grid]
@@ -127,6 +128,11 @@ def test_the_manifest_records_every_member_once_with_its_parameters(reference):
         assert member["parameters"]["amplitude"] in (0.5, 1.0, 2.0)
     # Draws depend on the seed and the member alone: they differ between members.
     assert len({m["parameters"]["diffusivity"] for m in members}) == 7
+    # ParaView shows each member's results where they are.
+    results = sorted(reference.glob("members/*/results.hdf5"))
+    assert len(results) == 7
+    for path in results[:2]:
+        assert_paraview_shows(path)
 
 
 def test_the_well_loads_every_split_and_a_dataloader_batches_windows(reference):

@@ -3,7 +3,6 @@ results file whose field bytes do not depend on how many ranks wrote it."""
 
 import math
 import pathlib
-import xml.etree.ElementTree as ET
 
 import h5py
 import numpy as np
@@ -115,23 +114,6 @@ def test_results_file_follows_the_well_layout_and_records_provenance(tmp_path):
         assert f["boundary_conditions/x_periodic"].attrs["bc_type"] == "PERIODIC"
         assert f["scalars/diffusivity"][()] == 0.7
         assert isinstance(f.attrs["grid_type"], str)
-
-
-def test_xdmf_points_at_every_frame_of_the_results(tmp_path):
-    path = run_case(tmp_path, 2, [12, 10, 8], [True, True, True], "", "gaussian")
-    tree = ET.parse(path.with_suffix(".xdmf"))
-    frames = tree.findall(".//Grid[@GridType='Uniform']")
-    assert len(frames) == 4
-    with h5py.File(path, "r") as f:
-        times = f["dimensions/time"][...]
-        for frame, time in zip(frames, times):
-            assert float(frame.find("Time").get("Value")) == pytest.approx(time)
-            topology = frame.find("Topology")
-            assert topology.get("Dimensions") == "13 11 9"
-            data = frame.findall(".//DataItem[@Format='HDF']")[0].text.strip()
-            file_name, dataset = data.split(":")
-            assert file_name == "results.hdf5"
-            assert dataset in f
 
 
 def test_the_well_loader_reads_the_output_folder(tmp_path):
