@@ -11,7 +11,8 @@ import Settings
 /// process_grid = [0, 0, 0]      # ranks per axis, 0 = choose (default: all chosen)
 ///
 /// [boundary]                    # for axes that are not periodic
-/// condition = "dirichlet"       # "dirichlet" or "neumann", or a list per axis
+/// condition = "dirichlet"       # "dirichlet", "neumann" or "reflecting", or a list per axis
+///                               # (default: the model's; `tessera models` lists what each takes)
 /// value = 0.0                   # Dirichlet value
 ///
 /// [model]
@@ -55,6 +56,9 @@ public struct RunConfig: Sendable {
     public let grid: GridSection
     /// One condition per axis (``BoundaryCondition/periodic`` on periodic axes).
     public let boundaries: [BoundaryCondition]
+    /// The `[boundary] condition` named for each axis, nil where the config names none (the
+    /// model's default applies: ``withBoundaryDefault(_:)``).
+    public let boundaryNames: [String?]
     /// The model's name.
     public let modelName: String
     /// The `[model]` table without `name`, for the model to validate.
@@ -171,6 +175,13 @@ public struct RunConfig: Sendable {
 
     /// Parses and validates `text`, after applying `overrides` of the form `section.key=value`.
     public init(text: String, overrides: [String] = []) throws(ConfigError) {
+        let (root, provenance) = try Self.read(text: text, overrides: overrides)
+        try self.init(table: root, text: provenance)
+    }
+
+    /// Reads `text` and applies `overrides`: the table to validate, and the text to record as
+    /// the config's provenance (with the overrides as comments).
+    static func read(text: String, overrides: [String]) throws(ConfigError) -> ([String: ConfigValue], String) {
         var root = try TOMLReader.read(text)
         for override in overrides {
             guard let equals = override.firstIndex(of: "=") else {
@@ -186,7 +197,72 @@ public struct RunConfig: Sendable {
             root = try Self.setting(
                 root, path: path, TOMLReader.value(String(override[override.index(after: equals)...])))
         }
-        try self.init(table: root, text: text + overrides.map { "\n# --set \($0)" }.joined())
+        return (root, text + overrides.map { "\n# --set \($0)" }.joined())
+    }
+
+    /// Validates the config `text` (after `overrides`) with `check`, the checks that need more
+    /// than the config alone (the model's parameters and boundaries, the decomposition), and
+    /// reports every problem at once: after each error it sets aside the key the error names
+    /// and validates again, until the rest is valid, an error names no key it can set aside,
+    /// or one follows only from a key set aside (a required key, now missing, or its section
+    /// incomplete). One problem is
+    /// thrown as it is; several as one ``ConfigError`` listing each on its own line.
+    public static func validated<T>(text: String, overrides: [String] = [], _ check: (RunConfig) throws -> T)
+        throws -> T
+    {
+        let (root, provenance) = try read(text: text, overrides: overrides)
+        var table = root
+        var problems: [any Error] = []
+        var setAside: Set<String> = []
+        while problems.count < 20 {
+            do {
+                let result = try check(RunConfig(table: table, text: provenance))
+                if problems.isEmpty { return result }
+                break
+            } catch let error as ConfigError {
+                // An error about a key set aside, or about the section or key it belonged to
+                // ("give one of steps and end_time" once steps is set aside), is its echo.
+                let echoes = setAside.contains {
+                    $0 == error.key || $0.hasPrefix(error.key + ".") || error.key.hasPrefix($0 + ".")
+                }
+                if echoes { break }
+                problems.append(error)
+                guard !error.key.isEmpty,
+                    let rest = removing(error.key.split(separator: ".").map(String.init), from: table)
+                else { break }
+                setAside.insert(error.key)
+                table = rest
+            } catch {
+                problems.append(error)
+                break
+            }
+        }
+        if problems.count == 1 { throw problems[0] }
+        throw ConfigError("", "\(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
+    }
+
+    /// `table` without the value at `path`, or nil when there is none.
+    static func removing(_ path: [String], from table: [String: ConfigValue]) -> [String: ConfigValue]? {
+        guard let first = path.first, let value = table[first] else { return nil }
+        var table = table
+        if path.count == 1 {
+            table[first] = nil
+            return table
+        }
+        guard case .table(let inner) = value, let rest = removing(Array(path.dropFirst()), from: inner) else {
+            return nil
+        }
+        table[first] = .table(rest)
+        return table
+    }
+
+    /// The condition axes get when `[boundary] condition` is absent: the model's default.
+    public let boundaryDefault: String
+
+    /// This config with `name` as the condition of the axes the config gives none: what a
+    /// model's own default (``BoundaryRules``) makes of it.
+    public func withBoundaryDefault(_ name: String) throws(ConfigError) -> RunConfig {
+        name == boundaryDefault ? self : try RunConfig(table: table, text: text, boundaryDefault: name)
     }
 
     /// The value `text` stands for in a `--set` option: a TOML value (`0.5`, `[1, 2]`,
@@ -200,7 +276,7 @@ public struct RunConfig: Sendable {
     {
         try RunConfig(
             table: Self.setting(table, path.section, path.key, value),
-            text: text + "\n# --set \(path.section).\(path.key)=\(value)")
+            text: text + "\n# --set \(path.section).\(path.key)=\(value)", boundaryDefault: boundaryDefault)
     }
 
     /// `root` with `section.key` set to `value`.
@@ -234,9 +310,12 @@ public struct RunConfig: Sendable {
     }
 
     /// Validates a config read into `root`; `text` is what it was read from (provenance).
-    public init(table root: [String: ConfigValue], text: String) throws(ConfigError) {
+    public init(table root: [String: ConfigValue], text: String, boundaryDefault: String = "dirichlet")
+        throws(ConfigError)
+    {
         self.table = root
         self.text = text
+        self.boundaryDefault = boundaryDefault
 
         for key in root.keys.sorted() where Self.sections[key] == nil {
             throw ConfigError(
@@ -276,8 +355,9 @@ public struct RunConfig: Sendable {
         grid = GridSection(shape: shape, extent: extent, periodic: periodic, processGrid: processGrid)
 
         let boundary = try section("boundary", required: false)
-        let names = try boundary.strings(
-            "condition", count: rank, default: "dirichlet", allowed: ["dirichlet", "neumann", "reflecting"])
+        let allowed = ["dirichlet", "neumann", "reflecting"]
+        let names = try boundary.strings("condition", count: rank, default: boundaryDefault, allowed: allowed)
+        boundaryNames = boundary.table["condition"] == nil ? names.map { _ in nil } : names
         let value = try boundary.number("value", default: 0)
         boundaries = (0..<rank).map { a in
             switch names[a] {

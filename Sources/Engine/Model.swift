@@ -101,12 +101,49 @@ public struct ModelDescription: Sendable {
     public let summary: String
     /// The parameters `[model]` may set.
     public let parameters: [ParameterSpec]
+    /// The boundary conditions the model takes on axes that are not periodic.
+    public let boundaries: BoundaryRules
+    /// What most often makes this model's state stop being finite, most likely first: the
+    /// error of a run that produced NaN lists them.
+    public let instabilities: [String]
 
-    public init(name: String, summary: String, parameters: [ParameterSpec]) {
+    public init(
+        name: String, summary: String, parameters: [ParameterSpec], boundaries: BoundaryRules = .any,
+        instabilities: [String] = ModelDescription.usualInstabilities
+    ) {
         self.name = name
         self.summary = summary
         self.parameters = parameters
+        self.boundaries = boundaries
+        self.instabilities = instabilities
     }
+
+    /// The causes of a non-finite state for a model that declares none of its own.
+    public static let usualInstabilities = [
+        "the time step: lower [time] cfl",
+        "a parameter outside the model's range, or an initial state or boundary value so large that it overflows",
+    ]
+}
+
+/// The boundary conditions (by their `[boundary] condition` names) a model accepts on axes
+/// that are not periodic, the one it gets when the config names none, and why it refuses the
+/// others.
+public struct BoundaryRules: Sendable {
+    public let accepted: [String]
+    public let defaultCondition: String
+    /// Why the conditions not accepted do not suit the model (empty when it accepts every one).
+    public let refusal: String
+
+    public init(accepted: [String], defaultCondition: String, refusal: String) {
+        precondition(accepted.contains(defaultCondition))
+        self.accepted = accepted
+        self.defaultCondition = defaultCondition
+        self.refusal = refusal
+    }
+
+    /// Every condition, Dirichlet by default.
+    public static let any = BoundaryRules(
+        accepted: ["dirichlet", "neumann", "reflecting"], defaultCondition: "dirichlet", refusal: "")
 }
 
 /// A physical model on a structured grid. A model only sees fields and geometry: it never

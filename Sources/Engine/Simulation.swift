@@ -67,18 +67,22 @@ public struct NonFiniteState: Error, CustomStringConvertible {
     public let time: Double
     /// The components that hold a non-finite value somewhere.
     public let components: [String]
+    /// The likely causes, most likely first: the model's own (``ModelDescription/instabilities``)
+    /// once the run knows the model.
+    public var causes: [String]
 
-    public init(step: Int, time: Double, components: [String]) {
+    public init(step: Int, time: Double, components: [String], causes: [String] = ModelDescription.usualInstabilities) {
         self.step = step
         self.time = time
         self.components = components
+        self.causes = causes
     }
 
     public var description: String {
-        "the state is no longer finite at step \(step) (t = \(time)): \(components.joined(separator: ", ")) "
-            + "hold NaN or infinite values. The time step is too large for how the solution evolved, or the "
-            + "parameters take the model out of its range: lower [time] cfl (or raise a model's speedup) and "
-            + "run again from the start, or check the parameters"
+        let listed = causes.enumerated().map { "(\($0.offset + 1)) \($0.element)" }.joined(separator: "; ")
+        return "the state is no longer finite at step \(step) (t = \(time)): \(components.joined(separator: ", ")) "
+            + "hold NaN or infinite values. Likely causes, most likely first: \(listed). Fix it and run again "
+            + "from the start; the frames and checkpoints so far are kept"
     }
 }
 
@@ -117,6 +121,14 @@ public struct Schedule: Sendable, Equatable {
                     "end_time = \(endTime) at the stable step \(stableDt) (cfl times the model's limit) takes "
                         + "\(needed) steps, more than the \(Self.maximumSteps) a run may take: lower end_time or "
                         + "raise cfl")
+            }
+            guard Double(outputEvery) <= Swift.max(needed, 1) else {
+                throw ConfigError(
+                    "output.every",
+                    "\(outputEvery) steps between frames is more than the whole run: end_time = \(endTime) takes "
+                        + "\(Int(needed)) steps of at most \(stableDt) (cfl times the model's limit), so the run would "
+                        + "be stretched to \(outputEvery) steps for one frame; choose output.every ≤ \(Int(needed)) (for "
+                        + "example \(Swift.max(1, Int(needed) / 10)) for about 10 frames)")
             }
             // Whole output intervals, counted without overflow for any outputEvery.
             let intervals = (Swift.max(1, Int(needed)) - 1) / outputEvery + 1

@@ -32,7 +32,7 @@ public enum Campaign {
     public static func main(config: String, overrides: [String], options: RunOptions) throws -> Never {
         try withStoppableMPI { world, started in
             let text = try world.broadcast(try agreed(world) { world.rank == 0 ? try readConfig(config) : "" })
-            let base = try agreed(world) { try RunConfig(text: text, overrides: overrides) }
+            let base = try agreed(world) { try RunConfig.validated(text: text, overrides: overrides) { $0 } }
             return try execute(base, options: options, world, started: started)
         }
     }

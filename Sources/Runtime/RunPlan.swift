@@ -23,8 +23,24 @@ public struct RunPlan {
     public let stages: Int
 
     public init(config: RunConfig, ranks: Int) throws {
-        self.config = config
         modelType = try Runtime.modelType(named: config.modelName)
+        let rules = modelType.description.boundaries
+        for (axis, name) in config.boundaryNames.enumerated() where !config.grid.periodic[axis] {
+            guard let name, !rules.accepted.contains(name) else { continue }
+            let axes = config.grid.shape.count > 1 ? " (axis \(["x", "y", "z"][axis]))" : ""
+            throw ConfigError(
+                "boundary.condition",
+                "the \(config.modelName) model does not take \"\(name)\" boundaries\(axes): \(rules.refusal). It takes "
+                    + rules.accepted.map { "\"\($0)\"" }.joined(separator: " or ")
+                    + " (default \"\(rules.defaultCondition)\")")
+        }
+        self.config = try config.withBoundaryDefault(rules.defaultCondition)
+        if let steps = config.steps, steps > Schedule.maximumSteps {
+            throw ConfigError(
+                "time.steps",
+                "\(steps) is more than the \(Schedule.maximumSteps) steps (2^50) a run may take; at a million steps a "
+                    + "second that would run for 35 years")
+        }
         parameters = try Parameters(config.modelTable, specs: modelType.description.parameters)
         let shape = config.grid.shape
         // A throwaway geometry lets the model check its parameters against the grid and say

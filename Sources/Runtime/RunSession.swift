@@ -186,10 +186,11 @@ public enum RunSession {
                 watchdog?.stepped(report.step)
                 if world.rank == 0, let line = progress.line(for: report) { logger.info("\(line)") }
             }
-        } catch let error as NonFiniteState {
+        } catch var error as NonFiniteState {
             // Every rank found the same: exit cleanly, keeping the frames and checkpoints so far.
             do { try output.drain() } catch is NonFiniteState {}
             try watchdog?.stop()
+            error.causes = plan.modelType.description.instabilities
             throw AgreedFailure(description: "\(error)")
         } catch let error as AgreedFailure {
             try watchdog?.stop()

@@ -42,7 +42,7 @@ func loadPlan(_ path: String, overrides: [String], _ world: Communicator) throws
     let text = try agreed(world) { world.rank == 0 ? try readConfig(path) : "" }
     let shared = try world.broadcast(text)
     return try agreed(world) {
-        try RunPlan(config: RunConfig(text: shared, overrides: overrides), ranks: world.size)
+        try RunConfig.validated(text: shared, overrides: overrides) { try RunPlan(config: $0, ranks: world.size) }
     }
 }
 

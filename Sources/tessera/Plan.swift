@@ -25,13 +25,14 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         do {
-            let parsed = try RunConfig(text: readConfig(input.config), overrides: input.overrides)
             guard ranks >= 1 else { throw ConfigError("", "--ranks must be at least 1, not \(ranks)") }
             if let stepRate, !(stepRate > 0 && stepRate.isFinite) {
                 throw ConfigError(
                     "", "--step-rate must be a positive number of cell updates per second, not \(stepRate)")
             }
-            let plan = try RunPlan(config: parsed, ranks: ranks)
+            let plan = try RunConfig.validated(text: readConfig(input.config), overrides: input.overrides) {
+                try RunPlan(config: $0, ranks: ranks)
+            }
             let rate =
                 stepRate.map { ($0, "as given") }
                 ?? plan.measuredCellRate().map { ($0, "the model's update timed here on one core; --step-rate to set") }

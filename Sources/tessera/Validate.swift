@@ -13,8 +13,9 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         do {
-            let parsed = try RunConfig(text: readConfig(input.config), overrides: input.overrides)
-            let plan = try RunPlan(config: parsed, ranks: ranks)
+            let plan = try RunConfig.validated(text: readConfig(input.config), overrides: input.overrides) {
+                try RunPlan(config: $0, ranks: ranks)
+            }
             print("\(input.config): valid")
             print(plan.summary)
         } catch {

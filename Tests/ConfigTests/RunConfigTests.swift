@@ -198,3 +198,46 @@ let minimal = """
         }
     }
 }
+
+@Suite struct ManyProblemsTests {
+    func problems(_ text: String, check: (RunConfig) throws -> Void = { _ in }) -> String {
+        do {
+            try RunConfig.validated(text: text, check)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func everyIndependentProblemIsListedOnceInTheOrderFound() {
+        let text =
+            minimal.replacingOccurrences(of: "steps = 10", with: "steps = 10\ncfl = 3\nstesp = 1")
+            + "\nevry = 2\n[grdi]\nx = 1"
+        let found = problems(text)
+        #expect(found.hasPrefix("4 problems:\n"), "\(found)")
+        for key in ["[grdi]", "[time.cfl]", "[time.stesp]", "[output.evry]"] {
+            #expect(found.components(separatedBy: key).count == 2, "\(key) in \(found)")
+        }
+    }
+
+    @Test func whatFollowsFromASetAsideKeyIsNotAProblemOfItsOwn() {
+        // Setting aside the bad steps leaves [time] with neither steps nor end_time.
+        let found = problems(minimal.replacingOccurrences(of: "steps = 10", with: "steps = 1.5"))
+        #expect(found.hasPrefix("[time.steps]") && !found.contains("end_time"), "\(found)")
+        let shape = problems(minimal.replacingOccurrences(of: "[16, 8]", with: "[\"a\"]"))
+        #expect(shape.hasPrefix("[grid.shape]") && !shape.contains("missing"), "\(shape)")
+    }
+
+    @Test func checksBeyondTheConfigJoinInAndAValidConfigPasses() throws {
+        let found = problems(minimal + "\nevry = 1") { config in
+            if config.table["model"].map({ "\($0)".contains("diffusivity") }) != true {
+                throw ConfigError("model.diffusivity", "is required here")
+            }
+        }
+        #expect(found.hasPrefix("2 problems:") && found.contains("[model.diffusivity] is required here"))
+        let config = try RunConfig.validated(text: minimal) { $0 }
+        #expect(config.grid.shape == [16, 8])
+        #expect(RunConfig.removing(["time", "steps"], from: config.table)?["time"] == .table([:]))
+        #expect(RunConfig.removing(["time", "nothing"], from: config.table) == nil)
+    }
+}

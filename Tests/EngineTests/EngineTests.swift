@@ -94,6 +94,15 @@ import Testing
         #expect(s.frameCount == 3)
         let wide = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.3, outputEvery: 3)
         #expect(wide.steps == 6 && wide.dt == 1.0 / 6 && wide.frameCount == 3)
+        // An interval as long as the run is one frame at the end; a longer one is refused,
+        // rather than stretching a 4-step run to 100000 steps.
+        #expect(try Schedule(steps: nil, endTime: 1.0, stableDt: 0.3, outputEvery: 4).steps == 4)
+        do {
+            _ = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.3, outputEvery: 100_000)
+            Issue.record("accepted an interval longer than the run")
+        } catch {
+            #expect(error.key == "output.every" && error.message.contains("takes 4 steps"), "\(error)")
+        }
     }
 
     /// Step counts that would wrap are errors naming the key, never a wrong time step.

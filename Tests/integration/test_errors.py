@@ -41,6 +41,20 @@ BAD_CONFIGS = {
                                    ["ensemble.members", "more than the 1000000"]),
     "cfl too small to arrive": (GOOD_GRID + '[model]\nname = "heat"\n[time]\nend_time = 1.0\ncfl = 1e-20\n'
                                 '[output]\ndir = "{out}"\n', ["time.end_time", "raise cfl"]),
+    "steps past 2^50": (GOOD_GRID + '[model]\nname = "heat"\n[time]\nsteps = 1152921504606846976\n[output]\n'
+                        'dir = "{out}"\nevery = 1\n', ["time.steps", "1152921504606846976", "2^50"]),
+    # A frame interval longer than the run would stretch it to one interval: 128 steps, not 2.
+    "every longer than the run": ('[grid]\nshape = [16, 16]\n[model]\nname = "heat"\n[time]\nend_time = 0.001\n'
+                                  '[output]\ndir = "{out}"\nevery = 128\n',
+                                  ["output.every", "128 steps between frames is more than the whole run", "takes 2 steps"]),
+    # Euler's walls reflect by default; one Dirichlet value would put zero density on them.
+    "dirichlet walls for euler": ('[grid]\nshape = [16, 16]\nperiodic = false\n[boundary]\ncondition = "dirichlet"\n'
+                                  '[model]\nname = "euler"\ninitial = "quadrants"\n[time]\nsteps = 5\n[output]\n'
+                                  'dir = "{out}"\n',
+                                  ["boundary.condition", "euler", "\"dirichlet\"", "\"reflecting\" or \"neumann\""]),
+    "dirichlet walls for gray-scott": ('[grid]\nshape = [16, 16]\nperiodic = [true, false]\n[boundary]\n'
+                                       'condition = "dirichlet"\n[model]\nname = "gray_scott"\n[time]\nsteps = 5\n'
+                                       '[output]\ndir = "{out}"\n', ["boundary.condition", "gray_scott", "(axis y)"]),
 }
 
 
@@ -72,6 +86,43 @@ def test_more_ranks_than_the_grid_can_take_is_refused(tmp_path, ranks):
     errors = [line for line in result.stderr.splitlines() if line.startswith("tessera: error:")]
     assert len(errors) == 1, result.stderr
     assert f"{ranks} ranks" in errors[0] and "2×1" in errors[0]
+
+
+@pytest.mark.parametrize("command, ranks", [(["validate"], None), (["plan", "--ranks", "2"], None), (["run"], 3)])
+def test_every_problem_of_a_config_is_reported_at_once(tmp_path, command, ranks):
+    # Two typos, a value out of range and a boundary the model cannot take; and a key whose
+    # removal only leaves it missing (grid.shape), which is one problem, not two.
+    config = tmp_path / "bad.toml"
+    config.write_text('[grid]\nshape = [16, 16]\nperiodic = false\nperiodc = true\n[boundary]\n'
+                      'condition = "dirichlet"\n[model]\nname = "euler"\ngama = 1.4\n[time]\nsteps = 4\n'
+                      f'cfl = 2\n[output]\ndir = "{tmp_path / "out"}"\nevery = 2\n')
+    result = run_tessera([command[0], config, *command[1:]], ranks=ranks, timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("tessera: error:") == 1, result.stderr
+    assert "tessera: error: 4 problems:" in result.stderr, result.stderr
+    for key in ("[grid.periodc]", "[model.gama]", "[time.cfl]", "[boundary.condition]"):
+        assert result.stderr.count(key) == 1, (key, result.stderr)
+    assert not (tmp_path / "out").exists()
+    config.write_text('[grid]\nshape = ["a"]\n[model]\nname = "heat"\n[time]\nsteps = 4\n[output]\n'
+                      f'dir = "{tmp_path / "out"}"\n')
+    result = run_tessera([command[0], config, *command[1:]], ranks=ranks, timeout=60)
+    assert result.returncode == 1 and "problems" not in result.stderr, result.stderr
+    assert "[grid.shape] must be a list of integers" in result.stderr and "is missing" not in result.stderr
+
+
+def test_a_model_without_a_boundary_section_gets_its_own_default(tmp_path):
+    # Euler's default is a reflecting wall: the Riemann problem runs; with Dirichlet 0 (the
+    # old default for every model) it stopped with NaN at step 10.
+    config = write_config(tmp_path / "e.toml", [24, 24], tmp_path / "out", model="euler", steps=20, every=10,
+                          periodic=[False, False], extra_model='initial = "quadrants"')
+    shown = run_tessera(["validate", config], timeout=30)
+    assert shown.returncode == 0 and 'boundaries ["reflecting", "reflecting"]' in shown.stdout, shown.stdout
+    result = run_tessera(["run", config], ranks=2)
+    assert result.returncode == 0, result.stderr
+    with h5py.File(tmp_path / "out" / "results.hdf5", "r") as f:
+        assert sorted(f["boundary_conditions"]) == ["x_reflecting", "y_reflecting"], list(f["boundary_conditions"])
+    listed = run_tessera(["models"], timeout=30)
+    assert 'boundaries: "reflecting", "neumann" (default "reflecting")' in listed.stdout
 
 
 def test_validate_reports_the_same_problems_without_mpi(tmp_path):
@@ -216,6 +267,8 @@ def test_a_state_that_overflows_stops_every_rank_with_the_step_and_the_field(tmp
     assert time.monotonic() - start < 30
     assert "no longer finite at step 5" in result.stderr and "velocity_x" in result.stderr
     assert result.stderr.count("tessera: error:") == 1
+    # The causes are Burgers' own, most likely first, not the same advice for every model.
+    assert "Likely causes, most likely first: (1) the time step: it is fixed from the initial velocity" in result.stderr
     # The frames before it are kept: the initial state only.
     with h5py.File(tmp_path / "out" / "results.hdf5", "r") as f:
         assert f["t1_fields/velocity"].shape[1] == 1

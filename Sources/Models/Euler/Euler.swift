@@ -46,6 +46,17 @@ public struct Euler: Model {
             ParameterSpec(
                 "speedup", .number(1...1e300), default: .double(2),
                 help: "how much faster than at the start waves may become (dt is fixed from the initial state)"),
+        ],
+        boundaries: BoundaryRules(
+            accepted: ["reflecting", "neumann"], defaultCondition: "reflecting",
+            refusal:
+                "one Dirichlet value would fix density, momentum and energy alike on the walls (zero density by "
+                + "default), which no gas can hold; \"reflecting\" makes walls, \"neumann\" outflow"),
+        instabilities: [
+            "zero or negative density or pressure: an initial state or a gravity (model.gravity) the gas cannot hold",
+            "waves faster than the fixed time step allows, as shocks strengthen: raise model.speedup or lower "
+                + "[time] cfl",
+            "an outflow (neumann) boundary that a strong wave reflects from at an angle: try reflecting walls",
         ])
 
     public let gamma: Double

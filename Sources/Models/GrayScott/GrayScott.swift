@@ -43,6 +43,16 @@ public struct GrayScott: Model {
             ParameterSpec(
                 "width", .number(1e-300...1e300), default: .double(0.05), help: "spots: standard deviation"),
             ParameterSpec("seed", .integer(0...Int.max), default: .int(0), help: "the random seed"),
+        ],
+        boundaries: BoundaryRules(
+            accepted: ["neumann", "reflecting"], defaultCondition: "neumann",
+            refusal:
+                "one Dirichlet value would hold both species on the walls (A's background is 1, B's 0), draining or "
+                + "flooding the pattern; \"neumann\" is a wall with no flux"),
+        instabilities: [
+            "the time step: the reaction is stiff for large feed or kill; lower [time] cfl or use integrator = "
+                + "\"ssprk3\"",
+            "feed or kill far from the pattern regimes, or diffusivities much larger than the grid spacing allows",
         ])
 
     public let feed: Double

@@ -62,6 +62,12 @@ public struct Wave: Model {
                 help: "standing: mode number per axis (wave number 2πm/L)"),
             ParameterSpec(
                 "width", .number(1e-300...1e300), default: .double(0.05), help: "gaussian: standard deviation"),
+        ],
+        instabilities: [
+            "a velocity above the one the time step is chosen for: raise model.velocity_max, or lower an anomaly that "
+                + "exceeds it",
+            "the time step: lower [time] cfl",
+            "a source amplitude so large that values overflow",
         ])
 
     public let background: Double
