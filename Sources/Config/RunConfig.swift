@@ -206,7 +206,7 @@ public struct RunConfig: Sendable {
     /// and validates again, until the rest is valid, an error names no key it can set aside,
     /// or one follows only from a key set aside (a required key, now missing, or its section
     /// incomplete). One problem is
-    /// thrown as it is; several as one ``ConfigError`` listing each on its own line.
+    /// thrown as it is; several as one ``ConfigProblems``.
     public static func validated<T>(text: String, overrides: [String] = [], _ check: (RunConfig) throws -> T)
         throws -> T
     {
@@ -238,7 +238,7 @@ public struct RunConfig: Sendable {
             }
         }
         if problems.count == 1 { throw problems[0] }
-        throw ConfigError("", "\(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
+        throw ConfigProblems(problems: problems)
     }
 
     /// `table` without the value at `path`, or nil when there is none.
@@ -616,5 +616,15 @@ struct Section {
             throw ConfigError(key(k), "contains a NUL character (\\u0000), which no name or path may hold")
         }
         return v
+    }
+}
+
+/// Several problems of one config, found at once (``RunConfig/validated(text:overrides:_:)``);
+/// described as their count, then each on its own line.
+public struct ConfigProblems: Error, CustomStringConvertible, Sendable {
+    public let problems: [any Error]
+
+    public var description: String {
+        "\(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
     }
 }

@@ -12,20 +12,15 @@ extension RunPlan {
     /// What a run costs per rank and on disk, for `tessera plan`; the bandwidth frames need at
     /// `cellRate` cell updates per second per rank (for the whole step).
     public func sizing(cellRate: (rate: Double, source: String)?) throws -> [String] {
-        // Two frame buffers where output may overlap the steps (what a run may hold).
-        let buffers = config.outputOverlap == .never ? 1 : 2
-        let footprint = try Footprint(
-            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: components,
-            stages: stages, outputs: outputComponents, frameBuffers: buffers)
+        let n = try sizingNumbers(cellRate: cellRate)
         func range(_ values: [Int], _ format: (Int) -> String) -> String {
             let low = values.min()!
             let high = values.max()!
             return low == high ? format(low) : "\(format(low)) to \(format(high))"
         }
-        let ranks = footprint.ranks
-        let frames = config.steps.map { $0 / config.outputEvery + 1 }
+        let ranks = n.footprint.ranks
         let total =
-            frames.map { "\($0) frames, \(byteText(footprint.frameBytes, times: $0)) in all" } ?? "frames set by dt"
+            n.frames.map { "\($0) frames, \(byteText(n.footprint.frameBytes, times: $0)) in all" } ?? "frames set by dt"
         var lines = [
             "process grid \(shapeText(decomposition.dims)) for \(ranks.count) ranks; "
                 + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(components) "
@@ -34,21 +29,17 @@ extension RunPlan {
             "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank",
             "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) "
                 + "(state, next state\(stages > 1 ? ", stage" : ""), halo buffers, frame buffers)",
-            "results frame:        \(byteText(footprint.frameBytes)) (float32); \(total)",
+            "results frame:        \(byteText(n.footprint.frameBytes)) (float32); \(total)",
             "written per rank:     \(range(ranks.map(\.frameBytes), byteText)) per frame",
             "frame buffers:        \(range(ranks.map(\.outputBufferBytes), byteText)) per rank "
-                + (buffers == 2
+                + (n.buffers == 2
                     ? "(two frames, to write one while the steps go on)" : "(one frame, written between steps)"),
-            "checkpoint:           \(byteText(footprint.checkpointBytes)) (float64); keep \(config.checkpointKeep): "
-                + "\(byteText(footprint.checkpointBytes, times: config.checkpointKeep)) on disk",
+            "checkpoint:           \(byteText(n.footprint.checkpointBytes)) (float64); keep \(config.checkpointKeep): "
+                + "\(byteText(n.footprint.checkpointBytes, times: config.checkpointKeep)) on disk",
         ]
-        if let cellRate {
-            // The slowest rank sets the pace: the one with the most cells.
-            let step = Double(ranks.map(\.cells).max()!) / cellRate.rate
+        if let cellRate, let step = n.stepSeconds {
             let every = config.outputEvery
-            let need = { (n: Int) in
-                String(format: "%.3g GB/s", Double(footprint.frameBytes) / (Double(n) * step) / 1e9)
-            }
+            let need = { (k: Int) in String(format: "%.3g GB/s", n.bandwidth(every: k)! / 1e9) }
             lines.append(
                 "step time:            \(String(format: "%.3g s", step)) at \(String(format: "%.3g", cellRate.rate)) "
                     + "cell updates/s per rank (\(cellRate.source))")
@@ -57,6 +48,50 @@ extension RunPlan {
                     + "in all; every step \(need(1)), every 10 \(need(10)), every 100 \(need(100))")
         }
         return lines
+    }
+
+    /// The same facts as ``sizing(cellRate:)``, for `plan --json`: bytes and counts as numbers,
+    /// per-rank figures as their least and greatest.
+    public func sizingFacts(cellRate: (rate: Double, source: String)?) throws -> [String: Any] {
+        let n = try sizingNumbers(cellRate: cellRate)
+        let ranks = n.footprint.ranks
+        func range(_ values: [Int]) -> [String: Int] { ["min": values.min()!, "max": values.max()!] }
+        var facts: [String: Any] = [
+            "ranks": ranks.count, "process_grid": decomposition.dims, "model": config.modelName,
+            "shape": config.grid.shape, "fields": components, "ghost": ghost,
+            "cells_per_rank": range(ranks.map(\.cells)),
+            "halo_bytes_per_step_per_rank": range(ranks.map(\.haloBytesPerStep)),
+            "memory_bytes_per_rank": range(ranks.map(\.memoryBytes)),
+            "frame_bytes": n.footprint.frameBytes, "frames": n.frames as Any,
+            "results_bytes": n.frames.map { n.footprint.frameBytes.multipliedReportingOverflow(by: $0) }
+                .flatMap { $0.overflow ? nil : $0.partialValue } as Any,
+            "frame_bytes_per_rank": range(ranks.map(\.frameBytes)),
+            "frame_buffers": n.buffers, "frame_buffer_bytes_per_rank": range(ranks.map(\.outputBufferBytes)),
+            "checkpoint_bytes": n.footprint.checkpointBytes, "checkpoints_kept": config.checkpointKeep,
+        ]
+        if let cellRate, let step = n.stepSeconds {
+            facts["step_seconds"] = step
+            facts["cell_rate"] = ["per_rank": cellRate.rate, "source": cellRate.source]
+            facts["frame_bandwidth_bytes_per_second"] = [
+                "every": config.outputEvery, "needed": n.bandwidth(every: config.outputEvery)!,
+                "every_step": n.bandwidth(every: 1)!, "every_10": n.bandwidth(every: 10)!,
+                "every_100": n.bandwidth(every: 100)!,
+            ]
+        }
+        return facts
+    }
+
+    private func sizingNumbers(cellRate: (rate: Double, source: String)?) throws -> SizingNumbers {
+        // Two frame buffers where output may overlap the steps (what a run may hold).
+        let buffers = config.outputOverlap == .never ? 1 : 2
+        let footprint = try Footprint(
+            decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: components,
+            stages: stages, outputs: outputComponents, frameBuffers: buffers)
+        // The slowest rank sets the pace: the one with the most cells.
+        let step = cellRate.map { Double(footprint.ranks.map(\.cells).max()!) / $0.rate }
+        return SizingNumbers(
+            footprint: footprint, buffers: buffers, frames: config.steps.map { $0 / config.outputEvery + 1 },
+            stepSeconds: step)
     }
 
     /// Cell updates per second of the model's update on one core here, for `plan`: a few
@@ -119,4 +154,17 @@ func launcherName(ranks: Int, _ environment: [String: String] = ProcessInfo.proc
     if environment["OMPI_COMM_WORLD_SIZE"] != nil { return "launched by mpirun (Open MPI)" }
     if environment["PMI_RANK"] != nil || environment["HYDRA_CONTROL_FD"] != nil { return "launched by mpiexec (Hydra)" }
     return ranks == 1 ? "started as a single process" : "launched by a launcher Tessera does not know"
+}
+
+/// What `plan` computes once for its text and its JSON.
+private struct SizingNumbers {
+    let footprint: Footprint
+    let buffers: Int
+    let frames: Int?
+    let stepSeconds: Double?
+
+    /// Bytes per second the frames need in all when one is written every `every` steps.
+    func bandwidth(every: Int) -> Double? {
+        stepSeconds.map { Double(footprint.frameBytes) / (Double(every) * $0) }
+    }
 }

@@ -178,11 +178,11 @@ struct StartupError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The logger of a command on `world`: rank 0 says what happens; the other ranks only warn.
-/// An ensemble member's lines carry its index as `member`.
+/// The logger of a command on `world`: rank 0 says what happens, from ``LogSettings/level``
+/// up; the other ranks only warn. An ensemble member's lines carry its index as `member`.
 func makeLogger(_ world: Communicator, member: String? = nil) -> Logger {
-    var logger = Logger(label: "tessera")
+    let level = world.rank == 0 ? LogSettings.level : max(LogSettings.level, .warning)
+    var logger = Logger(label: "tessera") { _ in LineLogHandler(logLevel: level) }
     if let member { logger[metadataKey: "member"] = "\(member)" }
-    logger.logLevel = world.rank == 0 ? .info : .warning
     return logger
 }

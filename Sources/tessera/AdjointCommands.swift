@@ -18,6 +18,8 @@ struct GradientCommand: ParsableCommand {
 
     @OptionGroup var input: ConfigInput
 
+    @OptionGroup var log: LogOptions
+
     @Flag(help: "Replace gradient.hdf5 if the output folder already holds one.")
     var overwrite = false
 
@@ -50,6 +52,8 @@ struct Invert: ParsableCommand {
 
     @OptionGroup var input: ConfigInput
 
+    @OptionGroup var log: LogOptions
+
     @Flag(help: "Replace inversion.hdf5 if the output folder already holds one.")
     var overwrite = false
 
@@ -71,6 +75,8 @@ struct CheckAdjoint: ParsableCommand {
             """)
 
     @OptionGroup var input: ConfigInput
+
+    @OptionGroup var log: LogOptions
 
     @Option(help: "Seed of the random vectors.")
     var seed: UInt64 = 1

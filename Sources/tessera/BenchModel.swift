@@ -40,6 +40,8 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Repeats; the fastest counts.")
     var repeats = 3
 
+    @OptionGroup var log: LogOptions
+
     func run() throws {
         ModelBenchmark.main(
             model: model, shape: shape.split(separator: ",").compactMap { Int($0) },

@@ -18,6 +18,8 @@ struct CheckHalo: ParsableCommand {
     @Option(help: "Fields exchanged together.")
     var fields = 2
 
+    @OptionGroup var log: LogOptions
+
     func run() throws {
         HaloCheck.main(
             shape: shape.split(separator: ",").compactMap { Int($0) },

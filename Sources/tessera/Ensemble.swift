@@ -27,6 +27,8 @@ struct EnsembleCommand: ParsableCommand {
 
     @OptionGroup var limit: WallTimeOption
 
+    @OptionGroup var log: LogOptions
+
     func run() throws {
         try Campaign.main(
             config: input.config, overrides: input.overrides,

@@ -15,6 +15,12 @@ struct Inspect: ParsableCommand {
     @Argument(help: "An HDF5 file, or a folder of checkpoints.")
     var path: String
 
+    @Flag(
+        help:
+            "Print the same facts as one JSON document (a file's groups, datasets and attributes, and its checkpoint facts; a folder's checkpoints)."
+    )
+    var json = false
+
     func run() throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -23,7 +29,21 @@ struct Inspect: ParsableCommand {
         }
         var damage: String?
         do {
-            if isFolder.boolValue {
+            if json {
+                var facts: [String: Any]
+                if isFolder.boolValue {
+                    let (found, damaged) = Inspection.folderFacts(path)
+                    facts = found
+                    if damaged > 0 { damage = "\(damaged) of the checkpoints in \(path) do not verify" }
+                } else {
+                    facts = try Inspection.fileFacts(path)
+                    if let checkpoint = Inspection.checkpointFacts(path) {
+                        facts["checkpoint"] = checkpoint
+                        if checkpoint["verifies"] as? Bool != true { damage = "the checkpoint \(path) does not verify" }
+                    }
+                }
+                print(try JSONReport.text(facts))
+            } else if isFolder.boolValue {
                 let (text, damaged) = Inspection.folderSummary(path)
                 print(text)
                 if damaged > 0 { damage = "\(damaged) of the checkpoints in \(path) do not verify" }

@@ -4,7 +4,14 @@ import Runtime
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the models and their parameters.")
 
-    func run() {
+    @Flag(help: "Print the models as one JSON document.")
+    var json = false
+
+    func run() throws {
+        if json {
+            print(try JSONReport.text(JSONReport.models))
+            return
+        }
         for type in catalog {
             let description = type.description
             print("\(description.name): \(description.summary)")

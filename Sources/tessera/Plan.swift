@@ -23,6 +23,9 @@ struct Plan: ParsableCommand {
             valueName: "rate"))
     var stepRate: Double?
 
+    @Flag(help: "Print the same figures as one JSON document (bytes and counts as numbers).")
+    var json = false
+
     func run() throws {
         do {
             guard ranks >= 1 else { throw ConfigError("", "--ranks must be at least 1, not \(ranks)") }
@@ -36,7 +39,11 @@ struct Plan: ParsableCommand {
             let rate =
                 stepRate.map { ($0, "as given") }
                 ?? plan.measuredCellRate().map { ($0, "the model's update timed here on one core; --step-rate to set") }
-            for line in try plan.sizing(cellRate: rate) { print(line) }
+            if json {
+                print(try JSONReport.text(try plan.sizingFacts(cellRate: rate)))
+            } else {
+                for line in try plan.sizing(cellRate: rate) { print(line) }
+            }
         } catch {
             printError("\(error)")
             throw ExitCode(1)

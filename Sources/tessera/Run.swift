@@ -22,6 +22,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var limit: WallTimeOption
 
+    @OptionGroup var log: LogOptions
+
     func run() throws {
         try RunSession.main(
             config: input.config, overrides: input.overrides,

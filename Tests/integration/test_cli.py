@@ -1,11 +1,12 @@
 """The command-line surface: version, models, validate, inspect, bench-model."""
 
 import math
+import subprocess
 
 import h5py
 import numpy as np
 import pytest
-from conftest import run_tessera, write_config
+from conftest import BINARY, environment, run_tessera, write_config
 
 
 def test_version():
@@ -132,3 +133,84 @@ def test_inspect_says_when_this_hdf5_cannot_read_a_files_attributes(tmp_path):
     assert "(the attributes cannot be read by this HDF5: " in result.stdout or "@complex = (a compound" in \
         result.stdout, result.stdout
     assert "d  float64 [3]" in result.stdout
+
+
+def test_log_lines_have_one_format_a_level_and_go_where_they_belong(tmp_path):
+    import os
+    import re
+    config = write_config(tmp_path / "c.toml", [10, 6], tmp_path / "out", steps=4, every=2)
+    run = run_tessera(["run", config], ranks=2)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    # Plain lines in a pipe: the UTC time once, then the message; no label or source repeated.
+    assert lines and all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \S", line) for line in lines), lines
+    assert not any("tessera:" in line or "[Runtime]" in line or " info " in line for line in lines), lines
+    assert any("step 4/4" in line for line in lines) and run.stderr == ""
+    # Warnings go to stderr, labelled: a folder whose lock holder died.
+    (tmp_path / "out" / ".tessera.lock").write_text("host elsewhere pid 1 started 2026-01-01T00:00:00Z\n")
+    for quiet in (["-q"], ["--log-level", "warning"], ["--quiet"]):
+        again = run_tessera(["run", config, "--overwrite", *quiet], ranks=2)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout == "", (quiet, again.stdout)
+        if quiet == ["-q"]:
+            assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ warning: the run that last wrote ", again.stderr), \
+                again.stderr
+    env_quiet = subprocess.run(
+        [str(BINARY), "run", str(config), "--overwrite"], capture_output=True, text=True, timeout=60,
+        env={**environment(), "TESSERA_LOG_LEVEL": "error"})
+    assert env_quiet.returncode == 0 and env_quiet.stdout == "", env_quiet.stdout
+    verbose = run_tessera(["run", config, "--overwrite", "-v"])
+    assert verbose.returncode == 0 and "step 4/4" in verbose.stdout
+    for bad, message in ((["--log-level", "loud"], "--log-level loud is not a level"),
+                         (["-q", "-v"], "give one of --quiet, --verbose")):
+        refused = run_tessera(["run", config, "--overwrite", *bad])
+        assert refused.returncode != 0 and message in refused.stderr, refused.stderr
+    refused = subprocess.run(
+        [str(BINARY), "run", str(config), "--overwrite"], capture_output=True, text=True, timeout=60,
+        env={**environment(), "TESSERA_LOG_LEVEL": "chatty"})
+    assert refused.returncode != 0 and "TESSERA_LOG_LEVEL=chatty is not a level" in refused.stderr
+    assert os.path.exists(tmp_path / "out" / "results.hdf5")
+
+
+def test_json_of_validate_plan_inspect_and_models_parses_with_the_same_facts(tmp_path):
+    import json
+    config = write_config(tmp_path / "c.toml", [12, 8, 6], tmp_path / "out", steps=4, every=2,
+                          checkpoint="every = 2")
+    valid = json.loads(run_tessera(["validate", config, "--ranks", "3", "--json"]).stdout)
+    assert valid["valid"] is True and valid["model"] == "heat" and valid["ranks"] == 3
+    assert valid["grid"]["shape"] == [12, 8, 6] and valid["time"]["steps"] == 4 and valid["time"]["end_time"] is None
+    text = run_tessera(["validate", config, "--ranks", "3"]).stdout
+    assert f"process grid {'×'.join(map(str, valid['process_grid']))}" in text
+    assert valid["parameters"]["diffusivity"] == 1.0
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(config.read_text().replace("steps = 4", "steps = 4\ncfl = 7\nstesp = 1"))
+    invalid = run_tessera(["validate", bad, "--json"])
+    assert invalid.returncode == 1
+    report = json.loads(invalid.stdout)
+    assert report["valid"] is False
+    assert sorted(p["key"] for p in report["problems"]) == ["time.cfl", "time.stesp"]
+
+    plan = run_tessera(["plan", config, "--ranks", "4", "--step-rate", "1e8", "--json"])
+    facts = json.loads(plan.stdout)
+    assert facts["ranks"] == 4 and facts["frame_bytes"] == 12 * 8 * 6 * 4 and facts["frames"] == 3
+    assert facts["cells_per_rank"]["max"] * 4 >= 12 * 8 * 6 and facts["cell_rate"]["per_rank"] == 1e8
+    lines = run_tessera(["plan", config, "--ranks", "4", "--step-rate", "1e8"]).stdout
+    assert f"cells per rank:       {facts['cells_per_rank']['min']}" in lines
+
+    assert run_tessera(["run", config], ranks=2).returncode == 0
+    tree = json.loads(run_tessera(["inspect", tmp_path / "out" / "results.hdf5", "--json"]).stdout)
+    assert tree["attributes"]["dataset_name"] == "tessera_heat"
+    temperature = tree["members"]["t0_fields"]["members"]["temperature"]
+    assert temperature["type"] == "float32" and temperature["shape"] == [1, 3, 12, 8, 6]
+    checkpoint = json.loads(run_tessera(
+        ["inspect", tmp_path / "out" / "checkpoints" / "checkpoint-0000000004.hdf5", "--json"]).stdout)
+    assert checkpoint["checkpoint"]["step"] == 4 and checkpoint["checkpoint"]["verifies"] is True
+    folder = json.loads(run_tessera(["inspect", tmp_path / "out", "--json"]).stdout)
+    assert [c["step"] for c in folder["checkpoints"]] == [4, 2]
+    assert folder["restart_auto"].endswith("checkpoint-0000000004.hdf5")
+
+    models = json.loads(run_tessera(["models", "--json"]).stdout)
+    euler = next(m for m in models if m["name"] == "euler")
+    assert euler["boundaries"] == {"accepted": ["reflecting", "neumann"], "default": "reflecting"}
+    assert any(p["name"] == "gamma" and p["default"] == 1.4 for p in euler["parameters"])

@@ -207,7 +207,7 @@ def test_a_fifo_in_place_of_a_file_is_refused_not_waited_on(tmp_path):
     assert single.returncode == 1 and "not a regular file" in single.stderr, single.stderr
     restarted = run_tessera(["run", config, "--restart", "auto"], ranks=2, timeout=60)
     assert restarted.returncode == 0, restarted.stderr
-    assert "restarting from" in restarted.stderr and "checkpoint-0000000004.hdf5" in restarted.stderr
+    assert "restarting from" in restarted.stdout and "checkpoint-0000000004.hdf5" in restarted.stdout
     explicit = run_tessera(["run", config, "--restart", fifo], ranks=2, timeout=30)
     assert explicit.returncode == 1 and "not a regular file" in explicit.stderr, explicit.stderr
     fifo_config = tmp_path / "fifo.toml"
