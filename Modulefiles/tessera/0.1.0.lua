@@ -25,3 +25,8 @@ if mpi ~= "" then depends_on(mpi) end
 if hdf5 ~= "" then depends_on(hdf5) end
 setenv("TESSERA_HOME", root)
 prepend_path("PATH", pathJoin(root, "bin"))
+-- The man page, and the completions where bash-completion and fish (XDG_DATA_DIRS) and zsh
+-- (FPATH, for shells started after the load) look for them.
+prepend_path("MANPATH", pathJoin(root, "share/man"))
+prepend_path("XDG_DATA_DIRS", pathJoin(root, "share"))
+prepend_path("FPATH", pathJoin(root, "share/zsh/site-functions"))

@@ -79,13 +79,15 @@ def step_of(path):
 
 
 def finish(job, timeout=120):
+    """Waits for the job; its exit code and its whole log (information on stdout, then
+    warnings and errors on stderr)."""
     try:
-        _, err = job.communicate(timeout=timeout)
+        out, err = job.communicate(timeout=timeout)
     finally:
         if job.poll() is None:
             os.killpg(job.pid, signal.SIGKILL)
             job.wait()
-    return job.returncode, err
+    return job.returncode, out + err
 
 
 def kill_job(config, job, sig=signal.SIGKILL):

@@ -385,13 +385,14 @@ def start_watched(tmp_path, ranks, limit=3, steps=10**7):
 
 
 def end(job, timeout):
+    """Waits for the job; its exit code and its whole log (stdout, then stderr)."""
     try:
-        _, err = job.communicate(timeout=timeout)
+        out, err = job.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(job.pid, signal.SIGKILL)
         job.communicate()
         raise AssertionError(f"the job was still running {timeout} s after a rank stopped")
-    return job.returncode, err
+    return job.returncode, out + err
 
 
 @pytest.mark.parametrize("ranks, stopped", [(3, 2), (4, 1)])

@@ -89,6 +89,13 @@ def test_module_load_runs_tessera_and_unload_restores_the_environment(installati
         echo "found $(command -v tessera) home=$TESSERA_HOME mpi=$SITE_MPI hdf5=$SITE_HDF5"
         module whatis tessera 2>&1
         module help tessera 2>&1
+        # The man page and the completions are where the module says.
+        echo "manpage=${{MANPATH%%:*}}/man1/tessera.1"
+        for folder in ${{XDG_DATA_DIRS//:/ }}; do
+            [ -f "$folder/bash-completion/completions/tessera" ] && source "$folder/bash-completion/completions/tessera"
+        done
+        complete -p tessera
+        echo "zsh=${{FPATH%%:*}}/_tessera"
         module unload tessera
         env > {tmp_path}/after
         """)
@@ -97,6 +104,14 @@ def test_module_load_runs_tessera_and_unload_restores_the_environment(installati
     assert result.stdout.splitlines()[0] == "0.1.0"
     assert f"found {prefix}/bin/tessera home={prefix} mpi=openmpi/4.1.4 hdf5=hdf5/1.10.8" in output
     assert "Version: 0.1.0" in output and "tessera plan CONFIG --ranks N" in output
+    page = pathlib.Path(result.stdout.split("manpage=")[1].split()[0])
+    assert page == prefix / "share/man/man1/tessera.1"
+    manual = page.read_text()
+    assert ".Dt TESSERA 1" in manual and "validate" in manual and "log-level" in manual
+    assert "-F _tessera tessera" in output, output
+    zsh = pathlib.Path(result.stdout.split("zsh=")[1].split()[0])
+    assert zsh.read_text().startswith("#compdef tessera")
+    assert (prefix / "share/fish/vendor_completions.d/tessera.fish").read_text().strip()
     before = environment_of((tmp_path / "before").read_text())
     after = environment_of((tmp_path / "after").read_text())
     assert after == before, {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()

@@ -84,3 +84,33 @@ def test_the_description_follows_the_results_through_a_restart(tmp_path):
     with h5py.File(tmp_path / "out" / "results.hdf5", "r") as f:
         assert f["dimensions/time"].shape == (7,)
     assert_paraview_shows(tmp_path / "out" / "results.hdf5")
+
+
+def test_the_plot_script_draws_every_field_and_the_scalars(tmp_path):
+    import subprocess
+    import sys
+
+    image = pytest.importorskip("matplotlib.image")
+    from conftest import ROOT
+
+    config = write_config(
+        tmp_path / "euler.toml", [20, 30], tmp_path / "euler", model="euler", steps=4, every=2,
+        periodic=[False, False], extra="extent = [2.0, 1.0]", extra_model='initial = "quadrants"')
+    assert run_tessera(["run", config], ranks=3).returncode == 0
+    config = write_config(
+        tmp_path / "heat.toml", [8, 12, 16], tmp_path / "heat", steps=2, every=1,
+        extra_model='initial = "gaussian"')
+    assert run_tessera(["run", config], ranks=2).returncode == 0
+    for folder, pictures in (("euler", ["density", "energy", "momentum", "scalars"]),
+                             ("heat", ["temperature", "scalars"])):
+        out = tmp_path / f"{folder}-plots"
+        result = subprocess.run([sys.executable, ROOT / "scripts" / "plot.py", tmp_path / folder / "results.hdf5",
+                                 "--out", out], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert sorted(p.stem for p in out.glob("*.png")) == sorted(pictures)
+        for picture in pictures:
+            pixels = image.imread(out / f"{picture}.png")
+            assert pixels.ndim == 3 and pixels.shape[0] > 100 and pixels.std() > 0.01, picture
+    missing = subprocess.run([sys.executable, ROOT / "scripts" / "plot.py", tmp_path / "heat" / "results.hdf5",
+                              "--frame", "9"], capture_output=True, text=True, timeout=120)
+    assert missing.returncode != 0 and "holds 3 frames; there is no frame 9" in missing.stderr
