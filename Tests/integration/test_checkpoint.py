@@ -143,6 +143,10 @@ def test_a_signal_checkpoints_and_exits_75_and_the_restart_matches(tmp_path, gol
         # README says so; the job scripts send SIGUSR1): the log says what happened. MPICH's
         # Hydra returns the ranks' 75.
         assert code == 1 and "(exit code 75)" in err, err[-2000:]
+    elif MPI == "mpich" and "to mpirun" in how:
+        # Every rank exits 75; MPICH's Hydra before 4.2.3 (Debian 12's) can still report 0 for
+        # a job whose ranks all exit at once (pmodels/mpich#7057): the log says what happened.
+        assert code in (STOPPED_EARLY, 0) and "(exit code 75)" in err, err[-2000:]
     else:
         assert code == STOPPED_EARLY, err[-2000:]
     stopped = max(step_of(p) for p in checkpoints(out))
