@@ -205,8 +205,7 @@ public struct RunConfig: Sendable {
     /// reports every problem at once: after each error it sets aside the key the error names
     /// and validates again, until the rest is valid, an error names no key it can set aside,
     /// or one follows only from a key set aside (a required key, now missing, or its section
-    /// incomplete). One problem is
-    /// thrown as it is; several as one ``ConfigProblems``.
+    /// incomplete). One problem is thrown as it is; several as one ``ConfigProblems``.
     public static func validated<T>(text: String, overrides: [String] = [], _ check: (RunConfig) throws -> T)
         throws -> T
     {

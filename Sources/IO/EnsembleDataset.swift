@@ -158,7 +158,7 @@ public enum EnsembleDataset {
                 let shape = try dataset.shape
                 try dataset.setExtent([sources.count, shape[1]])
                 for (index, source) in sources.enumerated().dropFirst() {
-                    let values = try readAll(try source.root.openGroup("scalars").openDataset(name))
+                    let values = try source.root.openGroup("scalars").openDataset(name).readAll(Double.self)
                     try values.withUnsafeBufferPointer {
                         try dataset.write($0, start: [index, 0], count: [1, shape[1]])
                     }
@@ -206,7 +206,7 @@ public enum EnsembleDataset {
 
     /// The frame times of a results file.
     public static func times(of file: HDF5.File) throws -> [Double] {
-        try readAll(try file.root.openGroup("dimensions").openDataset("time"))
+        try file.root.openGroup("dimensions").openDataset("time").readAll(Double.self)
     }
 
     /// The frame times of the results file at `path`.
@@ -216,8 +216,6 @@ public enum EnsembleDataset {
         if case .strings(let names) = try group.attributes.attribute("field_names") { return names }
         return []
     }
-
-    static func readAll(_ dataset: Dataset) throws -> [Double] { try dataset.readAll(Double.self) }
 
     /// Sums over one member's trajectory, per field component: `[Σx, Σx², n, Σδ, Σδ², n_δ]`
     /// with `δ` the change between consecutive frames; in the order of ``statisticsLayout(_:)``.

@@ -15,7 +15,7 @@ import HDF5
 ///
 /// XDMF cannot describe this: its structured meshes read the last array axis as x and have
 /// no way to permute axes, which is why ParaView drew the old `results.xdmf` transposed.
-public struct ParaViewDescription: Sendable, Equatable {
+public struct ParaViewDescription: Sendable {
     /// The results file, by its name in the description's folder.
     public var dataFile: String
     /// Cells per axis, x first.
@@ -42,12 +42,6 @@ public struct ParaViewDescription: Sendable, Equatable {
         self.double = double
         self.trajectory = trajectory
         self.trajectories = trajectories
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.dataFile == b.dataFile && a.shape == b.shape && a.spacing == b.spacing
-            && a.fields.map(\.name) == b.fields.map(\.name) && a.fields.map(\.order) == b.fields.map(\.order)
-            && a.double == b.double && a.trajectory == b.trajectory && a.trajectories == b.trajectories
     }
 
     /// The path of the description of the results file at `path`: `.vtkhdf` for `.hdf5`.

@@ -340,7 +340,7 @@ public enum Campaign {
             let relative = String(file.path.dropFirst(root.count).drop { $0 == "/" })
             for (trajectory, member) in file.members.enumerated() {
                 var parameters: [String: Any] = [:]
-                for (key, value) in member.parameters { parameters[key] = json(value) }
+                for (key, value) in member.parameters { parameters[key] = JSONReport.value(value) }
                 entries.append([
                     "member": member.index, "split": member.split.rawValue, "file": relative,
                     "trajectory": trajectory, "seed": "\(ensemble.seed(of: member.index))", "parameters": parameters,
@@ -355,17 +355,6 @@ public enum Campaign {
         ]
         return try JSONSerialization.data(
             withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    }
-
-    static func json(_ value: ConfigValue) -> Any {
-        switch value {
-        case .int(let v): v
-        case .double(let v): v
-        case .string(let v): v
-        case .bool(let v): v
-        case .array(let items): items.map(json)
-        case .table(let table): table.mapValues(json)
-        }
     }
 }
 

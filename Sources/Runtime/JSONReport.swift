@@ -79,8 +79,7 @@ extension RunPlan {
     /// What `validate` says of the plan, as JSON: the model and its parameters, the grid and
     /// its boundaries, the process grid and block sizes, the time and output settings.
     public var facts: [String: Any] {
-        let blocks = (0..<decomposition.rankCount).map { decomposition.ownedBox(of: $0).extent }
-        let cells = blocks.map { $0.reduce(1, *) }
+        let (smallest, largest) = blockExtremes
         return [
             "model": config.modelName,
             "parameters": parameters.values.mapValues(JSONReport.value),
@@ -90,10 +89,7 @@ extension RunPlan {
             "boundaries": config.boundaries.map(\.name),
             "ranks": decomposition.rankCount,
             "process_grid": decomposition.dims,
-            "blocks": [
-                "smallest": blocks[cells.firstIndex(of: cells.min()!)!],
-                "largest": blocks[cells.firstIndex(of: cells.max()!)!],
-            ],
+            "blocks": ["smallest": smallest, "largest": largest],
             "time": [
                 "steps": config.steps as Any, "end_time": config.endTime as Any, "cfl": config.cfl,
             ],

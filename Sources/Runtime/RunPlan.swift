@@ -90,11 +90,15 @@ public struct RunPlan {
     }
 
     /// A few lines on what the run will do, for `validate` and the start of `run`.
-    public var summary: String {
+    /// The extents of the ranks' blocks with the fewest and with the most cells.
+    public var blockExtremes: (smallest: [Int], largest: [Int]) {
         let blocks = (0..<decomposition.rankCount).map { decomposition.ownedBox(of: $0).extent }
         let cells = blocks.map { $0.reduce(1, *) }
-        let smallest = blocks[cells.firstIndex(of: cells.min()!)!]
-        let largest = blocks[cells.firstIndex(of: cells.max()!)!]
+        return (blocks[cells.firstIndex(of: cells.min()!)!], blocks[cells.firstIndex(of: cells.max()!)!])
+    }
+
+    public var summary: String {
+        let (smallest, largest) = blockExtremes
         let time = config.steps.map { "\($0) steps" } ?? "until t = \(config.endTime!)"
         return """
             model \(config.modelName): \(parameters.values.keys.sorted().map { "\($0) = \(parameters.values[$0]!)" }.joined(separator: ", "))
