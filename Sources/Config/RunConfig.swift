@@ -25,7 +25,8 @@ import Settings
 ///
 /// [output]
 /// dir = "output"                # results.hdf5 and results.vtkhdf go here
-/// every = 10                    # steps between frames
+/// every = 10                    # steps between frames, or every_time = 0.01: simulated time
+///                               # between frames (needs end_time, a whole number of them)
 /// overlap = "auto"              # write frames while the simulation steps on: true, false, or
 ///                               # "auto" (the default), where each rank has a CPU to spare
 /// flush = "frame"               # flush results.hdf5 after every frame, or at "checkpoint"s
@@ -67,7 +68,11 @@ public struct RunConfig: Sendable {
     public let endTime: Double?
     public let cfl: Double
     public let outputDirectory: String
+    /// Steps between frames (1 when `output.every_time` sets the spacing instead).
     public let outputEvery: Int
+    /// Simulated time between frames, if set: each interval then takes a whole number of equal
+    /// steps, so frames fall exactly on its multiples whatever the time step.
+    public let outputEveryTime: Double?
     /// Steps between checkpoints, if set.
     public let checkpointEvery: Int?
     /// Wall-clock seconds between checkpoints, if set.
@@ -164,7 +169,7 @@ public struct RunConfig: Sendable {
         "boundary": ["condition", "value"],
         "model": [],
         "time": ["steps", "end_time", "cfl"],
-        "output": Set(["dir", "every", "overlap", "flush"]).union(FileSettings.keys),
+        "output": Set(["dir", "every", "every_time", "overlap", "flush"]).union(FileSettings.keys),
         "checkpoint": Set(["every", "interval", "keep"]).union(FileSettings.keys),
         "run": ["watchdog"],
     ]
@@ -389,6 +394,27 @@ public struct RunConfig: Sendable {
         let output = try section("output", required: true)
         outputDirectory = try output.string("dir", default: "output")
         outputEvery = try output.optionalInteger("every", minimum: 1) ?? 1
+        outputEveryTime = try output.optionalNumber("every_time", positive: true)
+        if let everyTime = outputEveryTime {
+            guard output.table["every"] == nil else {
+                throw ConfigError(
+                    "output.every_time", "give one of output.every (steps) and output.every_time, not both")
+            }
+            guard let endTime else {
+                throw ConfigError(
+                    "output.every_time",
+                    "needs time.end_time (frames every \(everyTime) of simulated time up to it); with time.steps give "
+                        + "output.every")
+            }
+            let intervals = (endTime / everyTime).rounded()
+            guard intervals >= 1, abs(intervals * everyTime - endTime) <= 1e-9 * endTime else {
+                let below = Swift.max(1, (endTime / everyTime).rounded(.down))
+                throw ConfigError(
+                    "output.every_time",
+                    "\(everyTime) does not divide time.end_time = \(endTime) into whole intervals: the last frame would "
+                        + "miss the end; choose for example every_time = \(endTime / below) (\(Int(below)) intervals)")
+            }
+        }
         switch output.table["overlap"] {
         case nil, .string("auto"): outputOverlap = .auto
         case .bool(true): outputOverlap = .always
@@ -426,6 +452,23 @@ public struct RunConfig: Sendable {
                 "\(outputEvery) does not divide time.steps = \(steps): the last \(steps % outputEvery) steps would never be written; make steps a multiple of every"
             )
         }
+    }
+}
+
+extension RunConfig {
+    /// The frames a run writes, where the config alone says (not for `end_time` with
+    /// `output.every`, where the step count follows the model's stable step).
+    public var frameCount: Int? {
+        if let steps { return steps / outputEvery + 1 }
+        if let everyTime = outputEveryTime, let endTime { return Int((endTime / everyTime).rounded()) + 1 }
+        return nil
+    }
+
+    /// How frames are spaced, in words: "a frame every 10 steps" or "a frame every 0.01 of
+    /// simulated time".
+    public var frameSpacing: String {
+        outputEveryTime.map { "a frame every \($0) of simulated time" }
+            ?? "a frame every \(outputEvery) \(outputEvery == 1 ? "step" : "steps")"
     }
 }
 

@@ -106,19 +106,30 @@ public struct ModelDescription: Sendable {
     /// What most often makes this model's state stop being finite, most likely first: the
     /// error of a run that produced NaN lists them.
     public let instabilities: [String]
+    /// The name of the constant (``Model/constants``) a `[model]` parameter, or a list
+    /// parameter's entry (`name_0`, `name_1`, ...), is recorded as in results, where it is not
+    /// that name (Gray-Scott's `feed` is The Well's `F`, advection's `velocity_0` is
+    /// `velocity_x`): an ensemble that draws the parameter then lists it once.
+    public let recordedAs: [String: String]
 
     public init(
         name: String, summary: String, parameters: [ParameterSpec], boundaries: BoundaryRules = .any,
-        instabilities: [String] = ModelDescription.usualInstabilities
+        instabilities: [String] = ModelDescription.usualInstabilities, recordedAs: [String: String] = [:]
     ) {
         self.name = name
         self.summary = summary
         self.parameters = parameters
         self.boundaries = boundaries
         self.instabilities = instabilities
+        self.recordedAs = recordedAs
     }
 
     /// The causes of a non-finite state for a model that declares none of its own.
+    /// `name_0`, `name_1`, `name_2` recorded as `name_x`, `name_y`, `name_z`.
+    public static func axisEntries(_ name: String) -> [String: String] {
+        ["\(name)_0": "\(name)_x", "\(name)_1": "\(name)_y", "\(name)_2": "\(name)_z"]
+    }
+
     public static let usualInstabilities = [
         "the time step: lower [time] cfl",
         "a parameter outside the model's range, or an initial state or boundary value so large that it overflows",
@@ -133,17 +144,34 @@ public struct BoundaryRules: Sendable {
     public let defaultCondition: String
     /// Why the conditions not accepted do not suit the model (empty when it accepts every one).
     public let refusal: String
+    /// The conditions that are open boundaries for this model (zero-gradient outflow, which
+    /// lets waves and matter leave); the others are walls. The same condition can be either:
+    /// zero gradient is an outflow for Euler's gas but an insulated wall for heat.
+    public let open: [String]
 
-    public init(accepted: [String], defaultCondition: String, refusal: String) {
+    public init(accepted: [String], defaultCondition: String, refusal: String, open: [String] = []) {
         precondition(accepted.contains(defaultCondition))
         self.accepted = accepted
         self.defaultCondition = defaultCondition
         self.refusal = refusal
+        self.open = open
     }
 
-    /// Every condition, Dirichlet by default.
+    /// Every condition, Dirichlet by default; all of them walls.
     public static let any = BoundaryRules(
         accepted: ["dirichlet", "neumann", "reflecting"], defaultCondition: "dirichlet", refusal: "")
+
+    /// Every condition, Dirichlet by default; zero gradient is an outflow.
+    public static let anyWithOutflow = BoundaryRules(
+        accepted: ["dirichlet", "neumann", "reflecting"], defaultCondition: "dirichlet", refusal: "",
+        open: ["neumann"])
+
+    /// The Well's `bc_type` of `condition`: `PERIODIC`, `OPEN` for this model's open
+    /// boundaries and wherever a sponge layer absorbs (`absorbing`), `WALL` for the rest
+    /// (reflecting, no-flux and Dirichlet walls).
+    public func wellLabel(_ condition: BoundaryCondition, absorbing: Bool = false) -> String {
+        condition == .periodic ? "PERIODIC" : absorbing || open.contains(condition.name) ? "OPEN" : "WALL"
+    }
 }
 
 /// A physical model on a structured grid. A model only sees fields and geometry: it never
@@ -182,6 +210,10 @@ public protocol Model: Sendable {
 
     /// Points recorded at every step into the results' `receivers` group. None by default.
     var receivers: [Receiver] { get }
+
+    /// Whether waves leave through the non-periodic faces, absorbed by a layer inside them
+    /// (a sponge), whatever their boundary condition: results label those faces OPEN.
+    var absorbsAtBoundaries: Bool { get }
 
     /// The arrays of one value per cell the model keeps besides its state, by name. The engine
     /// allocates them in the state's layout (ghosts included, zeroed) and hands them, in this
@@ -230,6 +262,7 @@ extension Model {
     public var integrator: TimeIntegrator { .euler }
     public var conserved: [String] { [] }
     public var receivers: [Receiver] { [] }
+    public var absorbsAtBoundaries: Bool { false }
     public var workArrays: [String] { [] }
     public var auxiliaryArrays: Int { 0 }
     public var dividerWork: DividerWork { .none }

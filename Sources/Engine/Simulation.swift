@@ -102,6 +102,10 @@ public struct Schedule: Sendable, Equatable {
     public let dt: Double
     /// Steps between output frames.
     public let outputEvery: Int
+    /// Simulated time between frames, when the config sets it (`output.every_time`): frame k
+    /// is then at exactly k times it, whatever the time step, so that runs with different
+    /// time steps (an ensemble's members) share their frame times bit for bit.
+    public let frameInterval: Double?
 
     /// The most steps a run may take (2^50). More is a mistake in `end_time` or `cfl`: at a
     /// million steps a second it would run for 35 years. Step counts stay exact as doubles.
@@ -109,10 +113,32 @@ public struct Schedule: Sendable, Equatable {
 
     /// A schedule of `steps` steps of `dt`, or, with `endTime`, as few equal steps as reach
     /// `endTime` without exceeding `stableDt` in a whole number of output intervals, so that
-    /// frames are evenly spaced and the last one is at `endTime`. Throws when reaching
-    /// `endTime` would take more than ``maximumSteps``, rather than let the count wrap.
-    public init(steps: Int?, endTime: Double?, stableDt: Double, outputEvery: Int) throws(ConfigError) {
+    /// frames are evenly spaced and the last one is at `endTime`. With `everyTime` (which needs
+    /// `endTime`, a whole number of times it), each interval of `everyTime` takes as few equal
+    /// steps as keep within `stableDt`. Throws when reaching `endTime` would take more than
+    /// ``maximumSteps``, rather than let the count wrap.
+    public init(
+        steps: Int?, endTime: Double?, stableDt: Double, outputEvery: Int, everyTime: Double? = nil
+    ) throws(ConfigError) {
         precondition(outputEvery >= 1)
+        if let everyTime, let endTime {
+            let intervals = Swift.max(1, Int((endTime / everyTime).rounded()))
+            let perInterval = (everyTime / stableDt).rounded(.up)
+            guard perInterval.isFinite, perInterval * Double(intervals) <= Double(Self.maximumSteps) else {
+                throw ConfigError(
+                    "output.every_time",
+                    "end_time = \(endTime) in frames every \(everyTime) at the stable step \(stableDt) (cfl times the "
+                        + "model's limit) takes more than the \(Self.maximumSteps) steps a run may take: lower end_time "
+                        + "or raise cfl")
+            }
+            let n = Swift.max(1, Int(perInterval))
+            self.steps = intervals * n
+            self.dt = everyTime / Double(n)
+            self.outputEvery = n
+            self.frameInterval = everyTime
+            return
+        }
+        frameInterval = nil
         if let endTime {
             let needed = (endTime / stableDt).rounded(.up)
             guard needed.isFinite, needed <= Double(Self.maximumSteps) else {
@@ -150,6 +176,12 @@ public struct Schedule: Sendable, Equatable {
 
     /// The frames written: the initial state and every `outputEvery` steps.
     public var frameCount: Int { steps / outputEvery + 1 }
+
+    /// The simulated time of frame `index`: `index` times `frameInterval` where the config
+    /// sets it, else the time of its step.
+    public func time(ofFrame index: Int) -> Double {
+        frameInterval.map { Double(index) * $0 } ?? Double(index * outputEvery) * dt
+    }
 }
 
 /// Runs a model on one rank's block: exchange, interior update overlapped with the
@@ -361,7 +393,8 @@ public final class Simulation {
 
     /// Runs `schedule` from step `start` (0, or the step of the checkpoint the state came
     /// from), writing frames to `output`, asking `control` after every step, and reporting.
-    /// Time is always `step * dt`, so a restarted run computes the same times.
+    /// The model's time is always `step * dt`, so a restarted run computes the same times;
+    /// frames carry ``Schedule/time(ofFrame:)``.
     ///
     /// With overlapped output, a frame's state is read while the next step runs; before each
     /// step the driver waits until no frame reads the arrays the step writes into, and before a
@@ -384,8 +417,9 @@ public final class Simulation {
             let time = Double(step) * schedule.dt
             sample(step: step, time: time)
             if step % schedule.outputEvery == 0 {
+                let frame = step / schedule.outputEvery
                 try flushTraces(to: output)
-                try output.write(frame: step / schedule.outputEvery, step: step, time: time, state: state)
+                try output.write(frame: frame, step: step, time: schedule.time(ofFrame: frame), state: state)
             }
             report(StepReport(step: step, steps: schedule.steps, time: time))
             if let control {

@@ -32,8 +32,9 @@ public enum ParameterValue: Sendable, Equatable {
 /// there. Parameters that differ between the members become per-trajectory scalars
 /// (`sample_varying`, shape `[n]`, a list parameter one per entry as `name_0`, `name_1`, ...);
 /// those that do not stay plain scalars and root attributes, as in a results file. Text
-/// parameters (a `choice` of strings) go to a root attribute listing one per trajectory.
-/// Receiver traces are not carried over.
+/// parameters (a `choice` of strings) go to a root attribute listing one per trajectory, and
+/// so do seeds (integers), which are no physics for a model to be conditioned on. Receiver
+/// traces are not carried over.
 public enum EnsembleDataset {
     public struct Member: Sendable {
         /// The member's results file.
@@ -51,17 +52,14 @@ public enum EnsembleDataset {
 
     /// Writes `path` (replacing it) from `members`, in order. `varying` names the parameters
     /// drawn per member (flattened), which are per-trajectory scalars in every file even where
-    /// this file's members happen to share a value. Serial: one process writes a file.
-    /// With `timesVary` (the members of the campaign do not all share one time step), the
-    /// times are `[n, T]` and sample-varying in every file.
-    public static func assemble(
-        _ path: String, members: [Member], varying: Set<String>, timesVary: Bool, configText: String
-    ) throws {
+    /// this file's members happen to share a value. Every member must have its frames at the
+    /// same times (`dimensions/time` is one `[T]` axis). Serial: one process writes a file.
+    public static func assemble(_ path: String, members: [Member], varying: Set<String>, configText: String) throws {
         precondition(!members.isEmpty)
         let temporary = path + ".partial"
         try? FileManager.default.removeItem(atPath: temporary)
         do {
-            try write(temporary, members: members, varying: varying, timesVary: timesVary, configText: configText)
+            try write(temporary, members: members, varying: varying, configText: configText)
             // Closed (every handle gone with `write`); now durable, then in place.
             try Checkpoint.syncFile(temporary)
         } catch {
@@ -74,9 +72,7 @@ public enum EnsembleDataset {
     }
 
     /// Writes the dataset file at `path`; every HDF5 object is closed when it returns.
-    static func write(
-        _ path: String, members: [Member], varying: Set<String>, timesVary: Bool, configText: String
-    ) throws {
+    static func write(_ path: String, members: [Member], varying: Set<String>, configText: String) throws {
         let sources = try members.map { try HDF5.File.open($0.results) }
         let first = try sources[0].root
         let file = try HDF5.File.create(path, communicator: nil, overwrite: true)
@@ -91,7 +87,7 @@ public enum EnsembleDataset {
             try first.copy(group, to: root)
         }
         try gatherFields(into: root, from: sources, members: members)
-        try gatherTime(into: root, from: sources, vary: timesVary)
+        try checkTimes(of: sources, members: members)
         try gatherScalars(into: root, from: sources, members: members, varying: varying)
         try file.flush()
     }
@@ -114,7 +110,7 @@ public enum EnsembleDataset {
                             "ensemble",
                             "member \(members[index].index) wrote \(name) with shape \(try other.shape), member "
                                 + "\(members[0].index) with \(shape): every member must write the same frames "
-                                + "(give [time] steps, and parameters that keep the grid)")
+                                + "(give [output] every_time, and parameters that keep the grid)")
                     }
                     for t in 0..<shape[1] {
                         let rest = shape.dropFirst(2).map { _ in 0 }
@@ -130,17 +126,28 @@ public enum EnsembleDataset {
         }
     }
 
-    /// `dimensions/time`: kept as `[T]` unless `vary`, else `[n, T]`, sample-varying.
-    static func gatherTime(into root: Group, from sources: [HDF5.File], vary: Bool) throws {
-        guard vary else { return }
-        let times = try sources.map { try Self.times(of: $0) }
-        let dimensions = try root.openGroup("dimensions")
-        try dimensions.remove("time")
-        let time = try dimensions.createDataset("time", of: Double.self, shape: [times.count, times[0].count])
-        let all = times.flatMap { $0 }
-        try all.withUnsafeBufferPointer { try time.write($0, start: [0, 0], count: [times.count, times[0].count]) }
-        try time.attributes.setAttribute("sample_varying", .bool(true))
+    /// Checks that every member's frames are at the first's times, bit for bit, so that the
+    /// first's `dimensions/time` holds for all: The Well's models take no time step, so frames
+    /// spaced differently would teach them different maps.
+    static func checkTimes(of sources: [HDF5.File], members: [Member]) throws {
+        let first = try times(of: sources[0])
+        for (index, source) in sources.enumerated().dropFirst() {
+            let other = try times(of: source)
+            guard other.map(\.bitPattern) != first.map(\.bitPattern) else { continue }
+            let at =
+                zip(first, other).enumerated().first { $0.element.0.bitPattern != $0.element.1.bitPattern }?.offset
+                ?? Swift.min(first.count, other.count)
+            throw ConfigError(
+                "output.every_time",
+                "member \(members[index].index) wrote frame \(at) at another time than member \(members[0].index) "
+                    + "(\(at < other.count ? "\(other[at])" : "none") against \(at < first.count ? "\(first[at])" : "none")): "
+                    + "every member must write its frames at the same times; give [output] every_time")
+        }
     }
+
+    /// Parameters that are settings, not physics: each trajectory's value is an integer root
+    /// attribute, not a scalar that a loader would hand a model as `constant_scalars`.
+    static let settings: Set<String> = ["seed"]
 
     /// Time series (`[1, T]`) into `[n, T]`; constants and drawn parameters as described above.
     static func gatherScalars(
@@ -186,6 +193,13 @@ public enum EnsembleDataset {
             let column = values[name]!
             guard column.count == sources.count else { continue }
             let numbers = column.compactMap { if case .number(let v) = $0 { v } else { nil } }
+            if settings.contains(name), numbers.count == column.count,
+                numbers.allSatisfy({ $0 == $0.rounded() && abs($0) < 0x1p63 })
+            {
+                // A seed is no physics: a root attribute, out of the scalars loaders feed to models.
+                try root.attributes.setAttribute(name, .ints(numbers.map { Int($0) }))
+                continue
+            }
             if numbers.count != column.count {
                 let texts = column.map { if case .text(let v) = $0 { v } else { "" } }
                 try root.attributes.setAttribute(name, Set(texts).count == 1 ? .string(texts[0]) : .strings(texts))

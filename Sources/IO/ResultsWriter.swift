@@ -113,7 +113,8 @@ public final class ResultsWriter: FrameWriter {
     public convenience init(
         path: String, communicator: Communicator, geometry: Geometry, fields specs: [FieldSpec],
         conserved: [String] = [], series: [String] = [], receivers: [Receiver] = [],
-        constants: [(name: String, value: Double)], boundaries: [BoundaryCondition], datasetName: String,
+        constants: [(name: String, value: Double)], boundaries: [BoundaryCondition], boundaryLabels: [String]? = nil,
+        datasetName: String,
         provenance: Provenance, overwrite: Bool, precision: FramePrecision = .single,
         flush: FlushPolicy = .everyFrame, tuning: FileTuning = FileTuning()
     ) throws {
@@ -147,7 +148,8 @@ public final class ResultsWriter: FrameWriter {
         let bcs = try root.createGroup("boundary_conditions")
         for (axis, name) in axes.enumerated() {
             let group = try bcs.createGroup("\(name)_\(boundaries[axis].name)")
-            try group.attributes.setAttribute("bc_type", .string(boundaries[axis] == .periodic ? "PERIODIC" : "WALL"))
+            let label = boundaryLabels?[axis] ?? BoundaryRules.any.wellLabel(boundaries[axis])
+            try group.attributes.setAttribute("bc_type", .string(label))
             try group.attributes.setAttribute("associated_dims", .strings([name]))
             try group.attributes.setAttribute("associated_fields", .strings(specs.filter(\.isOutput).map(\.name)))
             try group.attributes.setAttribute("sample_varying", .bool(false))
@@ -228,7 +230,7 @@ public final class ResultsWriter: FrameWriter {
     /// receiver traces to their first `step + 1` samples (dropping what the interrupted run
     /// wrote after its checkpoint), and records this run's provenance. Collective.
     public convenience init(
-        resuming path: String, frames: Int, step: Int, every: Int, dt: Double, communicator: Communicator,
+        resuming path: String, frames: Int, step: Int, schedule: Schedule, communicator: Communicator,
         geometry: Geometry,
         fields specs: [FieldSpec], conserved: [String] = [], receivers: Int = 0, provenance: Provenance,
         flush: FlushPolicy = .everyFrame, tuning: FileTuning = FileTuning()
@@ -246,10 +248,10 @@ public final class ResultsWriter: FrameWriter {
         }
         // The frames kept must be the ones this run would have written: a results file of
         // another run, or of this one at another spacing, is not continued.
-        for (index, stored) in times.enumerated() where stored.bitPattern != (Double(index * every) * dt).bitPattern {
+        for (index, stored) in times.enumerated() where stored.bitPattern != schedule.time(ofFrame: index).bitPattern {
             throw CheckpointError(
                 "\(path) does not hold the frames the checkpoint expects: frame \(index) is at t = \(stored), not "
-                    + "\(Double(index * every) * dt) (results of another run?)")
+                    + "\(schedule.time(ofFrame: index)) (results of another run?)")
         }
         try Self.record(provenance, in: root.attributes)
         try time.setExtent([frames])

@@ -10,7 +10,6 @@ import Settings
 /// A campaign of runs with drawn parameters on groups of ranks, written as a dataset in The
 /// Well's layout (`tessera ensemble`).
 public enum Campaign {
-    /// One member: its index, split, drawn parameters and the overrides that give them.
     /// One member: its index, split, drawn parameters and the plan of its run.
     struct Member {
         let index: Int
@@ -43,9 +42,13 @@ public enum Campaign {
         guard let ensemble = base.ensemble else {
             throw ConfigError("ensemble", "section is missing: tessera ensemble needs members and parameters")
         }
-        guard base.steps != nil else {
+        // Members' time steps follow their draws; frames in simulated time are the same in all.
+        guard base.outputEveryTime != nil else {
             throw ConfigError(
-                "time", "an ensemble needs steps, not end_time, so that every member writes the same frames")
+                base.steps == nil ? "output.every" : "time.steps",
+                "an ensemble needs [time] end_time and [output] every_time, so that every member writes its frames "
+                    + "at the same times whatever its time step (The Well's models see no time step); for example "
+                    + "end_time = 1.0 and every_time = 0.05 for 21 frames")
         }
         guard ranks % ensemble.ranksPerMember == 0 else {
             throw ConfigError(
@@ -258,12 +261,17 @@ public enum Campaign {
                 files.append(((folder as NSString).appendingPathComponent(file), chunk))
             }
         }
-        // The parameters drawn per member, by the names the files give them.
+        // The parameters drawn per member, by the names the files give them: a parameter the
+        // model records as a constant of another name (Gray-Scott's feed as F) by that name.
+        let recordedAs = members[0].plan.modelType.description.recordedAs
+        func recorded(_ name: String, _ value: ConfigValue) -> [(String, ParameterValue)] {
+            ParameterValue.flatten(name, value).map { (recordedAs[$0.0] ?? $0.0, $0.1) }
+        }
         var varying = Set<String>()
         for (name, distribution) in ensemble.parameters where distribution.varies {
             for member in members {
                 if let value = member.parameters.first(where: { $0.name == name })?.value {
-                    varying.formUnion(ParameterValue.flatten(name, value).map(\.0))
+                    varying.formUnion(recorded(name, value).map(\.0))
                 }
             }
         }
@@ -271,10 +279,6 @@ public enum Campaign {
             !ensemble.parameters.contains(where: { $0.name == "seed" })
         {
             varying.insert("seed")
-        }
-        let timesVary: Bool = try agreed(world) {
-            let first = try EnsembleDataset.times(results(members[0]))
-            return try members.dropFirst().contains { try EnsembleDataset.times(results($0)) != first }
         }
         try world.barrier()
         let assembling = ContinuousClock.now
@@ -285,8 +289,8 @@ public enum Campaign {
                     members: file.members.map { member in
                         EnsembleDataset.Member(
                             results: results(member), index: member.index,
-                            parameters: member.parameters.flatMap { ParameterValue.flatten($0.name, $0.value) })
-                    }, varying: varying, timesVary: timesVary, configText: configText)
+                            parameters: member.parameters.flatMap { recorded($0.name, $0.value) })
+                    }, varying: varying, configText: configText)
             }
         }
         // Every rank has its files durable once the agreement above is reached.
@@ -379,11 +383,15 @@ struct MemberRecord: Codable, Equatable {
     let steps: Int
     let cfl: Double
     let every: Int
+    let endTime: Double?
+    let everyTime: Double?
 
     init(_ config: RunConfig, physics: PhysicsKey) {
         self.physics = physics
         steps = config.steps ?? 0
         cfl = config.cfl
         every = config.outputEvery
+        endTime = config.endTime
+        everyTime = config.outputEveryTime
     }
 }

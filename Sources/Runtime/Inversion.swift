@@ -235,7 +235,7 @@ public enum Inversions {
                 path: path, communicator: world, geometry: geometry, fields: fields,
                 constants: model.constants + [("misfit", result.misfit)]
                     + zip(parameters, global).map { ("\($0)_gradient", $1) },
-                boundaries: plan.config.boundaries,
+                boundaries: plan.config.boundaries, boundaryLabels: plan.wellBoundaryLabels(model),
                 datasetName: "tessera_\(plan.config.modelName)_gradient",
                 provenance: Provenance(
                     version: tesseraVersion, configText: plan.config.text, ranks: world.size,
@@ -291,6 +291,7 @@ public enum Inversions {
                 path: path, communicator: world, geometry: inversion.setup.geometry,
                 fields: names.map { FieldSpec(name: $0) } + names.map { FieldSpec(name: "\($0)_gradient") },
                 series: ["misfit"], constants: model.constants, boundaries: plan.config.boundaries,
+                boundaryLabels: plan.wellBoundaryLabels(model),
                 datasetName: "tessera_\(plan.config.modelName)_inversion",
                 provenance: Provenance(
                     version: tesseraVersion, configText: plan.config.text, ranks: world.size,

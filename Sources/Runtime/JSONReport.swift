@@ -94,7 +94,9 @@ extension RunPlan {
                 "steps": config.steps as Any, "end_time": config.endTime as Any, "cfl": config.cfl,
             ],
             "output": [
-                "dir": config.outputDirectory, "every": config.outputEvery,
+                "dir": config.outputDirectory,
+                "every": (config.outputEveryTime == nil ? config.outputEvery : nil) as Int? as Any,
+                "every_time": config.outputEveryTime as Any,
                 "results": (config.outputDirectory as NSString).appendingPathComponent("results.hdf5"),
             ],
         ]

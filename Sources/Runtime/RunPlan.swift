@@ -82,6 +82,13 @@ public struct RunPlan {
             periodic: grid.periodic, boundaries: config.boundaries)
     }
 
+    /// The Well's `bc_type` of each axis for `model` (this plan's model on some block).
+    public func wellBoundaryLabels(_ model: any Model) -> [String] {
+        config.boundaries.map {
+            modelType.description.boundaries.wellLabel($0, absorbing: model.absorbsAtBoundaries)
+        }
+    }
+
     /// Bytes of one results frame: every output field over the whole grid in float32.
     public var frameBytes: Int {
         StagedFrame.bytes(
@@ -104,7 +111,7 @@ public struct RunPlan {
             model \(config.modelName): \(parameters.values.keys.sorted().map { "\($0) = \(parameters.values[$0]!)" }.joined(separator: ", "))
             grid \(shapeText(config.grid.shape)) cells, extent \(config.grid.extent), boundaries \(config.boundaries.map(\.name))
             \(rankText(decomposition.rankCount)), process grid \(shapeText(decomposition.dims)), blocks \(shapeText(smallest)) to \(shapeText(largest)) cells
-            \(time), cfl \(config.cfl), a frame every \(config.outputEvery) steps into \(config.outputDirectory)/results.hdf5
+            \(time), cfl \(config.cfl), \(config.frameSpacing) into \(config.outputDirectory)/results.hdf5
             """
     }
 }

@@ -70,7 +70,9 @@ public enum RunSession {
         for line in plan.summary.split(separator: "\n") { logger.info("\(line)") }
         let hosts = try world.allGather(try MPIEnvironment.processorName())
         for line in plan.layout(hosts: hosts, launcher: launcherName(ranks: world.size)) { logger.info("\(line)") }
-        logger.info("dt = \(schedule.dt), \(schedule.steps) steps, \(schedule.frameCount) frames")
+        let spacing =
+            schedule.frameInterval.map { " every \($0) of simulated time (\(schedule.outputEvery) steps each)" } ?? ""
+        logger.info("dt = \(schedule.dt), \(schedule.steps) steps, \(schedule.frameCount) frames\(spacing)")
 
         let resumed =
             try restart.map { try resume(from: $0, into: simulation, checkpoints: checkpoints, world, logger) } ?? nil
@@ -138,8 +140,8 @@ public enum RunSession {
                 // which The Well requires in results files).
                 try guardingRead(of: path, "reading the results file") {
                     try ResultsWriter(
-                        resuming: path, frames: resumed.frames, step: resumed.step, every: schedule.outputEvery,
-                        dt: schedule.dt, communicator: files,
+                        resuming: path, frames: resumed.frames, step: resumed.step, schedule: schedule,
+                        communicator: files,
                         geometry: geometry, fields: model.fields, conserved: model.conserved,
                         receivers: model.receivers.count, provenance: provenance, flush: flush, tuning: tuning)
                 }
@@ -152,7 +154,8 @@ public enum RunSession {
                 try ResultsWriter(
                     path: path, communicator: files, geometry: geometry, fields: model.fields,
                     conserved: model.conserved, receivers: model.receivers, constants: model.constants,
-                    boundaries: plan.config.boundaries, datasetName: "tessera_\(plan.config.modelName)",
+                    boundaries: plan.config.boundaries, boundaryLabels: plan.wellBoundaryLabels(model),
+                    datasetName: "tessera_\(plan.config.modelName)",
                     provenance: provenance, overwrite: overwrite || restart != nil, flush: flush, tuning: tuning)
             }
         }

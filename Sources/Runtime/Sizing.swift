@@ -43,9 +43,12 @@ extension RunPlan {
             lines.append(
                 "step time:            \(String(format: "%.3g s", step)) at \(String(format: "%.3g", cellRate.rate)) "
                     + "cell updates/s per rank (\(cellRate.source))")
+            // With output.every_time the steps between frames follow the model's stable step.
+            let this =
+                config.outputEveryTime == nil
+                ? "a frame every \(every) \(every == 1 ? "step" : "steps") needs \(need(every)) in all; " : "frames "
             lines.append(
-                "frame bandwidth:      a frame every \(every) \(every == 1 ? "step" : "steps") needs \(need(every)) "
-                    + "in all; every step \(need(1)), every 10 \(need(10)), every 100 \(need(100))")
+                "frame bandwidth:      \(this)every step \(need(1)), every 10 \(need(10)), every 100 \(need(100))")
         }
         return lines
     }
@@ -73,7 +76,9 @@ extension RunPlan {
             facts["step_seconds"] = step
             facts["cell_rate"] = ["per_rank": cellRate.rate, "source": cellRate.source]
             facts["frame_bandwidth_bytes_per_second"] = [
-                "every": config.outputEvery, "needed": n.bandwidth(every: config.outputEvery)!,
+                "every": (config.outputEveryTime == nil ? config.outputEvery : nil) as Int? as Any,
+                "needed": (config.outputEveryTime == nil ? n.bandwidth(every: config.outputEvery) : nil) as Double?
+                    as Any,
                 "every_step": n.bandwidth(every: 1)!, "every_10": n.bandwidth(every: 10)!,
                 "every_100": n.bandwidth(every: 100)!,
             ]
@@ -90,7 +95,7 @@ extension RunPlan {
         // The slowest rank sets the pace: the one with the most cells.
         let step = cellRate.map { Double(footprint.ranks.map(\.cells).max()!) / $0.rate }
         return SizingNumbers(
-            footprint: footprint, buffers: buffers, frames: config.steps.map { $0 / config.outputEvery + 1 },
+            footprint: footprint, buffers: buffers, frames: config.frameCount,
             stepSeconds: step)
     }
 

@@ -76,7 +76,7 @@ struct RankSetup {
         self.schedule = try agreed(world) {
             try Schedule(
                 steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable,
-                outputEvery: plan.config.outputEvery)
+                outputEvery: plan.config.outputEvery, everyTime: plan.config.outputEveryTime)
         }
     }
 }

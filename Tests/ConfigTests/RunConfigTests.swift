@@ -82,6 +82,30 @@ let minimal = """
         }
     }
 
+    @Test func framesEveryIntervalOfSimulatedTimeNeedAnEndTimeTheyDivide() throws {
+        let timed = minimal.replacingOccurrences(of: "steps = 10", with: "end_time = 1.0")
+        let config = try RunConfig(text: timed, overrides: ["output.every_time=0.25"])
+        #expect(config.outputEveryTime == 0.25 && config.frameCount == 5)
+        #expect(config.frameSpacing == "a frame every 0.25 of simulated time")
+        // 0.1 does not land on 1.0 exactly in floating point, but within rounding it does.
+        #expect(try RunConfig(text: timed, overrides: ["output.every_time=0.1"]).frameCount == 11)
+        let cases: [(String, [String], String)] = [
+            (minimal, ["output.every_time=0.1"], "needs time.end_time"),
+            (timed, ["output.every_time=0.3"], "does not divide time.end_time = 1.0"),
+            (timed, ["output.every_time=2.0"], "does not divide time.end_time = 1.0"),
+            (timed, ["output.every_time=0.25", "output.every=2"], "not both"),
+            (timed, ["output.every_time=-1.0"], "must be positive"),
+        ]
+        for (text, overrides, message) in cases {
+            do {
+                _ = try RunConfig(text: text, overrides: overrides)
+                Issue.record("accepted \(overrides)")
+            } catch {
+                #expect(error.key == "output.every_time" && error.message.contains(message), "\(error)")
+            }
+        }
+    }
+
     @Test func unknownSectionsAndBrokenTOMLAreReported() {
         do { _ = try RunConfig(text: minimal + "\n[physics]\nx = 1") } catch { #expect(error.key == "physics") }
         do {

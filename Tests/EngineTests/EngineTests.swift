@@ -122,6 +122,30 @@ import Testing
         let longest = try Schedule(
             steps: nil, endTime: Double(Schedule.maximumSteps), stableDt: 1, outputEvery: 1)
         #expect(longest.steps == Schedule.maximumSteps && longest.dt == 1)
+        #expect(throws: ConfigError.self) {
+            try Schedule(steps: nil, endTime: 1, stableDt: 1e-20, outputEvery: 1, everyTime: 0.5)
+        }
+    }
+
+    /// Frames every 0.1 of simulated time: each interval takes as few equal steps as keep
+    /// within the stable step, and frame k is at exactly k × 0.1 whatever the step, so runs
+    /// with different steps share their frame times bit for bit.
+    @Test func framesEveryIntervalOfSimulatedTimeFallOnItsMultiples() throws {
+        let slow = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.03, outputEvery: 1, everyTime: 0.1)
+        #expect(slow.outputEvery == 4 && slow.steps == 40 && slow.frameCount == 11)
+        #expect(slow.dt == 0.1 / 4 && slow.dt <= 0.03)
+        let fast = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.007, outputEvery: 1, everyTime: 0.1)
+        #expect(fast.outputEvery == 15 && fast.steps == 150 && fast.dt <= 0.007)
+        for k in 0...10 {
+            #expect(slow.time(ofFrame: k).bitPattern == (Double(k) * 0.1).bitPattern)
+            #expect(fast.time(ofFrame: k).bitPattern == slow.time(ofFrame: k).bitPattern)
+        }
+        // Steps of the stable size, no shorter, where they divide the interval.
+        let exact = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.05, outputEvery: 1, everyTime: 0.25)
+        #expect(exact.outputEvery == 5 && exact.dt == 0.05 && exact.steps == 20)
+        // Without every_time, frames are at their steps' times as before.
+        let plain = try Schedule(steps: 10, endTime: nil, stableDt: 0.3, outputEvery: 5)
+        #expect(plain.frameInterval == nil && plain.time(ofFrame: 2) == 10 * 0.3)
     }
 
 }

@@ -143,3 +143,39 @@ func contents(_ path: String) throws -> [String: [Double]] {
         #expect(CPUBudget.flags(list: "5000-6000,x").allSatisfy { $0 == 0 })
     }
 }
+
+/// The Well's boundary labels: zero gradient is an open outflow for the models that carry
+/// matter or waves out through it, a wall (no flux) for diffusion; a sponge opens any face.
+@Suite struct WellBoundaryLabelTests {
+    func labels(_ model: String, _ condition: String, extra: String = "") throws -> [String] {
+        let config = try RunConfig(
+            text: """
+                [grid]
+                shape = [16, 16]
+                periodic = [true, false]
+                [boundary]
+                condition = "\(condition)"
+                [model]
+                name = "\(model)"
+                \(extra)
+                [time]
+                steps = 1
+                [output]
+                dir = "out"
+                """, overrides: [])
+        let plan = try RunPlan(config: config, ranks: 1)
+        return plan.wellBoundaryLabels(try plan.model(for: try plan.block(rank: 0).geometry))
+    }
+
+    @Test func outflowIsOpenWallsAreWallsAndPeriodicIsPeriodic() throws {
+        #expect(try labels("euler", "neumann") == ["PERIODIC", "OPEN"])
+        #expect(try labels("euler", "reflecting") == ["PERIODIC", "WALL"])
+        #expect(try labels("advection", "neumann") == ["PERIODIC", "OPEN"])
+        #expect(try labels("burgers", "neumann") == ["PERIODIC", "OPEN"])
+        #expect(try labels("burgers", "dirichlet") == ["PERIODIC", "WALL"])
+        #expect(try labels("heat", "neumann") == ["PERIODIC", "WALL"])
+        #expect(try labels("gray_scott", "neumann") == ["PERIODIC", "WALL"])
+        #expect(try labels("wave", "neumann") == ["PERIODIC", "WALL"])
+        #expect(try labels("wave", "dirichlet", extra: "sponge = 4") == ["PERIODIC", "OPEN"])
+    }
+}

@@ -6,6 +6,7 @@ giving the same dataset, and clear errors."""
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -29,10 +30,10 @@ name = "heat"
 initial = "gaussian"
 diffusivity_max = 0.02
 [time]
-steps = {steps}
+end_time = {end_time}
 [output]
 dir = "{out}"
-every = {every}
+every_time = {every_time}
 [checkpoint]
 every = {checkpoint}
 [ensemble]
@@ -49,9 +50,10 @@ amplitude = {{ choice = [0.5, 1.0, 2.0] }}
 """
 
 
-def campaign_config(tmp_path, name, rpm=1, members=7, shape=(24, 20), steps=40, every=10, checkpoint=20, extra=""):
+def campaign_config(tmp_path, name, rpm=1, members=7, shape=(24, 20), end_time=0.8, every_time=0.2, checkpoint=20,
+                    extra=""):
     path = tmp_path / f"{name}.toml"
-    path.write_text(HEAT.format(shape=list(shape), steps=steps, out=tmp_path / name, every=every,
+    path.write_text(HEAT.format(shape=list(shape), end_time=end_time, out=tmp_path / name, every_time=every_time,
                                 checkpoint=checkpoint, members=members, rpm=rpm) + extra)
     return path
 
@@ -138,6 +140,7 @@ def test_the_manifest_records_every_member_once_with_its_parameters(reference):
 def test_the_well_loads_every_split_and_a_dataloader_batches_windows(reference):
     import torch
     from the_well.data import WellDataset
+    from the_well.data.normalization import ZScoreNormalization
 
     for split, trajectories in [("train", 4), ("valid", 1), ("test", 2)]:
         dataset = WellDataset(path=str(reference / "data" / split), n_steps_input=1, n_steps_output=1,
@@ -147,8 +150,9 @@ def test_the_well_loads_every_split_and_a_dataloader_batches_windows(reference):
         sample = dataset[0]
         assert sample["input_fields"].shape == (1, 24, 20, 1)
         assert sample["output_fields"].shape == (1, 24, 20, 1)
-    train = WellDataset(path=str(reference / "data" / "train"), n_steps_input=2, n_steps_output=1,
-                        use_normalization=True, normalization_path=str(reference / "stats.yaml"))
+    train = WellDataset(path=str(reference), well_split_name="train", n_steps_input=2, n_steps_output=1,
+                        use_normalization=True, normalization_type=ZScoreNormalization)
+    assert train.norm is not None
     batch = next(iter(torch.utils.data.DataLoader(train, batch_size=3, shuffle=True)))
     assert batch["input_fields"].shape == (3, 2, 24, 20, 1)
     assert batch["output_fields"].shape == (3, 1, 24, 20, 1)
@@ -172,7 +176,7 @@ def test_stats_yaml_agrees_with_numpy_over_the_training_split(reference):
 
 
 def test_a_campaign_stopped_and_killed_then_resumed_gives_the_same_dataset(tmp_path):
-    settings = dict(members=6, shape=(64, 64), steps=20000, every=2000, checkpoint=2000)
+    settings = dict(members=6, shape=(64, 64), end_time=50.0, every_time=5.0, checkpoint=2000)
     straight = run_campaign(tmp_path, "straight", ranks=2, **settings)
     config = campaign_config(tmp_path, "resumed", **settings)
     out = tmp_path / "resumed"
@@ -218,10 +222,14 @@ def test_a_campaign_stopped_and_killed_then_resumed_gives_the_same_dataset(tmp_p
 def test_random_initial_states_get_each_members_own_seed(tmp_path):
     example = (ROOT / "examples" / "ensemble-burgers.toml").read_text()
     config = tmp_path / "burgers.toml"
-    config.write_text(example.replace("members = 32", "members = 6").replace("steps = 400", "steps = 40")
+    config.write_text(example.replace("members = 32", "members = 6").replace("end_time = 0.1", "end_time = 0.02")
                       .replace('dir = "output/ensemble-burgers"', f'dir = "{tmp_path / "burgers"}"'))
     result = run_tessera(["ensemble", config], ranks=3, timeout=300)
     assert result.returncode == 0, result.stderr
+    # Each member has its own time step (the CFL limit of its own initial state) ...
+    steps = set(re.findall(r"member \d+: dt = [0-9.e-]+, (\d+) steps, 5 frames every 0.005 of simulated time",
+                           result.stdout))
+    assert len(steps) > 1, result.stdout
     manifest = json.loads((tmp_path / "burgers" / "manifest.json").read_text())
     seeds = [m["parameters"]["seed"] for m in manifest["members"]]
     assert len(set(seeds)) == 6
@@ -229,8 +237,12 @@ def test_random_initial_states_get_each_members_own_seed(tmp_path):
     for member in manifest["members"]:
         with h5py.File(tmp_path / "burgers" / member["file"]) as f:
             firsts.append(f["t1_fields/velocity"][member["trajectory"], 0])
-            # Each member has its own time step (the CFL limit of its own initial state).
-            assert f["dimensions/time"].attrs["sample_varying"] and f["dimensions/time"].ndim == 2
+            # ... and the frames of all are at the same times: one [T] axis.
+            assert f["dimensions/time"][...].tobytes() == (np.arange(5) * 0.005).tobytes()
+            assert not f["dimensions/time"].attrs["sample_varying"]
+            # The seed is no physics: a root attribute, not a scalar a model is fed.
+            assert "seed" not in f["scalars"] and "seed" not in list(f.attrs["simulation_parameters"])
+            assert f.attrs["seed"][member["trajectory"]] == member["parameters"]["seed"]
     assert all(not np.array_equal(firsts[0], other) for other in firsts[1:])
 
 
@@ -239,7 +251,8 @@ def test_a_bad_campaign_fails_clearly_on_every_rank(tmp_path, ranks):
     base = campaign_config(tmp_path, "base").read_text()
     cases = {
         "no-section": (base.split("[ensemble]")[0], "[ensemble] section is missing"),
-        "end-time": (base.replace("steps = 40", "end_time = 0.1"), "an ensemble needs steps"),
+        "steps": (base.replace("end_time = 0.8", "steps = 40").replace("every_time = 0.2", "every = 10"),
+                  "an ensemble needs [time] end_time and [output] every_time"),
         "bad-distribution": (base.replace("log_uniform = [0.002, 0.02]", "log_uniform = [-1.0, 0.02]"),
                              "log_uniform needs positive bounds"),
         "unknown-distribution": (base.replace("uniform = [0.05, 0.15]", "normal = [0.1, 0.01]"),
@@ -273,25 +286,10 @@ def test_a_finished_campaign_is_not_overwritten_by_accident(tmp_path):
     assert (root / "manifest.json").read_bytes() == before
 
 
-def test_the_readme_training_loop_runs_on_the_example(tmp_path):
-    root = tmp_path / "ensemble-burgers"
-    result = run_tessera(["ensemble", ROOT / "examples" / "ensemble-burgers.toml", "--set", f"output.dir={root}"],
-                         ranks=2, timeout=300)
-    assert result.returncode == 0, result.stderr
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Generating a training dataset")[1]
-    code = section.split("```python\n")[1].split("```")[0]
-    assert 'root = "output/ensemble-burgers"' in code
-    namespace = {}
-    exec(code.replace('root = "output/ensemble-burgers"', f'root = "{root}"'), namespace)
-    assert namespace["x"].shape[1:] == (4, 512, 1) and namespace["y"].shape[1:] == (1, 512, 1)
-    assert np.isfinite(namespace["loss"].detach().item())
-
-
 def test_members_of_different_splits_with_the_same_draws_are_warned_of(tmp_path):
     """A `choice` with fewer values than members repeats physics across splits: identical
     trajectories in train and test, said at the start. `--set` reaches [ensemble.parameters]."""
-    config = campaign_config(tmp_path, "leak", members=5, steps=4, every=2, checkpoint=4)
+    config = campaign_config(tmp_path, "leak", members=5, end_time=0.08, every_time=0.04, checkpoint=4)
     fixed = ["--set", "ensemble.parameters.diffusivity={ choice = [0.01] }",
              "--set", "ensemble.parameters.width={ choice = [0.1] }",
              "--set", "ensemble.parameters.centre=[{ choice = [0.5] }, { choice = [0.5] }]",
@@ -301,6 +299,7 @@ def test_members_of_different_splits_with_the_same_draws_are_warned_of(tmp_path)
     assert "the splits share data" in result.stderr and "amplitude = 1.5" in result.stderr, result.stderr
     manifest = json.loads((tmp_path / "leak" / "manifest.json").read_text())
     assert {m["parameters"]["amplitude"] for m in manifest["members"]} == {1.5}
-    plain = run_tessera(["ensemble", campaign_config(tmp_path, "apart", members=5, steps=4, every=2, checkpoint=4)],
+    plain = run_tessera(["ensemble", campaign_config(tmp_path, "apart", members=5, end_time=0.08, every_time=0.04,
+                                                     checkpoint=4)],
                         ranks=1, timeout=300)
     assert plain.returncode == 0 and "the splits share data" not in plain.stderr, plain.stderr

@@ -37,7 +37,8 @@ public struct Advection: Model {
                 help: "sine: mode number per axis (wave number 2πm/L)"),
             ParameterSpec(
                 "width", .number(1e-300...1e300), default: .double(0.1), help: "gaussian: standard deviation"),
-        ])
+        ],
+        boundaries: .anyWithOutflow, recordedAs: ModelDescription.axisEntries("velocity"))
 
     public let velocity: [Double]
     public let scheme: String

@@ -42,6 +42,7 @@ public struct Burgers: Model {
                 "max_mode", .integer(1...1024), default: .int(4), help: "random: largest mode number per axis"),
             ParameterSpec("seed", .integer(0...Int.max), default: .int(0), help: "random: the seed"),
         ],
+        boundaries: .anyWithOutflow,
         instabilities: [
             "the time step: it is fixed from the initial velocity, and a dirichlet boundary value faster than that "
                 + "drives shocks faster than it allows; lower [time] cfl or the boundary value",

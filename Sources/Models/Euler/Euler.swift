@@ -51,13 +51,14 @@ public struct Euler: Model {
             accepted: ["reflecting", "neumann"], defaultCondition: "reflecting",
             refusal:
                 "one Dirichlet value would fix density, momentum and energy alike on the walls (zero density by "
-                + "default), which no gas can hold; \"reflecting\" makes walls, \"neumann\" outflow"),
+                + "default), which no gas can hold; \"reflecting\" makes walls, \"neumann\" outflow",
+            open: ["neumann"]),
         instabilities: [
             "zero or negative density or pressure: an initial state or a gravity (model.gravity) the gas cannot hold",
             "waves faster than the fixed time step allows, as shocks strengthen: raise model.speedup or lower "
                 + "[time] cfl",
             "an outflow (neumann) boundary that a strong wave reflects from at an angle: try reflecting walls",
-        ])
+        ], recordedAs: ModelDescription.axisEntries("gravity"))
 
     public let gamma: Double
     public let gravity: [Double]

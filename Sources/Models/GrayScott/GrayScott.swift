@@ -53,7 +53,8 @@ public struct GrayScott: Model {
             "the time step: the reaction is stiff for large feed or kill; lower [time] cfl or use integrator = "
                 + "\"ssprk3\"",
             "feed or kill far from the pattern regimes, or diffusivities much larger than the grid spacing allows",
-        ])
+        ],
+        recordedAs: ["feed": "F", "kill": "k"])
 
     public let feed: Double
     public let kill: Double

@@ -144,6 +144,7 @@ public struct Wave: Model {
     public var workArrays: [String] { ["squared_slowness", "damping", "update_scale", "update_carry"] }
     /// The update reads `update_scale` and `update_carry`.
     public var auxiliaryArrays: Int { 2 }
+    public var absorbsAtBoundaries: Bool { sponge.cells > 0 }
     public var constants: [(name: String, value: Double)] {
         var list = [("velocity", background), ("anomaly", anomaly.change)]
         if let source { list += [("frequency", source.frequency), ("source_amplitude", source.amplitude)] }
