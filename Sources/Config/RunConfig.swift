@@ -22,6 +22,9 @@ import Settings
 /// [time]
 /// steps = 100                   # or end_time = 0.01 (exactly one of the two)
 /// cfl = 0.9                     # fraction of the stable time step, in (0, 1]
+/// adaptive = true               # steps that follow the state (default: where the model's
+///                               # stable step does, with output.every_time)
+/// max_dt_growth = 1.1           # adaptive: the most a step may grow over the one before
 ///
 /// [output]
 /// dir = "output"                # results.hdf5 and results.vtkhdf go here
@@ -67,6 +70,10 @@ public struct RunConfig: Sendable {
     public let steps: Int?
     public let endTime: Double?
     public let cfl: Double
+    /// `time.adaptive`: true or false where the config says, nil for the model's default.
+    public let adaptive: Bool?
+    /// The most an adaptive step may grow over the step before.
+    public let maxDtGrowth: Double
     public let outputDirectory: String
     /// Steps between frames (1 when `output.every_time` sets the spacing instead).
     public let outputEvery: Int
@@ -168,7 +175,7 @@ public struct RunConfig: Sendable {
         "grid": ["shape", "extent", "periodic", "process_grid"],
         "boundary": ["condition", "value"],
         "model": [],
-        "time": ["steps", "end_time", "cfl"],
+        "time": ["steps", "end_time", "cfl", "adaptive", "max_dt_growth"],
         "output": Set(["dir", "every", "every_time", "overlap", "flush"]).union(FileSettings.keys),
         "checkpoint": Set(["every", "interval", "keep"]).union(FileSettings.keys),
         "run": ["watchdog"],
@@ -390,6 +397,16 @@ public struct RunConfig: Sendable {
         }
         cfl = try time.number("cfl", default: 0.9)
         guard cfl > 0, cfl <= 1 else { throw ConfigError("time.cfl", "must lie in (0, 1], got \(cfl)") }
+        switch time.table["adaptive"] {
+        case nil: adaptive = nil
+        case .bool(let on): adaptive = on
+        case let value?: throw ConfigError("time.adaptive", "must be true or false, got \(value)")
+        }
+        maxDtGrowth = try time.number("max_dt_growth", default: 1.1)
+        guard maxDtGrowth >= 1, maxDtGrowth.isFinite else {
+            throw ConfigError(
+                "time.max_dt_growth", "must be at least 1 (1: steps never grow), got \(maxDtGrowth)")
+        }
 
         let output = try section("output", required: true)
         outputDirectory = try output.string("dir", default: "output")

@@ -111,10 +111,15 @@ public struct ModelDescription: Sendable {
     /// that name (Gray-Scott's `feed` is The Well's `F`, advection's `velocity_0` is
     /// `velocity_x`): an ensemble that draws the parameter then lists it once.
     public let recordedAs: [String: String]
+    /// Whether the model's stable step follows its state (the fastest wave of a gas, the
+    /// largest velocity of Burgers): its runs with `output.every_time` then take adaptive
+    /// steps by default, each as long as the state allows.
+    public let adaptive: Bool
 
     public init(
         name: String, summary: String, parameters: [ParameterSpec], boundaries: BoundaryRules = .any,
-        instabilities: [String] = ModelDescription.usualInstabilities, recordedAs: [String: String] = [:]
+        instabilities: [String] = ModelDescription.usualInstabilities, recordedAs: [String: String] = [:],
+        adaptive: Bool = false
     ) {
         self.name = name
         self.summary = summary
@@ -122,6 +127,7 @@ public struct ModelDescription: Sendable {
         self.boundaries = boundaries
         self.instabilities = instabilities
         self.recordedAs = recordedAs
+        self.adaptive = adaptive
     }
 
     /// The causes of a non-finite state for a model that declares none of its own.
@@ -237,6 +243,11 @@ public protocol Model: Sendable {
     /// takes the minimum over ranks.
     func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double
 
+    /// How much shorter than the initial state's stable step a fixed step must be, to stay
+    /// stable as the state changes (1 by default; Euler's `speedup`). Adaptive steps need no
+    /// margin.
+    var fixedStepMargin: Double { get }
+
     /// Sets the work arrays that depend on the time step: the engine calls it before the first
     /// step with `dt`, and again whenever the step changes (or the work arrays it derives them
     /// from do). Does nothing by default.
@@ -263,6 +274,7 @@ extension Model {
     public var conserved: [String] { [] }
     public var receivers: [Receiver] { [] }
     public var absorbsAtBoundaries: Bool { false }
+    public var fixedStepMargin: Double { 1 }
     public var workArrays: [String] { [] }
     public var auxiliaryArrays: Int { 0 }
     public var dividerWork: DividerWork { .none }

@@ -24,8 +24,32 @@ public protocol DomainCommunication: Reductions {
 /// Where and when the run is, as the driver reports it after each step.
 public struct StepReport: Sendable {
     public let step: Int
+    /// The steps of the whole run (0 with adaptive steps, whose number is not known ahead).
     public let steps: Int
     public let time: Double
+    /// The step just taken.
+    public let dt: Double
+    /// How far through the run, from 0 to 1 (by simulated time with adaptive steps).
+    public let fraction: Double
+}
+
+/// Where an adaptive run is: besides the state, what its next step depends on. A
+/// checkpoint holds it, so that a restart takes the same steps.
+public struct StepClock: Sendable, Equatable {
+    public var step: Int
+    public var time: Double
+    /// The last step's length before it was shortened to land on a frame (0 before the
+    /// first): the next may be at most ``Schedule/Adaptive/maxGrowth`` times it.
+    public var dt: Double
+    /// Frames written so far.
+    public var frames: Int
+
+    public init(step: Int, time: Double, dt: Double, frames: Int) {
+        self.step = step
+        self.time = time
+        self.dt = dt
+        self.frames = frames
+    }
 }
 
 /// Receiver samples of consecutive steps, for the receivers one rank holds.
@@ -45,19 +69,26 @@ public struct TraceBlock: Sendable {
 public struct StepDecision: Sendable, Equatable {
     public var checkpoint: Bool
     public var stop: Bool
+    /// The minimum over the ranks of the stable steps they were asked with, reduced in the
+    /// same call as the decision (an adaptive run's next step needs no reduction of its own).
+    public var stableStep: Double?
 
-    public init(checkpoint: Bool, stop: Bool) {
+    public init(checkpoint: Bool, stop: Bool, stableStep: Double? = nil) {
         self.checkpoint = checkpoint
         self.stop = stop
+        self.stableStep = stableStep
     }
 }
 
 /// Decides when to checkpoint and when to stop early, and writes checkpoints.
 public protocol RunControl {
-    /// Called after every step, once its frame (if any) is written.
-    func decide(after step: Int, of steps: Int) throws -> StepDecision
-    /// Writes a checkpoint of `state` after `step`, when `frames` frames have been written.
-    func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws
+    /// Called after every step, once its frame (if any) is written; `last` after the run's last.
+    /// With `stableStep` (this rank's stable step for the next, of an adaptive run), the
+    /// decision carries its minimum over the ranks.
+    func decide(after step: Int, last: Bool, stableStep: Double?) throws -> StepDecision
+    /// Writes a checkpoint of `state` after `step`, at `time`, when `frames` frames have been
+    /// written; `dt` is the fixed step, or the last adaptive step before it was shortened.
+    func checkpoint(step: Int, time: Double, dt: Double, frames: Int, state: [Field]) throws
 }
 
 /// The state holds a NaN or an infinity: the run cannot go on, and writing it on would only
@@ -96,16 +127,43 @@ public enum RunOutcome: Sendable, Equatable {
 
 /// How long a run goes and how often it writes.
 public struct Schedule: Sendable, Equatable {
-    /// Time steps to take.
+    /// Time steps to take (0 with ``adaptive`` steps, whose number follows the state).
     public let steps: Int
-    /// The time step.
+    /// The time step (0 with ``adaptive`` steps).
     public let dt: Double
-    /// Steps between output frames.
+    /// Steps between output frames (0 with ``adaptive`` steps).
     public let outputEvery: Int
     /// Simulated time between frames, when the config sets it (`output.every_time`): frame k
     /// is then at exactly k times it, whatever the time step, so that runs with different
     /// time steps (an ensemble's members) share their frame times bit for bit.
     public let frameInterval: Double?
+    /// The frames written: the initial state and one per interval.
+    public let frameCount: Int
+    /// How adaptive steps are chosen, for a run whose every step is as long as its state
+    /// allows; nil for fixed steps.
+    public let adaptive: Adaptive?
+
+    /// Each step is `cfl` times the stable step of the current state (one global minimum),
+    /// at most `maxGrowth` times the step before, and shortened to land on the next frame.
+    public struct Adaptive: Sendable, Equatable {
+        public let cfl: Double
+        public let maxGrowth: Double
+
+        public init(cfl: Double, maxGrowth: Double) {
+            self.cfl = cfl
+            self.maxGrowth = maxGrowth
+        }
+    }
+
+    /// Adaptive steps to `endTime`, with a frame every `everyTime` (which divides it).
+    public init(adaptiveUntil endTime: Double, every everyTime: Double, rule: Adaptive) {
+        steps = 0
+        dt = 0
+        outputEvery = 0
+        frameInterval = everyTime
+        frameCount = Swift.max(1, Int((endTime / everyTime).rounded())) + 1
+        adaptive = rule
+    }
 
     /// The most steps a run may take (2^50). More is a mistake in `end_time` or `cfl`: at a
     /// million steps a second it would run for 35 years. Step counts stay exact as doubles.
@@ -136,9 +194,12 @@ public struct Schedule: Sendable, Equatable {
             self.dt = everyTime / Double(n)
             self.outputEvery = n
             self.frameInterval = everyTime
+            self.frameCount = intervals + 1
+            self.adaptive = nil
             return
         }
         frameInterval = nil
+        adaptive = nil
         if let endTime {
             let needed = (endTime / stableDt).rounded(.up)
             guard needed.isFinite, needed <= Double(Self.maximumSteps) else {
@@ -172,10 +233,8 @@ public struct Schedule: Sendable, Equatable {
             self.dt = stableDt
         }
         self.outputEvery = outputEvery
+        self.frameCount = self.steps / outputEvery + 1
     }
-
-    /// The frames written: the initial state and every `outputEvery` steps.
-    public var frameCount: Int { steps / outputEvery + 1 }
 
     /// The simulated time of frame `index`: `index` times `frameInterval` where the config
     /// sets it, else the time of its step.
@@ -300,8 +359,10 @@ public final class Simulation {
     }
 
     /// The stable time step over all ranks, times `cfl`.
+    /// The fixed time step for the current state: `cfl` times the stable step, less the
+    /// model's ``Model/fixedStepMargin`` for the changes to come. One global minimum.
     public func stableTimeStep(cfl: Double) throws -> Double {
-        try communication.globalMinimum(model.stableTimeStep(state, geometry: geometry)) * cfl
+        try communication.globalMinimum(model.stableTimeStep(state, geometry: geometry)) * cfl / model.fixedStepMargin
     }
 
     /// A field's worth of memory, already allocated and touched, whose contents are free between
@@ -403,6 +464,7 @@ public final class Simulation {
         _ schedule: Schedule, from start: Int = 0, output: FrameOutput, control: RunControl? = nil,
         report: (StepReport) -> Void
     ) throws -> RunOutcome {
+        precondition(schedule.adaptive == nil, "adaptive schedules run with run(_:resuming:output:control:report:)")
         if start == 0 {
             try fillGhosts()
             prepare(dt: schedule.dt)
@@ -421,9 +483,12 @@ public final class Simulation {
                 try flushTraces(to: output)
                 try output.write(frame: frame, step: step, time: schedule.time(ofFrame: frame), state: state)
             }
-            report(StepReport(step: step, steps: schedule.steps, time: time))
+            report(
+                StepReport(
+                    step: step, steps: schedule.steps, time: time, dt: schedule.dt,
+                    fraction: Double(step) / Double(schedule.steps)))
             if let control {
-                let decision = try control.decide(after: step, of: schedule.steps)
+                let decision = try control.decide(after: step, last: step == schedule.steps, stableStep: nil)
                 if decision.checkpoint || decision.stop {
                     // A frame found not finite before now is the first failure: drain says so.
                     try output.drain()
@@ -433,12 +498,87 @@ public final class Simulation {
                     // checkpoint says so.
                     try output.drain()
                     try control.checkpoint(
-                        step: step, time: time, frames: step / schedule.outputEvery + 1, state: state)
+                        step: step, time: time, dt: schedule.dt, frames: step / schedule.outputEvery + 1, state: state)
                 }
                 if decision.stop && step < schedule.steps {
                     return .stopped(step: step)
                 }
             }
+        }
+        try flushTraces(to: output)
+        try output.drain()
+        return .completed
+    }
+
+    /// Runs an adaptive `schedule` from `clock` (nil: from the initial state), as
+    /// ``run(_:from:output:control:report:)`` does a fixed one. Each step is the schedule's
+    /// `cfl` times the stable step of the current state, the minimum over every rank (exact,
+    /// so the steps are the same on any number of ranks), at most `maxGrowth` times the step
+    /// before, and shortened to end exactly on the next frame's time, where the clock is set to
+    /// that time. What the next step depends on is in the clock, which checkpoints hold.
+    public func run(
+        _ schedule: Schedule, resuming clock: StepClock?, output: FrameOutput, control: RunControl? = nil,
+        report: (StepReport) -> Void
+    ) throws -> RunOutcome {
+        guard let rule = schedule.adaptive, schedule.frameInterval != nil else {
+            preconditionFailure("a fixed schedule runs with run(_:from:output:control:report:)")
+        }
+        var clock = clock ?? StepClock(step: 0, time: 0, dt: 0, frames: 1)
+        let end = schedule.time(ofFrame: schedule.frameCount - 1)
+        if clock.step == 0 {
+            try fillGhosts()
+            model.start(state, work: work, dt: try stableTimeStep(cfl: rule.cfl), geometry: geometry)
+            sample(step: 0, time: 0)
+            try flushTraces(to: output)
+            try output.write(frame: 0, step: 0, time: 0, state: state)
+        }
+        // The stable step of the current state: reduced on its own before the first step, then
+        // in the control's reduction after each step.
+        var reduced: Double? = nil
+        while clock.frames < schedule.frameCount {
+            try output.release(next + self.stage)
+            let limit = try reduced ?? communication.globalMinimum(model.stableTimeStep(state, geometry: geometry))
+            let stable = limit * rule.cfl
+            guard stable.isFinite, stable > 0 else {
+                // Only a state that is no longer finite (or no longer physical) has no stable step.
+                try checkFinite(step: clock.step, time: clock.time)
+                throw NonFiniteState(step: clock.step, time: clock.time, components: [])
+            }
+            let wanted = clock.dt > 0 ? Swift.min(stable, rule.maxGrowth * clock.dt) : stable
+            let target = schedule.time(ofFrame: clock.frames)
+            // Land on the frame when the step reaches it, or would leave a sliver of a step.
+            let lands = clock.time + wanted * (1 + 1e-12) >= target
+            let dt = lands ? target - clock.time : wanted
+            try self.step(dt: dt, time: clock.time)
+            clock.step += 1
+            clock.time = lands ? target : clock.time + dt
+            clock.dt = wanted
+            sample(step: clock.step, time: clock.time)
+            if lands {
+                try flushTraces(to: output)
+                try output.write(frame: clock.frames, step: clock.step, time: clock.time, state: state)
+                clock.frames += 1
+            }
+            let last = clock.frames == schedule.frameCount
+            report(
+                StepReport(
+                    step: clock.step, steps: 0, time: clock.time, dt: dt, fraction: Swift.min(clock.time / end, 1)))
+            guard let control else {
+                reduced = nil
+                continue
+            }
+            let decision = try control.decide(
+                after: clock.step, last: last, stableStep: model.stableTimeStep(state, geometry: geometry))
+            reduced = decision.stableStep
+            if decision.checkpoint || decision.stop {
+                try output.drain()
+                try checkFinite(step: clock.step, time: clock.time)
+                try flushTraces(to: output)
+                try output.drain()
+                try control.checkpoint(
+                    step: clock.step, time: clock.time, dt: clock.dt, frames: clock.frames, state: state)
+            }
+            if decision.stop && !last { return .stopped(step: clock.step) }
         }
         try flushTraces(to: output)
         try output.drain()

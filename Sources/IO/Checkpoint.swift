@@ -11,11 +11,12 @@ public struct CheckpointInfo: Sendable, Equatable {
     public let step: Int
     /// Simulated time reached.
     public let time: Double
-    /// The time step.
+    /// The time step; with adaptive steps, the last step before it was shortened to land on
+    /// a frame, which the next may grow from.
     public let dt: Double
     /// Frames in results.hdf5 when the checkpoint was taken (frame indices 0..<frames).
     public let frames: Int
-    /// Steps between frames in the run that wrote it.
+    /// Steps between frames in the run that wrote it; 0 for a run of adaptive steps.
     public let outputEvery: Int
     /// The model's name.
     public let model: String
@@ -278,9 +279,9 @@ public enum Checkpoint {
                     + "were changed): damaged")
         }
         // Counts and times a run would compute with: out of range means damage, not a run to continue.
-        guard step >= 0, frames >= 0, every >= 1, ranks >= 1, time.isFinite, dt.isFinite, dt > 0,
-            frames == step / every + 1
-        else {
+        // output_every 0 is a run of adaptive steps, whose frames do not follow from the step.
+        let framesFit = every >= 1 ? frames == step / every + 1 : every == 0 && frames >= 1 && frames <= step + 1
+        guard step >= 0, frames >= 0, every >= 0, ranks >= 1, time.isFinite, dt.isFinite, dt > 0, framesFit else {
             throw CheckpointError(
                 "its metadata is out of range (step \(step), results_frames \(frames), output_every \(every), "
                     + "tessera_ranks \(ranks), time \(time), dt \(dt)): damaged")

@@ -385,6 +385,8 @@ struct MemberRecord: Codable, Equatable {
     let every: Int
     let endTime: Double?
     let everyTime: Double?
+    let adaptive: Bool?
+    let maxDtGrowth: Double?
 
     init(_ config: RunConfig, physics: PhysicsKey) {
         self.physics = physics
@@ -393,5 +395,7 @@ struct MemberRecord: Codable, Equatable {
         every = config.outputEvery
         endTime = config.endTime
         everyTime = config.outputEveryTime
+        adaptive = config.adaptive
+        maxDtGrowth = config.maxDtGrowth
     }
 }

@@ -31,7 +31,7 @@ final class CheckpointControl: RunControl {
     let deadline: ContinuousClock.Instant?
     let shape: [Int]
     let tuning: FileTuning
-    let info: (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
+    let info: (_ step: Int, _ time: Double, _ dt: Double, _ frames: Int) -> CheckpointInfo
     let logger: Logger
     /// Told when a checkpoint is written, so that the write is timed on its own.
     var watchdog: Watchdog?
@@ -46,7 +46,7 @@ final class CheckpointControl: RunControl {
         world: Communicator, directory: String, every: Int?, interval: Double?, keep: Int,
         deadline: ContinuousClock.Instant?,
         shape: [Int], fields: Int, tuning: FileTuning, logger: Logger,
-        info: @escaping (_ step: Int, _ time: Double, _ frames: Int) -> CheckpointInfo
+        info: @escaping (_ step: Int, _ time: Double, _ dt: Double, _ frames: Int) -> CheckpointInfo
     ) {
         self.world = world
         self.directory = directory
@@ -62,11 +62,11 @@ final class CheckpointControl: RunControl {
         self.lastCheckpointDuration = .milliseconds(Int64(bytes / 100e6 * 1000))
     }
 
-    func decide(after step: Int, of steps: Int) throws -> StepDecision {
+    func decide(after step: Int, last: Bool, stableStep: Double?) throws -> StepDecision {
         let now = ContinuousClock.now
         slowestStep = max(slowestStep, now - lastStep)
         lastStep = now
-        var checkpoint = step == steps
+        var checkpoint = last
         if let every, step % every == 0 { checkpoint = true }
         if let interval, now - lastCheckpoint >= .milliseconds(Int64(interval * 1000)) { checkpoint = true }
         let signal = Int64(csignals_received())
@@ -75,24 +75,32 @@ final class CheckpointControl: RunControl {
             let margin = lastCheckpointDuration * 2 + slowestStep * 3
             nearDeadline = now + margin >= deadline
         }
+        // A positive double's bits order as the double does: the most negated bits are the least
+        // stable step, reduced with the flags in one call.
         var flags: [Int64] = [checkpoint ? 1 : 0, nearDeadline ? 1 : 0, signal]
+        // A step that is not a positive number (a state gone bad) goes in as 0, which the run refuses.
+        if let stableStep {
+            let positive = stableStep.isFinite && stableStep > 0 ? stableStep : 0
+            flags.append(-Int64(bitPattern: positive.bitPattern))
+        }
         try world.allReduce(&flags, .max)
+        let stable = stableStep.map { _ in Double(bitPattern: UInt64(bitPattern: -flags[3])) }
         if flags[2] != 0 {
             stopReason = "received \(Self.name(of: Int32(flags[2])))"
         } else if flags[1] != 0 {
             stopReason = "the wall-clock limit is near"
         }
-        return StepDecision(checkpoint: flags[0] != 0, stop: stopReason != nil)
+        return StepDecision(checkpoint: flags[0] != 0, stop: stopReason != nil, stableStep: stable)
     }
 
-    func checkpoint(step: Int, time: Double, frames: Int, state: [Field]) throws {
+    func checkpoint(step: Int, time: Double, dt: Double, frames: Int, state: [Field]) throws {
         let start = ContinuousClock.now
         let (path, bytes): (String, Int)
         watchdog?.writing(true)
         defer { watchdog?.writing(false) }
         do {
             (path, bytes) = try Checkpoint.write(
-                info(step, time, frames), state: state, shape: shape, directory: directory, communicator: world,
+                info(step, time, dt, frames), state: state, shape: shape, directory: directory, communicator: world,
                 keep: keep, tuning: tuning)
         } catch let error as CheckpointError where error.onEveryRank {
             throw AgreedFailure(description: error.description)

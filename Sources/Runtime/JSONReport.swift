@@ -92,6 +92,7 @@ extension RunPlan {
             "blocks": ["smallest": smallest, "largest": largest],
             "time": [
                 "steps": config.steps as Any, "end_time": config.endTime as Any, "cfl": config.cfl,
+                "adaptive": adaptive, "max_dt_growth": config.maxDtGrowth,
             ],
             "output": [
                 "dir": config.outputDirectory,

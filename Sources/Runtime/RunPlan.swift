@@ -21,6 +21,9 @@ public struct RunPlan {
     public var components: Int { fields.components(dimensions: config.grid.shape.count).count }
     /// Stages of the model's time integrator.
     public let stages: Int
+    /// Whether the run takes adaptive steps (``Schedule/Adaptive``): where the config says,
+    /// else where the model's stable step follows its state and frames are spaced in time.
+    public let adaptive: Bool
 
     public init(config: RunConfig, ranks: Int) throws {
         modelType = try Runtime.modelType(named: config.modelName)
@@ -40,6 +43,26 @@ public struct RunPlan {
                 "time.steps",
                 "\(steps) is more than the \(Schedule.maximumSteps) steps (2^50) a run may take; at a million steps a "
                     + "second that would run for 35 years")
+        }
+        let follows = modelType.description.adaptive
+        switch config.adaptive {
+        case true?:
+            guard follows else {
+                throw ConfigError(
+                    "time.adaptive",
+                    "the \(config.modelName) model's stable step does not change as it runs, so its fixed steps are "
+                        + "already as long as they can be; with output.every_time its frames fall on the interval's "
+                        + "multiples (adaptive steps are for euler and burgers)")
+            }
+            guard config.outputEveryTime != nil else {
+                throw ConfigError(
+                    "time.adaptive",
+                    "adaptive steps need time.end_time and output.every_time: the steps are shortened to land on its "
+                        + "multiples, where the frames are")
+            }
+            adaptive = true
+        case false?: adaptive = false
+        case nil: adaptive = follows && config.outputEveryTime != nil
         }
         parameters = try Parameters(config.modelTable, specs: modelType.description.parameters)
         let shape = config.grid.shape
@@ -106,7 +129,12 @@ public struct RunPlan {
 
     public var summary: String {
         let (smallest, largest) = blockExtremes
-        let time = config.steps.map { "\($0) steps" } ?? "until t = \(config.endTime!)"
+        let time =
+            config.steps.map { "\($0) steps" }
+            ?? "until t = \(config.endTime!) in "
+            + (adaptive
+                ? "adaptive steps (each cfl × the state's stable step, growing at most \(config.maxDtGrowth)× a step)"
+                : "fixed steps")
         return """
             model \(config.modelName): \(parameters.values.keys.sorted().map { "\($0) = \(parameters.values[$0]!)" }.joined(separator: ", "))
             grid \(shapeText(config.grid.shape)) cells, extent \(config.grid.extent), boundaries \(config.boundaries.map(\.name))

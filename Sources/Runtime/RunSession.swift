@@ -70,9 +70,17 @@ public enum RunSession {
         for line in plan.summary.split(separator: "\n") { logger.info("\(line)") }
         let hosts = try world.allGather(try MPIEnvironment.processorName())
         for line in plan.layout(hosts: hosts, launcher: launcherName(ranks: world.size)) { logger.info("\(line)") }
-        let spacing =
-            schedule.frameInterval.map { " every \($0) of simulated time (\(schedule.outputEvery) steps each)" } ?? ""
-        logger.info("dt = \(schedule.dt), \(schedule.steps) steps, \(schedule.frameCount) frames\(spacing)")
+        if let rule = schedule.adaptive, let every = schedule.frameInterval {
+            let frames = "\(schedule.frameCount) frames every \(every) of simulated time"
+            logger.info(
+                "adaptive steps: each \(rule.cfl) × the stable step of the state, at most \(rule.maxGrowth)× the one before; \(frames)"
+            )
+        } else {
+            let spacing =
+                schedule.frameInterval.map { " every \($0) of simulated time (\(schedule.outputEvery) steps each)" }
+                ?? ""
+            logger.info("dt = \(schedule.dt), \(schedule.steps) steps, \(schedule.frameCount) frames\(spacing)")
+        }
 
         let resumed =
             try restart.map { try resume(from: $0, into: simulation, checkpoints: checkpoints, world, logger) } ?? nil
@@ -116,13 +124,20 @@ public enum RunSession {
                         "the checkpoint was written for different physics; restart with the same model, grid and "
                             + "boundaries (checkpoint ≠ this run): \(differences.joined(separator: "; "))")
                 }
-                guard resumed.dt.bitPattern == schedule.dt.bitPattern else {
+                guard (resumed.outputEvery == 0) == (schedule.adaptive != nil) else {
+                    let steps = { (adaptive: Bool) in adaptive ? "adaptive steps" : "fixed steps" }
+                    throw ConfigError(
+                        "time.adaptive",
+                        "the checkpoint was written with \(steps(resumed.outputEvery == 0)), this config takes "
+                            + "\(steps(schedule.adaptive != nil)); restart with the same [time] settings")
+                }
+                guard schedule.adaptive != nil || resumed.dt.bitPattern == schedule.dt.bitPattern else {
                     throw ConfigError(
                         "time",
                         "the checkpoint was written with dt = \(resumed.dt), this config gives dt = \(schedule.dt); restart with the same [time] settings"
                     )
                 }
-                guard resumed.outputEvery == schedule.outputEvery else {
+                guard schedule.adaptive != nil || resumed.outputEvery == schedule.outputEvery else {
                     throw ConfigError(
                         "output.every",
                         "the run being continued wrote a frame every \(resumed.outputEvery) steps, this config says "
@@ -130,9 +145,15 @@ public enum RunSession {
                             + "restart with output.every = \(resumed.outputEvery), or start a new run in another output.dir"
                     )
                 }
-                guard resumed.step <= schedule.steps else {
+                guard schedule.adaptive != nil || resumed.step <= schedule.steps else {
                     throw ConfigError(
                         "time", "the checkpoint is at step \(resumed.step), past this run's \(schedule.steps) steps")
+                }
+                guard resumed.frames <= schedule.frameCount else {
+                    throw ConfigError(
+                        "time",
+                        "the checkpoint comes after \(resumed.frames) frames, more than this run's \(schedule.frameCount)"
+                    )
                 }
             }
             writer = try agreed(world) {
@@ -170,24 +191,32 @@ public enum RunSession {
             deadline: timeLeft.map { started + .milliseconds(Int64($0 * 1000)) },
             shape: plan.config.grid.shape, fields: simulation.state.count,
             tuning: plan.config.checkpointFiles.tuning, logger: logger
-        ) { step, time, frames in
+        ) { step, time, dt, frames in
+            // output_every 0 marks adaptive steps; dt is then the last step before landing on a frame.
             CheckpointInfo(
-                step: step, time: time, dt: schedule.dt, frames: frames, outputEvery: schedule.outputEvery,
+                step: step, time: time, dt: dt, frames: frames, outputEvery: schedule.outputEvery,
                 model: plan.config.modelName,
                 physics: plan.physics, configText: plan.config.text, version: tesseraVersion, ranks: world.size,
                 processGrid: decomposition.dims, fields: simulation.state.map(\.name))
         }
         let cells = Double(plan.config.grid.shape.reduce(1, *))
-        var progress = ProgressReporter(steps: schedule.steps, start: resumed?.step ?? 0, cells: cells)
+        var progress = ProgressReporter(start: resumed?.step ?? 0, cells: cells)
         let outcome: RunOutcome
         let watchdog = try plan.config.watchdog.map { try Watchdog(world, minimum: $0, from: resumed?.step ?? 0) }
         control.watchdog = watchdog
         let stepping = ContinuousClock.now
         do {
-            outcome = try simulation.run(schedule, from: resumed?.step ?? 0, output: output, control: control) {
-                report in
+            let reporting = { (report: StepReport) in
                 watchdog?.stepped(report.step)
                 if world.rank == 0, let line = progress.line(for: report) { logger.info("\(line)") }
+            }
+            if schedule.adaptive != nil {
+                let clock = resumed.map { StepClock(step: $0.step, time: $0.time, dt: $0.dt, frames: $0.frames) }
+                outcome = try simulation.run(
+                    schedule, resuming: clock, output: output, control: control, report: reporting)
+            } else {
+                outcome = try simulation.run(
+                    schedule, from: resumed?.step ?? 0, output: output, control: control, report: reporting)
             }
         } catch var error as NonFiniteState {
             // Every rank found the same: exit cleanly, keeping the frames and checkpoints so far.
@@ -220,30 +249,36 @@ public enum RunSession {
 
 /// Turns step reports into progress lines, at most one every two seconds plus the last step.
 struct ProgressReporter {
-    let steps: Int
     /// The step the run started from (not 0 after a restart).
     let firstStep: Int
     let cells: Double
     let start = Date()
     var lastPrinted = Date()
+    /// How far through the run it was at the first report: the rate counts from there.
+    var firstFraction: Double?
 
-    init(steps: Int, start: Int, cells: Double) {
-        self.steps = steps
+    init(start: Int, cells: Double) {
         self.firstStep = start
         self.cells = cells
     }
 
+    /// A line at most every two seconds and at the end: the step (of how many, with fixed
+    /// steps), how far through the run, the current dt, and the time left at the rate so far.
     mutating func line(for report: StepReport) -> String? {
         let now = Date()
-        guard now.timeIntervalSince(lastPrinted) >= 2 || report.step == steps else { return nil }
+        if firstFraction == nil { firstFraction = report.fraction }
+        guard now.timeIntervalSince(lastPrinted) >= 2 || report.fraction >= 1 else { return nil }
         let elapsed = now.timeIntervalSince(start)
         let rate = Double(report.step - firstStep) / Swift.max(elapsed, 1e-9)
-        let remaining = Double(steps - report.step) / Swift.max(rate, 1e-9)
+        let done = report.fraction - (firstFraction ?? 0)
+        let remaining = done > 0 ? elapsed * (1 - report.fraction) / done : 0
         lastPrinted = now
-        let percent = steps > 0 ? 100 * report.step / steps : 100
+        let percent = Int(100 * report.fraction)
         let numbers = String(
-            format: "t = %.6g  %.1f steps/s  %.3g cell updates/s", report.time, rate, rate * cells)
-        return "step \(report.step)/\(steps) (\(percent)%)  \(numbers)  \(duration(remaining)) left"
+            format: "t = %.6g  dt = %.3g  %.1f steps/s  %.3g cell updates/s", report.time, report.dt, rate,
+            rate * cells)
+        let step = report.steps > 0 ? "step \(report.step)/\(report.steps)" : "step \(report.step)"
+        return "\(step) (\(percent)%)  \(numbers)  \(duration(remaining)) left"
     }
 
     func duration(_ seconds: Double) -> String {

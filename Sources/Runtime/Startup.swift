@@ -70,9 +70,15 @@ struct RankSetup {
         let domain = MPIDomain(cartesian: cartesian, plan: haloPlan)
         let simulation = Simulation(
             model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain)
-        let stable = try simulation.stableTimeStep(cfl: plan.config.cfl)
         self.geometry = geometry
         self.simulation = simulation
+        if plan.adaptive, let endTime = plan.config.endTime, let every = plan.config.outputEveryTime {
+            schedule = Schedule(
+                adaptiveUntil: endTime, every: every,
+                rule: Schedule.Adaptive(cfl: plan.config.cfl, maxGrowth: plan.config.maxDtGrowth))
+            return
+        }
+        let stable = try simulation.stableTimeStep(cfl: plan.config.cfl)
         self.schedule = try agreed(world) {
             try Schedule(
                 steps: plan.config.steps, endTime: plan.config.endTime, stableDt: stable,

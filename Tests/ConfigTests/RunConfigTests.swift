@@ -106,6 +106,18 @@ let minimal = """
         }
     }
 
+    @Test func adaptiveStepsAreAChoiceWithABoundedGrowth() throws {
+        let plain = try RunConfig(text: minimal, overrides: [])
+        #expect(plain.adaptive == nil && plain.maxDtGrowth == 1.1)
+        let set = try RunConfig(text: minimal, overrides: ["time.adaptive=false", "time.max_dt_growth=1.5"])
+        #expect(set.adaptive == false && set.maxDtGrowth == 1.5)
+        for (override, message) in [
+            ("time.adaptive=1", "must be true or false"), ("time.max_dt_growth=0.9", "must be at least 1"),
+        ] {
+            #expect(throws: ConfigError.self, "\(message)") { try RunConfig(text: minimal, overrides: [override]) }
+        }
+    }
+
     @Test func unknownSectionsAndBrokenTOMLAreReported() {
         do { _ = try RunConfig(text: minimal + "\n[physics]\nx = 1") } catch { #expect(error.key == "physics") }
         do {

@@ -143,6 +143,11 @@ import Testing
         // Steps of the stable size, no shorter, where they divide the interval.
         let exact = try Schedule(steps: nil, endTime: 1.0, stableDt: 0.05, outputEvery: 1, everyTime: 0.25)
         #expect(exact.outputEvery == 5 && exact.dt == 0.05 && exact.steps == 20)
+        // Adaptive steps: the number of steps is not known ahead, the frames are.
+        let adaptive = Schedule(
+            adaptiveUntil: 1.0, every: 0.1, rule: Schedule.Adaptive(cfl: 0.9, maxGrowth: 1.1))
+        #expect(adaptive.frameCount == 11 && adaptive.steps == 0 && adaptive.adaptive?.maxGrowth == 1.1)
+        #expect(adaptive.time(ofFrame: 3).bitPattern == (3 * 0.1).bitPattern)
         // Without every_time, frames are at their steps' times as before.
         let plain = try Schedule(steps: 10, endTime: nil, stableDt: 0.3, outputEvery: 5)
         #expect(plain.frameInterval == nil && plain.time(ofFrame: 2) == 10 * 0.3)

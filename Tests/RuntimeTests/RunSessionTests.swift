@@ -109,9 +109,10 @@ func contents(_ path: String) throws -> [String: [Double]] {
                 [model]
                 name = "burgers"
                 [time]
-                steps = 10
+                end_time = 0.1
                 [output]
                 dir = "campaign"
+                every_time = 0.05
                 [ensemble]
                 members = 4
                 ranks_per_member = 2

@@ -268,7 +268,7 @@ def test_a_state_that_overflows_stops_every_rank_with_the_step_and_the_field(tmp
     assert "no longer finite at step 5" in result.stderr and "velocity_x" in result.stderr
     assert result.stderr.count("tessera: error:") == 1
     # The causes are Burgers' own, most likely first, not the same advice for every model.
-    assert "Likely causes, most likely first: (1) the time step: it is fixed from the initial velocity" in result.stderr
+    assert "Likely causes, most likely first: (1) the time step: with fixed steps it is set by the initial velocity" in result.stderr
     # The frames before it are kept: the initial state only.
     with h5py.File(tmp_path / "out" / "results.hdf5", "r") as f:
         assert f["t1_fields/velocity"].shape[1] == 1

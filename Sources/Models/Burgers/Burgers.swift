@@ -44,10 +44,12 @@ public struct Burgers: Model {
         ],
         boundaries: .anyWithOutflow,
         instabilities: [
-            "the time step: it is fixed from the initial velocity, and a dirichlet boundary value faster than that "
-                + "drives shocks faster than it allows; lower [time] cfl or the boundary value",
+            "the time step: with fixed steps it is set by the initial velocity, and a dirichlet boundary value "
+                + "faster than that drives shocks faster than it allows; use adaptive steps (output.every_time), or "
+                + "lower [time] cfl or the boundary value",
             "a viscosity so large that the viscous limit is hard to meet: lower [time] cfl",
-        ])
+        ],
+        adaptive: true)
 
     public let viscosity: Double
     let limiter: Limiter

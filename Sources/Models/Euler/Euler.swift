@@ -45,7 +45,7 @@ public struct Euler: Model {
                 help: "kelvin_helmholtz, rayleigh_taylor: the amplitude of the seed velocity"),
             ParameterSpec(
                 "speedup", .number(1...1e300), default: .double(2),
-                help: "how much faster than at the start waves may become (dt is fixed from the initial state)"),
+                help: "fixed steps only: how much faster than at the start waves may become"),
         ],
         boundaries: BoundaryRules(
             accepted: ["reflecting", "neumann"], defaultCondition: "reflecting",
@@ -55,10 +55,10 @@ public struct Euler: Model {
             open: ["neumann"]),
         instabilities: [
             "zero or negative density or pressure: an initial state or a gravity (model.gravity) the gas cannot hold",
-            "waves faster than the fixed time step allows, as shocks strengthen: raise model.speedup or lower "
-                + "[time] cfl",
+            "with fixed steps, waves faster than the step allows as shocks strengthen: use adaptive steps "
+                + "(output.every_time), raise model.speedup or lower [time] cfl",
             "an outflow (neumann) boundary that a strong wave reflects from at an angle: try reflecting walls",
-        ], recordedAs: ModelDescription.axisEntries("gravity"))
+        ], recordedAs: ModelDescription.axisEntries("gravity"), adaptive: true)
 
     public let gamma: Double
     public let gravity: [Double]
@@ -109,6 +109,7 @@ public struct Euler: Model {
         [("gamma", gamma)] + gravity.enumerated().map { ("gravity_\(["x", "y", "z"][$0.offset])", $0.element) }
     }
     /// Without gravity the scheme conserves every component.
+    public var fixedStepMargin: Double { speedup }
     public var conserved: [String] {
         let components = fields.components(dimensions: extent.count)
         return gravity.allSatisfy { $0 == 0 } ? components : ["density"]
@@ -179,8 +180,7 @@ public struct Euler: Model {
     }
 
     public func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double {
-        // An Euler stage of MUSCL is stable to a Courant number of 1/2 summed over the axes;
-        // dt is fixed for the run, so leave room for waves `speedup` times faster than now.
+        // An Euler stage of MUSCL is stable to a Courant number of 1/2 summed over the axes.
         let d = geometry.dimensions
         var rate = 0.0
         let layout = state[0].layout
@@ -196,7 +196,7 @@ public struct Euler: Model {
                 rate = Swift.max(rate, cell)
             }
         }
-        return 0.5 / (speedup * Swift.max(rate, .leastNormalMagnitude))
+        return 0.5 / Swift.max(rate, .leastNormalMagnitude)
     }
 
     /// Density, velocity and pressure per cell (ghosts included): the update converts each
