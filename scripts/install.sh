@@ -24,7 +24,9 @@ STATIC_SWIFT=1
 # shellcheck source=setup.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/setup.sh"
 
+# The release (0.1.0), without the commit that --version adds (0.1.0+1a2b3c4d5e6f).
 version="$("$TESSERA" --version)"
+version="${version%%+*}"
 loaded() { tr ':' '\n' <<< "${LOADEDMODULES:-}" | grep -E "$1" | head -n 1 || true; }
 mpi="${TESSERA_MPI_MODULE-$(loaded '^(openmpi|open-mpi|mpich|cray-mpich|mvapich[0-9]*|intel-?mpi|impi)(/|$)')}"
 hdf5="${TESSERA_HDF5_MODULE-$(loaded '^(hdf5|phdf5|parallel-hdf5|hdf5-parallel|cray-hdf5-parallel)(/|$)')}"

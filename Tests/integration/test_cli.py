@@ -6,13 +6,35 @@ import subprocess
 import h5py
 import numpy as np
 import pytest
-from conftest import BINARY, environment, run_tessera, write_config
+import yaml
+from conftest import BINARY, ROOT, environment, run_tessera, write_config
 
 
-def test_version():
+def test_the_version_names_the_commit_in_every_file_and_the_log(tmp_path):
+    """0.1.0+<commit>, with .dirty where tracked files differ from it: in --version, the
+    start-up log, the results and the checkpoints."""
     result = run_tessera(["--version"])
     assert result.returncode == 0
-    assert result.stdout.strip() == "0.1.0"
+    version = result.stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.strip()
+    assert version == f"0.1.0+{commit[:12]}" + (".dirty" if changed else ""), (version, commit, changed)
+    release = version.split("+")[0]
+    assert f"## [{release}]" in (ROOT / "CHANGELOG.md").read_text()
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and str(citation["version"]) == release
+    assert citation["license"] == "Apache-2.0" and "Apache License" in (ROOT / "LICENSE").read_text()[:200]
+    assert "Apache License 2.0" in (ROOT / "README.md").read_text()
+    config = write_config(tmp_path / "c.toml", [8, 6], tmp_path / "out", steps=2)
+    run = run_tessera(["run", config], ranks=2)
+    assert run.returncode == 0, run.stderr
+    assert f"tessera {version}, " in run.stdout
+    with h5py.File(tmp_path / "out" / "results.hdf5") as f:
+        assert f.attrs["tessera_version"] == version
+    with h5py.File(next((tmp_path / "out" / "checkpoints").glob("checkpoint-*.hdf5"))) as f:
+        stored = f.attrs["tessera_version"]
+        assert (stored.decode() if isinstance(stored, bytes) else stored) == version
 
 
 def test_models_lists_heat_and_its_parameters():
