@@ -6,7 +6,7 @@
 //   CMPI, CHDF5            system libraries (module map + one shim header each)
 //   CSignals               the async-signal-safe stop-request handler (C)
 //   CLanes                 vectorisable square roots for the kernels (one C header)
-//   CBuildInfo             the commit the build is of (C, to carry a string from this manifest)
+//   VersionStamp           a build tool plugin: the commit the build is of, into Runtime
 //   MPI, HDF5              Swift APIs over them; the only targets that import a C module
 //                          of MPI or HDF5, and none of their public API names a C type
 //   Grid                   boxes, layouts, fields, decomposition, halo plans (pure Swift)
@@ -22,7 +22,6 @@
 //   Runtime                runs, restarts, checkpoint policy, failure agreement, campaigns,
 //                          inversion, planning and benchmarks: the application, as a library
 //   tessera                the executable: argument parsing that calls into Runtime
-import Foundation
 import PackageDescription
 
 /// Warnings are errors in our own targets (not in dependencies, whose warnings we cannot fix).
@@ -46,18 +45,6 @@ let mpiPackages: (mpi: String, hdf5: String, apt: [String]) = {
     case "mpich": return ("mpich", "hdf5-mpich", ["libmpich-dev", "libhdf5-mpich-dev"])
     default: fatalError("TESSERA_MPI must be openmpi or mpich, not \(mpiImplementation)")
     }
-}()
-
-/// The commit this build is of, for the version every file records: from git (`.dirty` when
-/// tracked files were changed), else from a `COMMIT` file beside this one (for a source
-/// tarball without .git), else "unknown".
-let buildCommit: String = {
-    if let git = Context.gitInformation {
-        return String(git.currentCommit.prefix(12)) + (git.hasUncommittedChanges ? ".dirty" : "")
-    }
-    let stamp = URL(fileURLWithPath: Context.packageDirectory).appendingPathComponent("COMMIT")
-    let text = (try? String(contentsOf: stamp, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-    return text.flatMap { $0.allSatisfy { $0.isHexDigit || $0 == "." || $0.isLetter } ? $0 : nil } ?? "unknown"
 }()
 
 /// Kernels run without overflow and bounds checks in release builds; see docs/benchmarks.md.
@@ -95,7 +82,7 @@ let package = Package(
             providers: [.apt([mpiPackages.apt[1]])]
         ),
         .target(name: "CSignals"),
-        .target(name: "CBuildInfo", cSettings: [.define("TESSERA_COMMIT", to: "\"\(buildCommit)\"")]),
+        .plugin(name: "VersionStamp", capability: .buildTool()),
         .systemLibrary(name: "CLanes"),
         .target(
             name: "MPI", dependencies: ["CMPI"],
@@ -124,11 +111,12 @@ let package = Package(
             name: "Runtime",
             dependencies: [
                 "MPI", "HDF5", "Grid", "Settings", "Engine", "Numerics", "Adjoint", "Distributed", "Config", "IO",
-                "CSignals", "CBuildInfo",
+                "CSignals",
                 "Heat", "Advection", "Burgers", "GrayScott", "Wave", "Euler",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["VersionStamp"]
         ),
         .executableTarget(
             name: "tessera",

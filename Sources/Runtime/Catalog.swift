@@ -1,6 +1,5 @@
 import Advection
 import Burgers
-internal import CBuildInfo
 import Engine
 import Euler
 import GrayScott
@@ -14,7 +13,7 @@ public let tesseraRelease = "0.1.0"
 /// Tessera's version with the commit it was built from (semantic versioning's build metadata:
 /// `0.1.0+1a2b3c4d5e6f`, `.dirty` when the tree had changes): in `--version`, the start-up log
 /// and every file it writes, so that a dataset says which code made it.
-public let tesseraVersion = "\(tesseraRelease)+\(String(cString: tessera_build_commit()))"
+public let tesseraVersion = "\(tesseraRelease)+\(tesseraBuildCommit)"
 
 /// Every model `tessera` can run, by the name used in `[model] name`.
 public let catalog: [any Model.Type] = [Heat.self, Advection.self, Burgers.self, GrayScott.self, Wave.self, Euler.self]
