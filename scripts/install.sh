@@ -2,7 +2,10 @@
 # Installs Tessera for a site: the binary, its manual, examples and batch scripts under
 # PREFIX, and (given MODULEFILES) modulefiles for Lmod and Environment Modules.
 #
-#   scripts/install.sh PREFIX [MODULEFILES]
+#   scripts/install.sh [--install-deps] PREFIX [MODULEFILES]
+#
+#   --install-deps  install missing Debian packages with apt (as root); without it nothing is
+#                   installed, and what is missing is said
 #
 #   PREFIX       where Tessera goes, one folder per version, e.g. /opt/tessera/0.1.0:
 #                bin/tessera, README.md, docs/, examples/, jobs/, and under share/ the man page
@@ -18,7 +21,11 @@
 # The binary links the Swift runtime statically, so compute nodes need no Swift; it still
 # links MPI and HDF5 dynamically, from the modules above.
 set -euo pipefail
-PREFIX="${1:?usage: scripts/install.sh PREFIX [MODULEFILES]}"
+if [ "${1:-}" = --install-deps ]; then
+    export TESSERA_INSTALL_DEPS=1
+    shift
+fi
+PREFIX="${1:?usage: scripts/install.sh [--install-deps] PREFIX [MODULEFILES]}"
 MODULEFILES="${2:-}"
 STATIC_SWIFT=1
 # shellcheck source=setup.sh source-path=SCRIPTDIR

@@ -1,9 +1,17 @@
 # shellcheck shell=bash
-# Shared set-up for scripts/quickstart and scripts/test (sourced, not run).
+# Shared set-up for scripts/quickstart, scripts/test and scripts/install.sh (sourced, not run).
 #
-# Checks for the Swift toolchain, MPI, parallel HDF5 and pkg-config; installs the missing
-# system packages with apt when run as root, and otherwise says what to install or load.
-# Then builds tessera in release mode. Leaves TESSERA (the binary) set.
+# Checks for the Swift toolchain, an MPI and a parallel HDF5 that pkg-config finds, and the
+# Debian packages the calling script adds (EXTRA_PACKAGES). Installs nothing unless asked:
+# with TESSERA_INSTALL_DEPS=1 (scripts/quickstart and scripts/test ask; scripts/install.sh
+# takes --install-deps) it installs the missing Debian packages with apt as root; otherwise it
+# says exactly what is missing and how to get it. Then builds tessera in release mode
+# (TESSERA_SETUP_CHECK=1 stops after the checks) and leaves TESSERA (the binary) set.
+#
+# Sites whose MPI and HDF5 come from Spack, EasyBuild or the vendor name their pkg-config
+# packages: TESSERA_MPI_PC (for example mpi or cray-mpich) and TESSERA_HDF5_PC (hdf5, or
+# hdf5_hl...). Without TESSERA_HDF5_PC, a parallel `hdf5` (its H5pubconf.h says
+# H5_HAVE_PARALLEL, as Spack's hdf5+mpi and Cray's provide) stands in for Debian's name.
 
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,27 +37,58 @@ esac
 BUILD_ARGS=(--scratch-path "$scratch${STATIC_SWIFT:+-static}")
 if [ -n "${STATIC_SWIFT:-}" ]; then BUILD_ARGS+=(--static-swift-stdlib); fi
 
+# Whether the HDF5 of pkg-config package $1 is built for MPI: its H5pubconf.h, in one of the
+# package's include folders, defines H5_HAVE_PARALLEL.
+hdf5_is_parallel() {
+    local flag
+    for flag in $(pkg-config --cflags-only-I "$1" 2>/dev/null); do
+        grep -qs "define H5_HAVE_PARALLEL 1" "${flag#-I}/H5pubconf.h" && return 0
+    done
+    return 1
+}
+if [ -n "${TESSERA_MPI_PC:-}" ]; then PC[0]="$TESSERA_MPI_PC"; fi
+if [ -n "${TESSERA_HDF5_PC:-}" ]; then
+    PC[1]="$TESSERA_HDF5_PC"
+elif ! pkg-config --exists "${PC[1]}" 2>/dev/null && pkg-config --exists hdf5 2>/dev/null && hdf5_is_parallel hdf5; then
+    PC[1]=hdf5
+fi
+# Package.swift reads other names than Debian's from the environment.
+case "$TESSERA_MPI" in openmpi) debian=(ompi hdf5-openmpi) ;; *) debian=(mpich hdf5-mpich) ;; esac
+if [ "${PC[0]}" != "${debian[0]}" ]; then export TESSERA_MPI_PC="${PC[0]}"; else unset TESSERA_MPI_PC; fi
+if [ "${PC[1]}" != "${debian[1]}" ]; then export TESSERA_HDF5_PC="${PC[1]}"; else unset TESSERA_HDF5_PC; fi
+found() { pkg-config --exists "${PC[0]}" "${PC[1]}" 2>/dev/null; }
+
 # Debian/Ubuntu packages: the MPI, parallel HDF5 built against it, HDF5's tools, pkg-config,
-# and whatever the calling script adds in EXTRA_PACKAGES.
-PACKAGES=("${MPI_PACKAGES[@]}" hdf5-tools pkg-config ${EXTRA_PACKAGES[@]+"${EXTRA_PACKAGES[@]}"})
+# and whatever the calling script adds in EXTRA_PACKAGES. Needed only where pkg-config does
+# not already find the MPI and HDF5 (a site's modules), except the caller's extras.
 missing=()
-for package in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
+if command -v dpkg-query >/dev/null; then
+    PACKAGES=(${EXTRA_PACKAGES[@]+"${EXTRA_PACKAGES[@]}"})
+    if ! found; then PACKAGES+=("${MPI_PACKAGES[@]}" hdf5-tools pkg-config); fi
+    for package in ${PACKAGES[@]+"${PACKAGES[@]}"}; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
-    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    if [ "${TESSERA_INSTALL_DEPS:-0}" = 1 ] && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
         say "installing ${missing[*]}"
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq "${missing[@]}" >/dev/null
-    elif pkg-config --exists "${PC[@]}" 2>/dev/null; then
-        say "using the MPI and HDF5 that pkg-config finds (packages ${missing[*]} not installed)"
+    elif found; then
+        say "not installed: ${missing[*]} (TESSERA_INSTALL_DEPS=1 as root installs them with apt); going on without"
     else
-        die "missing ${missing[*]}. As root: apt-get install ${missing[*]}. On a cluster: 'module load $TESSERA_MPI hdf5' (a parallel HDF5 built with that MPI) so that pkg-config finds '${PC[0]}' and '${PC[1]}'."
+        how="TESSERA_INSTALL_DEPS=1 as root installs them with apt"
+        if [ "$(id -u)" -ne 0 ]; then how="as root: apt-get install ${missing[*]}"; fi
+        die "missing ${missing[*]} ($how). On a cluster: 'module load $TESSERA_MPI hdf5' (a parallel HDF5 built with that MPI) so that pkg-config finds '${PC[0]}' and '${PC[1]}', or name your pkg-config packages with TESSERA_MPI_PC and TESSERA_HDF5_PC."
     fi
 fi
-pkg-config --exists "${PC[0]}" || die "pkg-config cannot find '${PC[0]}' (the development files of $TESSERA_MPI)"
-pkg-config --exists "${PC[1]}" || die "pkg-config cannot find '${PC[1]}' (parallel HDF5's development files)"
+command -v pkg-config >/dev/null || die "no pkg-config on PATH: install it (Debian: pkg-config; Spack: pkgconf)"
+pkg-config --exists "${PC[0]}" || die "pkg-config cannot find '${PC[0]}' (the development files of $TESSERA_MPI; TESSERA_MPI_PC names another package; PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})"
+pkg-config --exists "${PC[1]}" || die "pkg-config cannot find '${PC[1]}' (parallel HDF5's development files; TESSERA_HDF5_PC names another package, such as hdf5; PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})"
+hdf5_is_parallel "${PC[1]}" || die "'${PC[1]}' is an HDF5 built without MPI (its H5pubconf.h does not define H5_HAVE_PARALLEL): load or name a parallel HDF5"
+say "MPI from pkg-config '${PC[0]}', parallel HDF5 from '${PC[1]}'"
+if [ "${TESSERA_SETUP_CHECK:-0}" = 1 ]; then return 0; fi
 
 # Open MPI refuses to run as root unless told, and needs leave to put more ranks than cores.
 if [ "$(id -u)" -eq 0 ]; then
