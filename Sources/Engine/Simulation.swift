@@ -117,6 +117,30 @@ public struct NonFiniteState: Error, CustomStringConvertible {
     }
 }
 
+/// An adaptive run's stable step fell so far that the run could not end: to nothing, or below
+/// what would take more than ``Schedule/maximumSteps`` steps to reach the end. The state is
+/// finite but not one the model can step (an energy or a speed out of any physical range).
+/// Every rank throws it alike (the step is a global minimum).
+public struct StepCollapsed: Error, CustomStringConvertible {
+    public let step: Int
+    public let time: Double
+    public let stableStep: Double
+    public var causes: [String]
+
+    public init(step: Int, time: Double, stableStep: Double, causes: [String] = ModelDescription.usualInstabilities) {
+        self.step = step
+        self.time = time
+        self.stableStep = stableStep
+        self.causes = causes
+    }
+
+    public var description: String {
+        let listed = causes.enumerated().map { "(\($0.offset + 1)) \($0.element)" }.joined(separator: "; ")
+        return "the stable time step fell to \(stableStep) at step \(step) (t = \(time)): the run would never reach "
+            + "its end. Likely causes, most likely first: \(listed). The frames and checkpoints so far are kept"
+    }
+}
+
 /// How a run ended.
 public enum RunOutcome: Sendable, Equatable {
     /// Every step of the schedule was taken.
@@ -539,10 +563,10 @@ public final class Simulation {
             try output.release(next + self.stage)
             let limit = try reduced ?? communication.globalMinimum(model.stableTimeStep(state, geometry: geometry))
             let stable = limit * rule.cfl
-            guard stable.isFinite, stable > 0 else {
-                // Only a state that is no longer finite (or no longer physical) has no stable step.
+            // Only a state that is no longer finite, or no longer physical, has no usable step.
+            guard stable.isFinite, stable > 0, stable * Double(Schedule.maximumSteps) >= end else {
                 try checkFinite(step: clock.step, time: clock.time)
-                throw NonFiniteState(step: clock.step, time: clock.time, components: [])
+                throw StepCollapsed(step: clock.step, time: clock.time, stableStep: stable)
             }
             let wanted = clock.dt > 0 ? Swift.min(stable, rule.maxGrowth * clock.dt) : stable
             let target = schedule.time(ofFrame: clock.frames)

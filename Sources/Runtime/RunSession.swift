@@ -224,6 +224,11 @@ public enum RunSession {
             try watchdog?.stop()
             error.causes = plan.modelType.description.instabilities
             throw AgreedFailure(description: "\(error)")
+        } catch var error as StepCollapsed {
+            try output.drain()
+            try watchdog?.stop()
+            error.causes = plan.modelType.description.instabilities
+            throw AgreedFailure(description: "\(error)")
         } catch let error as AgreedFailure {
             try watchdog?.stop()
             throw error

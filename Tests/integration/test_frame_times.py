@@ -211,5 +211,9 @@ def test_adaptive_steps_that_cannot_be_taken_are_refused(tmp_path, ranks):
                                          "adaptive steps need time.end_time and output.every_time"),
         "fixed-model": (heat, "stable step does not change"),
         "shrinking": (base.replace("cfl = 0.9", "cfl = 0.9\nmax_dt_growth = 0.5"), "must be at least 1"),
+        # Velocities of 1e20 leave a stable step that would take more than 2^50 steps to reach
+        # the end: an error, not a run that never ends.
+        "collapsed": (BURGERS.format(out=tmp_path / "out", checkpoint="").replace("adaptive = false\n", "")
+                      .replace("seed = 11", "seed = 11\namplitude = 1e20"), "the stable time step fell to"),
     }
     assert_each_fails_clearly(tmp_path, "run", cases, ranks)
