@@ -11,7 +11,7 @@ ROUNDS="${1:-3}"
 OUT=bench/out/ensemble
 mkdir -p "$OUT"
 # 32 members of 1-D Burgers on 2048 cells to t = 0.025, 51 frames each (examples/ensemble-burgers.toml);
-# each member takes its own time step, 450 to 2700 of them (1000 each before every_time).
+# each member takes its own adaptive steps, 450 to 2660 of them (1000 each before every_time).
 SETS=(--set "grid.shape=[2048]" --set time.end_time=0.025 --set output.every_time=0.0005 --set checkpoint.every=1000)
 
 declare -A best_rate best_bytes
