@@ -46,17 +46,24 @@ hdf5_is_parallel() {
     done
     return 1
 }
+# Whether the HDF5 of package $1 requires no MPI package but ours: Debian's `hdf5.pc` is an
+# alternatives link that may point at the HDF5 of another MPI (it requires `ompi`).
+hdf5_for_our_mpi() {
+    local required
+    for required in $(pkg-config --print-requires "$1" 2>/dev/null | awk '{ print $1 }'); do
+        case "$required" in ompi* | mpich* | mpi) [ "$required" = "${PC[0]}" ] || return 1 ;; esac
+    done
+}
 if [ -n "${TESSERA_MPI_PC:-}" ]; then PC[0]="$TESSERA_MPI_PC"; fi
-if [ -n "${TESSERA_HDF5_PC:-}" ]; then
-    PC[1]="$TESSERA_HDF5_PC"
-elif ! pkg-config --exists "${PC[1]}" 2>/dev/null && pkg-config --exists hdf5 2>/dev/null && hdf5_is_parallel hdf5; then
-    PC[1]=hdf5
-fi
-# Package.swift reads other names than Debian's from the environment.
-case "$TESSERA_MPI" in openmpi) debian=(ompi hdf5-openmpi) ;; *) debian=(mpich hdf5-mpich) ;; esac
-if [ "${PC[0]}" != "${debian[0]}" ]; then export TESSERA_MPI_PC="${PC[0]}"; else unset TESSERA_MPI_PC; fi
-if [ "${PC[1]}" != "${debian[1]}" ]; then export TESSERA_HDF5_PC="${PC[1]}"; else unset TESSERA_HDF5_PC; fi
+if [ -n "${TESSERA_HDF5_PC:-}" ]; then PC[1]="$TESSERA_HDF5_PC"; fi
 found() { pkg-config --exists "${PC[0]}" "${PC[1]}" 2>/dev/null; }
+# Where the HDF5 named is not found and none was named: a parallel `hdf5` built for our MPI (a
+# Spack, EasyBuild or Cray environment) stands in.
+parallel_hdf5() {
+    [ -z "${TESSERA_HDF5_PC:-}" ] && ! pkg-config --exists "${PC[1]}" 2>/dev/null \
+        && pkg-config --exists hdf5 2>/dev/null && hdf5_is_parallel hdf5 && hdf5_for_our_mpi hdf5 || return 1
+    PC[1]=hdf5
+}
 
 # Debian/Ubuntu packages: the MPI, parallel HDF5 built against it, HDF5's tools, pkg-config,
 # and whatever the calling script adds in EXTRA_PACKAGES. Needed only where pkg-config does
@@ -75,7 +82,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
         apt-get install -y -qq "${missing[@]}" >/dev/null
-    elif found; then
+    elif found || { parallel_hdf5 && found; }; then
         say "not installed: ${missing[*]} (TESSERA_INSTALL_DEPS=1 as root installs them with apt); going on without"
     else
         how="TESSERA_INSTALL_DEPS=1 as root installs them with apt"
@@ -83,6 +90,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
         die "missing ${missing[*]} ($how). On a cluster: 'module load $TESSERA_MPI hdf5' (a parallel HDF5 built with that MPI) so that pkg-config finds '${PC[0]}' and '${PC[1]}', or name your pkg-config packages with TESSERA_MPI_PC and TESSERA_HDF5_PC."
     fi
 fi
+found || parallel_hdf5 || true
+# Package.swift reads other names than Debian's from the environment.
+case "$TESSERA_MPI" in openmpi) debian=(ompi hdf5-openmpi) ;; *) debian=(mpich hdf5-mpich) ;; esac
+if [ "${PC[0]}" != "${debian[0]}" ]; then export TESSERA_MPI_PC="${PC[0]}"; else unset TESSERA_MPI_PC; fi
+if [ "${PC[1]}" != "${debian[1]}" ]; then export TESSERA_HDF5_PC="${PC[1]}"; else unset TESSERA_HDF5_PC; fi
 command -v pkg-config >/dev/null || die "no pkg-config on PATH: install it (Debian: pkg-config; Spack: pkgconf)"
 pkg-config --exists "${PC[0]}" || die "pkg-config cannot find '${PC[0]}' (the development files of $TESSERA_MPI; TESSERA_MPI_PC names another package; PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})"
 pkg-config --exists "${PC[1]}" || die "pkg-config cannot find '${PC[1]}' (parallel HDF5's development files; TESSERA_HDF5_PC names another package, such as hdf5; PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})"

@@ -3,6 +3,7 @@ Cray's `hdf5.pc`), a serial HDF5 refused, and nothing installed with apt unless 
 with TESSERA_SETUP_CHECK=1, which stops before the build."""
 
 import os
+import pathlib
 import shutil
 import subprocess
 
@@ -62,6 +63,17 @@ def test_a_serial_hdf5_or_a_missing_package_is_said_exactly(tmp_path):
     assert serial.returncode == 1 and "'hdf5' is an HDF5 built without MPI" in serial.stderr, serial.stderr
     wrong = setup(tmp_path, {"TESSERA_MPI_PC": "no-such-mpi"})
     assert wrong.returncode == 1 and "pkg-config cannot find 'no-such-mpi'" in wrong.stderr, wrong.stderr
+
+
+def test_an_hdf5_pc_of_another_mpi_is_not_taken(tmp_path):
+    """Debian's hdf5.pc is an alternatives link, here to Open MPI's HDF5 (it requires ompi): a
+    build for MPICH must not link it."""
+    folder = pathlib.Path(spack_like(tmp_path))
+    (folder / "mpich.pc").write_text("Name: mpich\nDescription: MPICH\nVersion: 4.0\nCflags: -I/nonexistent\n")
+    other = setup(tmp_path, {"PKG_CONFIG_LIBDIR": str(folder), "PKG_CONFIG_PATH": "", "TESSERA_MPI": "mpich",
+                             "TESSERA_INSTALL_DEPS": "0"})
+    assert other.returncode == 1 and "parallel HDF5 from 'hdf5'" not in other.stdout, other.stdout
+    assert "hdf5-mpich" in other.stderr, other.stderr
 
 
 def test_nothing_is_installed_unless_asked(tmp_path):
