@@ -93,7 +93,21 @@ public protocol RunControl {
 
 /// The state holds a NaN or an infinity: the run cannot go on, and writing it on would only
 /// hide where it went wrong. Every rank throws it alike.
-public struct NonFiniteState: Error, CustomStringConvertible {
+/// A run that cannot go on for what its model did: its message ends with the model's likely
+/// causes, which the run fills in once it knows the model.
+public protocol ModelFailure: Error, CustomStringConvertible {
+    var causes: [String] { get set }
+}
+
+extension ModelFailure {
+    /// "Likely causes, most likely first: (1) ...; (2) ...".
+    var likelyCauses: String {
+        "Likely causes, most likely first: "
+            + causes.enumerated().map { "(\($0.offset + 1)) \($0.element)" }.joined(separator: "; ")
+    }
+}
+
+public struct NonFiniteState: ModelFailure {
     public let step: Int
     public let time: Double
     /// The components that hold a non-finite value somewhere.
@@ -110,10 +124,9 @@ public struct NonFiniteState: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        let listed = causes.enumerated().map { "(\($0.offset + 1)) \($0.element)" }.joined(separator: "; ")
-        return "the state is no longer finite at step \(step) (t = \(time)): \(components.joined(separator: ", ")) "
-            + "hold NaN or infinite values. Likely causes, most likely first: \(listed). Fix it and run again "
-            + "from the start; the frames and checkpoints so far are kept"
+        "the state is no longer finite at step \(step) (t = \(time)): \(components.joined(separator: ", ")) "
+            + "hold NaN or infinite values. \(likelyCauses). Fix it and run again from the start; the frames and "
+            + "checkpoints so far are kept"
     }
 }
 
@@ -121,7 +134,7 @@ public struct NonFiniteState: Error, CustomStringConvertible {
 /// what would take more than ``Schedule/maximumSteps`` steps to reach the end. The state is
 /// finite but not one the model can step (an energy or a speed out of any physical range).
 /// Every rank throws it alike (the step is a global minimum).
-public struct StepCollapsed: Error, CustomStringConvertible {
+public struct StepCollapsed: ModelFailure {
     public let step: Int
     public let time: Double
     public let stableStep: Double
@@ -135,9 +148,8 @@ public struct StepCollapsed: Error, CustomStringConvertible {
     }
 
     public var description: String {
-        let listed = causes.enumerated().map { "(\($0.offset + 1)) \($0.element)" }.joined(separator: "; ")
-        return "the stable time step fell to \(stableStep) at step \(step) (t = \(time)): the run would never reach "
-            + "its end. Likely causes, most likely first: \(listed). The frames and checkpoints so far are kept"
+        "the stable time step fell to \(stableStep) at step \(step) (t = \(time)): the run would never reach its end. "
+            + "\(likelyCauses). The frames and checkpoints so far are kept"
     }
 }
 
@@ -185,8 +197,13 @@ public struct Schedule: Sendable, Equatable {
         dt = 0
         outputEvery = 0
         frameInterval = everyTime
-        frameCount = Swift.max(1, Int((endTime / everyTime).rounded())) + 1
+        frameCount = Self.intervals(endTime: endTime, every: everyTime) + 1
         adaptive = rule
+    }
+
+    /// The intervals of `everyTime` in `endTime` (the config checks that they are whole).
+    static func intervals(endTime: Double, every everyTime: Double) -> Int {
+        Swift.max(1, Int((endTime / everyTime).rounded()))
     }
 
     /// The most steps a run may take (2^50). More is a mistake in `end_time` or `cfl`: at a
@@ -204,7 +221,7 @@ public struct Schedule: Sendable, Equatable {
     ) throws(ConfigError) {
         precondition(outputEvery >= 1)
         if let everyTime, let endTime {
-            let intervals = Swift.max(1, Int((endTime / everyTime).rounded()))
+            let intervals = Self.intervals(endTime: endTime, every: everyTime)
             let perInterval = (everyTime / stableDt).rounded(.up)
             guard perInterval.isFinite, perInterval * Double(intervals) <= Double(Self.maximumSteps) else {
                 throw ConfigError(
@@ -476,6 +493,31 @@ public final class Simulation {
         }
     }
 
+    /// Starts a run from the initial state: ghosts, the work arrays and the model's start for
+    /// the first step of `dt`, and frame 0.
+    private func begin(dt: Double, output: FrameOutput) throws {
+        try fillGhosts()
+        prepare(dt: dt)
+        model.start(state, work: work, dt: dt, geometry: geometry)
+        sample(step: 0, time: 0)
+        try flushTraces(to: output)
+        try output.write(frame: 0, step: 0, time: 0, state: state)
+    }
+
+    /// Writes a checkpoint after `step`, once the results file holds every frame and trace up
+    /// to it.
+    private func checkpoint(
+        _ control: RunControl, step: Int, time: Double, dt: Double, frames: Int, output: FrameOutput
+    ) throws {
+        // A frame found not finite before now is the first failure: drain says so.
+        try output.drain()
+        try checkFinite(step: step, time: time)
+        try flushTraces(to: output)
+        // The results file holds every frame and trace up to here before the checkpoint says so.
+        try output.drain()
+        try control.checkpoint(step: step, time: time, dt: dt, frames: frames, state: state)
+    }
+
     /// Runs `schedule` from step `start` (0, or the step of the checkpoint the state came
     /// from), writing frames to `output`, asking `control` after every step, and reporting.
     /// The model's time is always `step * dt`, so a restarted run computes the same times;
@@ -489,14 +531,7 @@ public final class Simulation {
         report: (StepReport) -> Void
     ) throws -> RunOutcome {
         precondition(schedule.adaptive == nil, "adaptive schedules run with run(_:resuming:output:control:report:)")
-        if start == 0 {
-            try fillGhosts()
-            prepare(dt: schedule.dt)
-            model.start(state, work: work, dt: schedule.dt, geometry: geometry)
-            sample(step: 0, time: 0)
-            try flushTraces(to: output)
-            try output.write(frame: 0, step: 0, time: 0, state: state)
-        }
+        if start == 0 { try begin(dt: schedule.dt, output: output) }
         for step in stride(from: start + 1, through: schedule.steps, by: 1) {
             try output.release(next + self.stage)
             try self.step(dt: schedule.dt, time: Double(step - 1) * schedule.dt)
@@ -514,15 +549,9 @@ public final class Simulation {
             if let control {
                 let decision = try control.decide(after: step, last: step == schedule.steps, stableStep: nil)
                 if decision.checkpoint || decision.stop {
-                    // A frame found not finite before now is the first failure: drain says so.
-                    try output.drain()
-                    try checkFinite(step: step, time: time)
-                    try flushTraces(to: output)
-                    // The results file holds every frame and trace up to here before the
-                    // checkpoint says so.
-                    try output.drain()
-                    try control.checkpoint(
-                        step: step, time: time, dt: schedule.dt, frames: step / schedule.outputEvery + 1, state: state)
+                    try checkpoint(
+                        control, step: step, time: time, dt: schedule.dt, frames: step / schedule.outputEvery + 1,
+                        output: output)
                 }
                 if decision.stop && step < schedule.steps {
                     return .stopped(step: step)
@@ -549,13 +578,7 @@ public final class Simulation {
         }
         var clock = clock ?? StepClock(step: 0, time: 0, dt: 0, frames: 1)
         let end = schedule.time(ofFrame: schedule.frameCount - 1)
-        if clock.step == 0 {
-            try fillGhosts()
-            model.start(state, work: work, dt: try stableTimeStep(cfl: rule.cfl), geometry: geometry)
-            sample(step: 0, time: 0)
-            try flushTraces(to: output)
-            try output.write(frame: 0, step: 0, time: 0, state: state)
-        }
+        if clock.step == 0 { try begin(dt: try stableTimeStep(cfl: rule.cfl), output: output) }
         // The stable step of the current state: reduced on its own before the first step, then
         // in the control's reduction after each step.
         var reduced: Double? = nil
@@ -595,12 +618,8 @@ public final class Simulation {
                 after: clock.step, last: last, stableStep: model.stableTimeStep(state, geometry: geometry))
             reduced = decision.stableStep
             if decision.checkpoint || decision.stop {
-                try output.drain()
-                try checkFinite(step: clock.step, time: clock.time)
-                try flushTraces(to: output)
-                try output.drain()
-                try control.checkpoint(
-                    step: clock.step, time: clock.time, dt: clock.dt, frames: clock.frames, state: state)
+                try checkpoint(
+                    control, step: clock.step, time: clock.time, dt: clock.dt, frames: clock.frames, output: output)
             }
             if decision.stop && !last { return .stopped(step: clock.step) }
         }

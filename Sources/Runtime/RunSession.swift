@@ -218,14 +218,9 @@ public enum RunSession {
                 outcome = try simulation.run(
                     schedule, from: resumed?.step ?? 0, output: output, control: control, report: reporting)
             }
-        } catch var error as NonFiniteState {
+        } catch var error as any ModelFailure {
             // Every rank found the same: exit cleanly, keeping the frames and checkpoints so far.
             do { try output.drain() } catch is NonFiniteState {}
-            try watchdog?.stop()
-            error.causes = plan.modelType.description.instabilities
-            throw AgreedFailure(description: "\(error)")
-        } catch var error as StepCollapsed {
-            try output.drain()
             try watchdog?.stop()
             error.causes = plan.modelType.description.instabilities
             throw AgreedFailure(description: "\(error)")
