@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import TestSupport
 import Testing
 
 @testable import Engine
@@ -61,43 +62,48 @@ import Testing
         #expect(single == [4, 6, 3] && one[0].start == [0, 0, 0] && one[0].count == [4, 6, 2])
     }
 
+    /// Holds the MPI lock: HDF5 is not thread-safe and other suites use it at the same time.
     @Test func theDescriptionReadsTheResultsFramesThroughVirtualDatasets() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "tessera-vtkhdf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        // A Well-layout file of two frames of a 2 x 3 grid: a scalar and a 2-D vector.
-        let results = folder.appendingPathComponent("results.hdf5").path
-        do {
-            let file = try HDF5.File.create(results, communicator: nil, overwrite: true)
-            let root = try file.root
-            let scalar = try root.createGroup("t0_fields").createDataset("rho", of: Float.self, shape: [1, 2, 2, 3])
-            try scalar.writeAll((0..<12).map(Float.init), writer: true)
-            let vector = try root.createGroup("t1_fields").createDataset("m", of: Float.self, shape: [1, 2, 2, 3, 2])
-            try vector.writeAll((0..<24).map { Float(100 + $0) }, writer: true)
-            _ = try root.createGroup("t2_fields")
-            let dimensions = try root.createGroup("dimensions")
-            try dimensions.createDataset("time", of: Double.self, shape: [2]).writeAll([0, 0.5], writer: true)
-            try dimensions.createDataset("x", of: Double.self, shape: [2]).writeAll([0.25, 0.75], writer: true)
-            try dimensions.createDataset("y", of: Double.self, shape: [3]).writeAll([1, 3, 5], writer: true)
+        try usingMPI { _ in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "tessera-vtkhdf-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            // A Well-layout file of two frames of a 2 x 3 grid: a scalar and a 2-D vector.
+            let results = folder.appendingPathComponent("results.hdf5").path
+            do {
+                let file = try HDF5.File.create(results, communicator: nil, overwrite: true)
+                let root = try file.root
+                let scalar = try root.createGroup("t0_fields").createDataset(
+                    "rho", of: Float.self, shape: [1, 2, 2, 3])
+                try scalar.writeAll((0..<12).map(Float.init), writer: true)
+                let vector = try root.createGroup("t1_fields").createDataset(
+                    "m", of: Float.self, shape: [1, 2, 2, 3, 2])
+                try vector.writeAll((0..<24).map { Float(100 + $0) }, writer: true)
+                _ = try root.createGroup("t2_fields")
+                let dimensions = try root.createGroup("dimensions")
+                try dimensions.createDataset("time", of: Double.self, shape: [2]).writeAll([0, 0.5], writer: true)
+                try dimensions.createDataset("x", of: Double.self, shape: [2]).writeAll([0.25, 0.75], writer: true)
+                try dimensions.createDataset("y", of: Double.self, shape: [3]).writeAll([1, 3, 5], writer: true)
+            }
+            let (description, times) = try ParaViewDescription.reading(results)
+            #expect(times == [0, 0.5])
+            #expect(description.shape == [2, 3] && description.spacing == [0.5, 2] && !description.double)
+            #expect(description.fields.map(\.name) == ["rho", "m"] && description.fields.map(\.order) == [0, 1])
+            let path = ParaViewDescription.path(describing: results)
+            try description.write(to: path, times: times)
+            let cells = try HDF5.File.open(path).root.openGroup("VTKHDF").openGroup("CellData")
+            #expect(try cells.openDataset("rho").readAll(Float.self) == (0..<12).map(Float.init))
+            let padded = try cells.openDataset("m").readAll(Float.self)
+            #expect(padded.count == 36)
+            for cell in 0..<12 {
+                #expect(Array(padded[3 * cell..<3 * cell + 3]) == [Float(100 + 2 * cell), Float(101 + 2 * cell), 0])
+            }
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [
+                    "results.hdf5", "results.vtkhdf",
+                ])
         }
-        let (description, times) = try ParaViewDescription.reading(results)
-        #expect(times == [0, 0.5])
-        #expect(description.shape == [2, 3] && description.spacing == [0.5, 2] && !description.double)
-        #expect(description.fields.map(\.name) == ["rho", "m"] && description.fields.map(\.order) == [0, 1])
-        let path = ParaViewDescription.path(describing: results)
-        try description.write(to: path, times: times)
-        let cells = try HDF5.File.open(path).root.openGroup("VTKHDF").openGroup("CellData")
-        #expect(try cells.openDataset("rho").readAll(Float.self) == (0..<12).map(Float.init))
-        let padded = try cells.openDataset("m").readAll(Float.self)
-        #expect(padded.count == 36)
-        for cell in 0..<12 {
-            #expect(Array(padded[3 * cell..<3 * cell + 3]) == [Float(100 + 2 * cell), Float(101 + 2 * cell), 0])
-        }
-        #expect(
-            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == [
-                "results.hdf5", "results.vtkhdf",
-            ])
     }
 }
 
