@@ -9,10 +9,16 @@
 #   --time                       the wall time of one job; a longer run goes on in the requeued job
 #   --account, --partition       as the site requires
 # In the environment (exported before sbatch, which passes it on):
-#   TESSERA_LAUNCHER=srun|mpirun  srun --mpi=pmix (default), or mpirun, which reads the allocation
+#   TESSERA_LAUNCHER="..."        the launch command, default "srun --mpi=pmix" (Open MPI with
+#                                 PMIx); "srun" for the site's default plugin (Cray MPICH),
+#                                 "srun --mpi=pmi2" (Intel MPI, MPICH), "mpirun" (reads the
+#                                 allocation), "mpiexec", ...
+#   TESSERA_COMMAND=run|ensemble  what tessera runs (default run); both continue with --restart auto
 #   TESSERA_MAX_REQUEUES=N        requeue at most N times (default 10); 0 never requeues
-#   TESSERA_ARGS="..."            more arguments for tessera run, e.g. "--set output.dir=/scratch/x"
+#   TESSERA_ARGS="..."            more arguments for tessera, e.g. "--set output.dir=/scratch/x"
 #   TESSERA=/path/to/tessera      default: tessera on PATH (module load tessera)
+#   TESSERA_CHAIN=1               set by slurm-chain.sh: a link stopped early exits 0, so that the
+#                                 next link (afterok) continues; a failure stops the chain
 #
 # How it stops and comes back: --signal=B:USR1@300 sends SIGUSR1 to this script 300 s
 # before the limit; the trap passes it on to every rank, which write a checkpoint and exit
@@ -22,8 +28,9 @@
 # output goes on in the same tessera-JOBID.out. SIGTERM (scancel, preemption) also makes the
 # ranks checkpoint, but the script does not requeue then.
 #
-# Exit codes: 0 finished; 75 stopped early (and requeued unless out of requeues or
-# cancelled); anything else is a failure and is not requeued.
+# Exit codes: 0 finished (or, in a chain, stopped early for the next link); 75 stopped early
+# (and requeued unless out of requeues or cancelled); anything else is a failure and is not
+# requeued.
 #SBATCH --job-name=tessera
 #SBATCH --output=tessera-%j.out
 #SBATCH --open-mode=append
@@ -35,16 +42,19 @@ CONFIG="${1:?usage: sbatch [options] jobs/slurm.sh CONFIG.toml}"
 TESSERA="${TESSERA:-tessera}"
 MAX_REQUEUES="${TESSERA_MAX_REQUEUES:-10}"
 STOPPED_EARLY=75
+COMMAND="${TESSERA_COMMAND:-run}"
 read -r -a extra <<< "${TESSERA_ARGS:-}"
-case "${TESSERA_LAUNCHER:-srun}" in
-    srun) launch=(srun --mpi=pmix) ;;
-    mpirun) launch=(mpirun) ;;
-    *) echo "TESSERA_LAUNCHER must be srun or mpirun, not '$TESSERA_LAUNCHER'" >&2; exit 2 ;;
+read -r -a launch <<< "${TESSERA_LAUNCHER:-srun --mpi=pmix}"
+case "$COMMAND" in
+    run | ensemble) ;;
+    *) echo "TESSERA_COMMAND must be run or ensemble, not '$COMMAND'" >&2; exit 2 ;;
 esac
+[ "${#launch[@]}" -gt 0 ] || { echo "TESSERA_LAUNCHER is empty; unset it for srun --mpi=pmix" >&2; exit 2; }
 requeues="${SLURM_RESTART_COUNT:-0}"
 echo "$(date -Is) job $SLURM_JOB_ID on $SLURM_JOB_NUM_NODES node(s), $SLURM_NTASKS ranks, requeued $requeues times so far"
 
-"${launch[@]}" "$TESSERA" run "$CONFIG" --restart auto "${extra[@]}" &
+echo "$(date -Is) launching: ${launch[*]} $TESSERA $COMMAND $CONFIG --restart auto ${extra[*]}"
+"${launch[@]}" "$TESSERA" "$COMMAND" "$CONFIG" --restart auto ${extra[@]+"${extra[@]}"} &
 pid=$!
 requeue=yes
 # The warning signal, or a cancellation: ask the ranks to checkpoint and stop. mpirun and
@@ -65,9 +75,13 @@ while [ "$status" -gt 128 ] && kill -0 "$pid" 2>/dev/null; do
     status=$?
 done
 
+code=$status
 if [ "$status" -eq "$STOPPED_EARLY" ]; then
     if [ "$requeue" = no ]; then
         echo "$(date -Is) stopped after SIGTERM (cancelled or preempted): not requeueing"
+    elif [ "${TESSERA_CHAIN:-0}" = 1 ]; then
+        echo "$(date -Is) stopped early; the next link of the chain continues from the checkpoint"
+        code=0
     elif [ "$requeues" -ge "$MAX_REQUEUES" ]; then
         echo "$(date -Is) stopped early; not requeueing after $requeues requeues (TESSERA_MAX_REQUEUES=$MAX_REQUEUES)." \
             "Submit again to continue from the newest checkpoint."
@@ -77,4 +91,4 @@ if [ "$status" -eq "$STOPPED_EARLY" ]; then
     fi
 fi
 echo "$(date -Is) tessera exited with $status"
-exit "$status"
+exit "$code"

@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import BINARY, ROOT, assert_same_as_gold, environment, run_tessera, write_config
+from test_ensemble import campaign_config, dataset_files, trajectory_data
 
 JOBS = ROOT / "jobs"
 STEPS = 6000
@@ -158,7 +159,7 @@ def has_checkpoint(folder):
 
 
 def test_warning_signal_checkpoints_requeues_and_finishes_bitwise(slurm, gold, tmp_path):
-    job = submit(slurm, tmp_path, "--ntasks=3", env={"TESSERA_LAUNCHER": "srun"})
+    job = submit(slurm, tmp_path, "--ntasks=3", env={"TESSERA_LAUNCHER": "srun --mpi=pmix"})
     log = tmp_path / f"tessera-{job}.out"
     slurm.wait_for(lambda: has_checkpoint(tmp_path), "the first checkpoint", log)
     slurm.run("scancel", "--signal=USR1", "--batch", str(job))
@@ -202,7 +203,7 @@ def test_a_chain_of_jobs_goes_on_where_the_last_one_stopped(slurm, gold, tmp_pat
     slurm.wait_for(lambda: has_checkpoint(tmp_path), "the first checkpoint", first_log)
     slurm.run("scancel", "--signal=USR1", "--batch", str(first))
     slurm.wait_for(lambda: slurm.state(first) is None, "the first link to end", first_log)
-    assert "not requeueing after 0 requeues" in first_log.read_text()
+    assert "the next link of the chain continues" in first_log.read_text()
     slurm.wait_for(lambda: slurm.state(second) is None, "the second link to finish", second_log)
     text = second_log.read_text()
     assert "restarting from" in text and text.rstrip().endswith("tessera exited with 0"), text
@@ -220,3 +221,53 @@ def test_bad_input_fails_the_job_at_once_without_requeue(slurm, tmp_path):
     text = log.read_text()
     assert "[grid.shape]" in text and "tessera exited with 1" in text, text
     assert "requeue" not in text.split("so far", 1)[1]
+
+
+def test_a_chain_stops_at_a_failed_link_instead_of_burning_the_rest(slurm, tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text("[grid]\nshape = [0, 8]\n")
+    slurm.env["TESSERA"] = str(BINARY)
+    result = subprocess.run([str(JOBS / "slurm-chain.sh"), "3", "--ntasks=2", f"--chdir={tmp_path}", str(config)],
+                            capture_output=True, text=True, env=slurm.env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    first, *rest = [int(line.split()[-1]) for line in result.stdout.splitlines()]
+    first_log = tmp_path / f"tessera-{first}.out"
+    slurm.wait_for(lambda: all(slurm.state(job) is None for job in [first, *rest]), "the chain to end", first_log)
+    assert "tessera exited with 1" in first_log.read_text()
+    for job in rest:
+        record = slurm.run("scontrol", "show", "job", str(job)).stdout
+        assert "JobState=CANCELLED" in record and "DependencyNeverSatisfied" in record, record
+        assert not (tmp_path / f"tessera-{job}.out").exists(), "a link after the failure ran"
+
+
+def test_an_ensemble_job_stopped_by_the_warning_signal_requeues_and_gives_the_same_dataset(slurm, tmp_path):
+    """TESSERA_COMMAND=ensemble: the campaign stops partway, the job requeues itself, and
+    tessera ensemble --restart auto ends with the dataset of a straight run."""
+    settings = dict(members=4, shape=(64, 64), end_time=50.0, every_time=5.0, checkpoint=2000)
+    straight_config = campaign_config(tmp_path, "straight", **settings)
+    result = run_tessera(["ensemble", straight_config], ranks=2, timeout=300)
+    assert result.returncode == 0, result.stderr
+    config = campaign_config(tmp_path, "resumed", **settings)
+    slurm.env.update({"TESSERA": str(BINARY), "TESSERA_COMMAND": "ensemble", "TESSERA_LAUNCHER": "mpirun"})
+    try:
+        job = int(slurm.run("sbatch", "--parsable", f"--chdir={tmp_path}", "--ntasks=2", str(JOBS / "slurm.sh"),
+                            str(config)).stdout.strip())
+    finally:
+        del slurm.env["TESSERA_COMMAND"]
+    log = tmp_path / f"tessera-{job}.out"
+    members = tmp_path / "resumed" / "members"
+    slurm.wait_for(lambda: any(members.glob("*/complete")), "the first member to finish", log)
+    slurm.run("scancel", "--signal=USR1", "--batch", str(job))
+    slurm.wait_for(lambda: log.exists() and "requeueing (requeue 1" in log.read_text(), "the self-requeue", log)
+    slurm.wait_for(lambda: slurm.state(job) == "PENDING", "the job to be pending again", log)
+    slurm.run("scontrol", "update", f"jobid={job}", "StartTime=now")
+    slurm.wait_for(lambda: slurm.state(job) is None, "the requeued campaign to finish", log)
+    text = log.read_text()
+    assert "ensemble" in text.split("launching:", 1)[1].split("\n", 1)[0]
+    assert text.rstrip().endswith("tessera exited with 0"), text
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    assert dataset_files(resumed) == dataset_files(straight) != []
+    for name in dataset_files(straight):
+        expected, got = trajectory_data(straight / name), trajectory_data(resumed / name)
+        for key in expected:
+            assert expected[key].tobytes() == got[key].tobytes(), f"{name} {key}"
