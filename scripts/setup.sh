@@ -32,9 +32,19 @@ case "$TESSERA_MPI" in
     mpich) MPI_PACKAGES=(libmpich-dev mpich libhdf5-mpich-dev) PC=(mpich hdf5-mpich) scratch=.build-mpich ;;
     *) die "TESSERA_MPI must be openmpi or mpich, not '$TESSERA_MPI'" ;;
 esac
-# STATIC_SWIFT=1 (scripts/install.sh) links the Swift runtime into the binary, in a folder
-# of its own.
-BUILD_ARGS=(--scratch-path "$scratch${STATIC_SWIFT:+-static}")
+# Kernels are compiled for this machine's CPU unless told otherwise (see docs/install.md).
+export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
+# The build folder is named after what changes the compiled code: the MPI, the target CPU
+# and (STATIC_SWIFT=1, scripts/install.sh) a Swift runtime linked into the binary. SwiftPM
+# would reuse objects compiled for another CPU in the same folder: a changed environment
+# regenerates its build plan but recompiles nothing.
+case "$TESSERA_TARGET_CPU" in
+    native) ;;
+    "") scratch+=-cpu-baseline ;;
+    *) scratch+="-cpu-${TESSERA_TARGET_CPU//[^A-Za-z0-9._-]/_}" ;;
+esac
+scratch+="${STATIC_SWIFT:+-static}"
+BUILD_ARGS=(--scratch-path "$scratch")
 if [ -n "${STATIC_SWIFT:-}" ]; then BUILD_ARGS+=(--static-swift-stdlib); fi
 
 # Whether the HDF5 of pkg-config package $1 is built for MPI: its H5pubconf.h, in one of the
@@ -100,16 +110,31 @@ pkg-config --exists "${PC[0]}" || die "pkg-config cannot find '${PC[0]}' (the de
 pkg-config --exists "${PC[1]}" || die "pkg-config cannot find '${PC[1]}' (parallel HDF5's development files; TESSERA_HDF5_PC names another package, such as hdf5; PKG_CONFIG_PATH=${PKG_CONFIG_PATH:-})"
 hdf5_is_parallel "${PC[1]}" || die "'${PC[1]}' is an HDF5 built without MPI (its H5pubconf.h does not define H5_HAVE_PARALLEL): load or name a parallel HDF5"
 say "MPI from pkg-config '${PC[0]}', parallel HDF5 from '${PC[1]}'"
-if [ "${TESSERA_SETUP_CHECK:-0}" = 1 ]; then return 0; fi
+# What the folder was last built against (pkg-config names, versions and flags): a site that
+# loads another MPI or HDF5 module gets a clean rebuild, not objects of the old one.
+configuration="$(printf '%s %s\n' "${PC[0]}" "$(pkg-config --modversion "${PC[0]}")" "${PC[1]}" \
+    "$(pkg-config --modversion "${PC[1]}")"; pkg-config --cflags --libs "${PC[@]}")"
+stamp="$scratch/tessera-configuration.txt"
+stale=no
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$configuration" ]; then stale=yes; fi
+if [ "${TESSERA_SETUP_CHECK:-0}" = 1 ]; then
+    note=""
+    if [ "$stale" = yes ]; then note=" (cleaned first: its MPI or HDF5 changed)"; fi
+    say "would build in $scratch$note"
+    return 0
+fi
+if [ "$stale" = yes ]; then
+    say "$scratch was built against another MPI or HDF5 ($(head -n 2 "$stamp" | tr '\n' ' ')): cleaning it"
+    swift package --scratch-path "$scratch" clean
+fi
 
 # Open MPI refuses to run as root unless told, and needs leave to put more ranks than cores.
 if [ "$(id -u)" -eq 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 
-# Kernels are compiled for this machine's CPU unless told otherwise (see docs/install.md).
-export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
 say "building tessera (release, $TESSERA_MPI, TESSERA_TARGET_CPU=${TESSERA_TARGET_CPU:-baseline}, ${BUILD_ARGS[*]})"
 swift build -c release "${BUILD_ARGS[@]}"
+printf '%s\n' "$configuration" > "$stamp"
 TESSERA="$(swift build -c release "${BUILD_ARGS[@]}" --show-bin-path)/tessera"
 export TESSERA

@@ -91,3 +91,42 @@ def test_nothing_is_installed_unless_asked(tmp_path):
     asked = setup(tmp_path, env | {"TESSERA_INSTALL_DEPS": "1"}, extra_packages=["tessera-no-such-package"])
     assert asked.returncode == 0, asked.stderr
     assert "install -y -qq tessera-no-such-package" in calls.read_text()
+
+
+def test_the_build_folder_is_named_after_the_mpi_the_cpu_and_a_static_runtime(tmp_path):
+    """SwiftPM reuses objects compiled with other flags in the same folder (a changed
+    TESSERA_TARGET_CPU regenerates its build plan but recompiles nothing), so each choice
+    that changes the compiled code builds in a folder of its own."""
+    def folder(**env):
+        result = setup(tmp_path, env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split("would build in ")[1].split()[0]
+
+    assert folder(TESSERA_TARGET_CPU="native") == ".build"
+    assert folder(TESSERA_TARGET_CPU="znver3") == ".build-cpu-znver3"
+    assert folder(TESSERA_TARGET_CPU="") == ".build-cpu-baseline"
+    assert folder(TESSERA_TARGET_CPU="native", STATIC_SWIFT="1") == ".build-static"
+    assert folder(TESSERA_TARGET_CPU="x86-64-v3", STATIC_SWIFT="1") == ".build-cpu-x86-64-v3-static"
+    if shutil.which("mpicc.mpich") or os.path.exists(f"{SYSTEM_PC}/mpich.pc"):
+        assert folder(TESSERA_TARGET_CPU="native", TESSERA_MPI="mpich") == ".build-mpich"
+
+
+def test_a_folder_built_against_another_mpi_or_hdf5_is_cleaned_first(tmp_path):
+    scratch = ROOT / ".build-cpu-stamp-test"
+    scratch.mkdir(exist_ok=True)
+    try:
+        def pc(*args):
+            return subprocess.run(["pkg-config", *args], capture_output=True, text=True, check=True).stdout.rstrip("\n")
+
+        current = (f"ompi {pc('--modversion', 'ompi')}\nhdf5-openmpi {pc('--modversion', 'hdf5-openmpi')}\n"
+                   f"{pc('--cflags', '--libs', 'ompi', 'hdf5-openmpi')}\n")
+        stamp = scratch / "tessera-configuration.txt"
+        env = {"TESSERA_TARGET_CPU": "stamp-test"}
+        stamp.write_text(current)
+        same = setup(tmp_path, env)
+        assert "would build in .build-cpu-stamp-test\n" in same.stdout, same.stdout + same.stderr
+        stamp.write_text(current.replace("ompi ", "ompi 3.1.6-other ", 1))
+        other = setup(tmp_path, env)
+        assert "(cleaned first: its MPI or HDF5 changed)" in other.stdout, other.stdout + other.stderr
+    finally:
+        shutil.rmtree(scratch)
