@@ -22,6 +22,7 @@
 //   Runtime                runs, restarts, checkpoint policy, failure agreement, campaigns,
 //                          inversion, planning and benchmarks: the application, as a library
 //   tessera                the executable: argument parsing that calls into Runtime
+import Foundation
 import PackageDescription
 
 /// Warnings are errors in our own targets (not in dependencies, whose warnings we cannot fix).
@@ -60,16 +61,28 @@ func model(_ name: String, adjoint: Bool = false) -> Target {
         path: "Sources/Models/\(name)", swiftSettings: kernel)
 }
 
+/// The Swift packages Tessera uses, as pinned in Package.resolved. A source tarball made by
+/// `scripts/dist` carries each one's sources under `vendor/<identity>/` and builds from
+/// there, with no network.
+let dependencies: [Package.Dependency] = {
+    let remote: [(identity: String, url: String, version: Version)] = [
+        ("swift-argument-parser", "https://github.com/apple/swift-argument-parser", "1.8.2"),
+        ("swift-log", "https://github.com/apple/swift-log", "1.16.2"),
+        ("tomlkit", "https://github.com/LebJe/TOMLKit", "0.6.0"),
+    ]
+    let vendor = Context.packageDirectory + "/vendor"
+    if FileManager.default.fileExists(atPath: vendor + "/\(remote[0].identity)/Package.swift") {
+        return remote.map { .package(path: "vendor/\($0.identity)") }
+    }
+    return remote.map { .package(url: $0.url, from: $0.version) }
+}()
+
 let package = Package(
     name: "Tessera",
     products: [
         .executable(name: "tessera", targets: ["tessera"])
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-    ],
+    dependencies: dependencies,
     targets: [
         .systemLibrary(
             name: "CMPI",

@@ -3,8 +3,8 @@ import PackagePlugin
 
 /// Writes the commit the build is of into the target it is applied to, before every build, as
 /// `let tesseraBuildCommit = "1a2b3c4d5e6f"` (`.dirty` when tracked files differ from it): from
-/// git, else from a `COMMIT` file beside Package.swift (a source tarball without .git), else
-/// "unknown". The file is rewritten only when the commit changed, so an unchanged tree
+/// a `COMMIT` file beside Package.swift (what `scripts/dist` puts in a source tarball, which
+/// may be unpacked inside some other git repository), else from git, else "unknown". The file is rewritten only when the commit changed, so an unchanged tree
 /// rebuilds nothing. (A prebuild command runs on every build; the manifest, which SwiftPM
 /// caches, would keep the commit it first saw.)
 @main
@@ -13,11 +13,11 @@ struct VersionStamp: BuildToolPlugin {
         let output = context.pluginWorkDirectoryURL.appending(path: "stamp")
         let script = """
             package="$1"; out="$2"
-            if commit=$(git -C "$package" rev-parse --short=12 HEAD 2>/dev/null); then
+            if [ -f "$package/COMMIT" ]; then
+                commit=$(tr -dc '0-9A-Za-z.' < "$package/COMMIT")
+            elif commit=$(git -C "$package" rev-parse --short=12 HEAD 2>/dev/null); then
                 [ -z "$(git -C "$package" status --porcelain --untracked-files=no 2>/dev/null)" ] \
                     || commit="$commit.dirty"
-            elif [ -f "$package/COMMIT" ]; then
-                commit=$(tr -dc '0-9A-Za-z.' < "$package/COMMIT")
             else
                 commit=unknown
             fi
