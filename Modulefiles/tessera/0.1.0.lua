@@ -17,12 +17,17 @@ whatis("Category: simulation, AI for science")
 whatis("Description: structured-grid simulation engine over MPI and parallel HDF5")
 
 local root = "/opt/tessera/0.1.0"
--- The MPI and HDF5 modules Tessera was built with ("" when they came from the system).
+-- The compiler, MPI and HDF5 modules Tessera was built with ("" when they came from the
+-- system, or when this file sits in a module hierarchy at the level that already has them),
+-- loaded in that order: in a hierarchy each one's level is visible only once the one above
+-- it is loaded.
+local compiler = ""
 local mpi = ""
 local hdf5 = ""
 
-if mpi ~= "" then depends_on(mpi) end
-if hdf5 ~= "" then depends_on(hdf5) end
+for _, requirement in ipairs({compiler, mpi, hdf5}) do
+    if requirement ~= "" then depends_on(requirement) end
+end
 setenv("TESSERA_HOME", root)
 prepend_path("PATH", pathJoin(root, "bin"))
 -- The man page, and the completions where bash-completion and fish (XDG_DATA_DIRS) and zsh

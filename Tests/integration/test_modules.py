@@ -132,3 +132,98 @@ def test_both_modulefiles_in_the_repository_load_as_kept(system, tmp_path):
         """)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "home=/opt/tessera/0.1.0 path=/opt/tessera/0.1.0/bin:" in result.stdout
+
+
+def hierarchy(root):
+    """A three-level Lmod tree as sites build it (Lmod's Core / Compiler / MPI convention):
+    the compiler's module opens its level, the MPI's opens the MPI level, where HDF5 is."""
+    levels = {
+        "Core/gcc/12.lua": f'family("compiler")\nsetenv("SITE_CC", "gcc/12")\n'
+                           f'prepend_path("MODULEPATH", "{root}/Compiler/gcc/12")\n',
+        "Compiler/gcc/12/openmpi/4.1.4.lua": f'family("mpi")\nsetenv("SITE_MPI", "openmpi/4.1.4")\n'
+                                             f'prepend_path("MODULEPATH", "{root}/MPI/gcc/12/openmpi/4.1.4")\n',
+        "MPI/gcc/12/openmpi/4.1.4/hdf5/1.10.8.lua": 'setenv("SITE_HDF5", "hdf5/1.10.8")\n',
+    }
+    for path, text in levels.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+@pytest.fixture(scope="module")
+def hierarchical(tmp_path_factory):
+    """Tessera installed into a three-level tree, and once more as a flat module beside a
+    second tree (a site has one or the other: where a flat tessera loads the MPI whose level
+    holds a tessera of the same version, Lmod swaps one for the other without end), both
+    built with the tree's compiler, MPI and HDF5 modules loaded."""
+    if not PRESENT["lmod"]:
+        pytest.skip("Lmod is not installed (scripts/test installs it when run as root)")
+    base = tmp_path_factory.mktemp("hierarchy")
+    root, other = hierarchy(base / "hierarchy"), hierarchy(base / "other")
+    prefix, flat = base / "tessera" / "0.1.0", base / "flat"
+    result = bash(f"""set -e
+        {INIT['lmod']}
+        module use {root}/Core
+        module load gcc/12 openmpi/4.1.4 hdf5/1.10.8
+        bash scripts/install.sh {prefix} {root}
+        module purge
+        module unuse {root}/Core
+        module use {other}/Core
+        module load gcc/12 openmpi/4.1.4 hdf5/1.10.8
+        bash scripts/install.sh {prefix} {flat}
+        """, cwd=ROOT, timeout=1200)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root, prefix, (other, flat), result.stdout
+
+
+def test_in_a_hierarchy_tessera_sits_at_its_mpis_level_and_appears_when_that_is_loaded(hierarchical, tmp_path):
+    root, prefix, _, log = hierarchical
+    lua = root / "MPI/gcc/12/openmpi/4.1.4/tessera/0.1.0.lua"
+    assert lua.exists(), log
+    text = lua.read_text()
+    assert 'local compiler = ""' in text and 'local mpi = ""' in text and 'local hdf5 = "hdf5/1.10.8"' in text
+    assert not (root / "tessera").exists() and not (root / "Core" / "tessera").exists()
+    result = bash(f"""set -e
+        {INIT['lmod']}
+        module use {root}/Core
+        env > {tmp_path}/before
+        if module load tessera 2>/dev/null; then echo "visible before its MPI"; fi
+        module spider tessera/0.1.0 2>&1 | tr -s ' ' | grep -i 'gcc/12 openmpi/4.1.4' | head -n 1
+        module load gcc/12 openmpi/4.1.4 tessera
+        tessera --version
+        echo "found $(command -v tessera) cc=$SITE_CC mpi=$SITE_MPI hdf5=$SITE_HDF5"
+        module purge
+        env > {tmp_path}/after
+        """)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "visible before its MPI" not in output
+    assert "gcc/12 openmpi/4.1.4" in result.stdout, output  # module spider says what to load
+    assert f"found {prefix}/bin/tessera cc=gcc/12 mpi=openmpi/4.1.4 hdf5=hdf5/1.10.8" in output, output
+    before = environment_of((tmp_path / "before").read_text())
+    after = environment_of((tmp_path / "after").read_text())
+    assert after == before, {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()
+                             if before.get(k) != after.get(k)}
+
+
+def test_a_flat_module_loads_the_whole_chain_from_a_clean_shell(hierarchical, tmp_path):
+    _, prefix, (root, flat), _ = hierarchical
+    text = (flat / "tessera" / "0.1.0.lua").read_text()
+    assert 'local compiler = "gcc/12"' in text and 'local mpi = "openmpi/4.1.4"' in text
+    result = bash(f"""set -e
+        {INIT['lmod']}
+        module use {root}/Core {flat}
+        env > {tmp_path}/before
+        module load tessera
+        tessera --version
+        echo "found $(command -v tessera) cc=$SITE_CC mpi=$SITE_MPI hdf5=$SITE_HDF5"
+        module unload tessera
+        env > {tmp_path}/after
+        """)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"found {prefix}/bin/tessera cc=gcc/12 mpi=openmpi/4.1.4 hdf5=hdf5/1.10.8" in output, output
+    before = environment_of((tmp_path / "before").read_text())
+    after = environment_of((tmp_path / "after").read_text())
+    assert after == before, {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()
+                             if before.get(k) != after.get(k)}
