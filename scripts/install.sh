@@ -24,8 +24,9 @@
 # TESSERA_COMPILER_MODULE, TESSERA_MPI_MODULE and TESSERA_HDF5_MODULE name others, or "" for
 # none.
 #
-# The binary links the Swift runtime statically, so compute nodes need no Swift; it still
-# links MPI and HDF5 dynamically, from the modules above.
+# The binary links the Swift runtime statically (TESSERA_STATIC_SWIFT=0 links it
+# dynamically), so compute nodes need no Swift; it still links MPI and HDF5 dynamically, from
+# the modules above.
 set -euo pipefail
 if [ "${1:-}" = --install-deps ]; then
     export TESSERA_INSTALL_DEPS=1
@@ -33,7 +34,9 @@ if [ "${1:-}" = --install-deps ]; then
 fi
 PREFIX="${1:?usage: scripts/install.sh [--install-deps] PREFIX [MODULEFILES]}"
 MODULEFILES="${2:-}"
+# The Swift runtime linked into the binary unless TESSERA_STATIC_SWIFT=0.
 STATIC_SWIFT=1
+if [ "${TESSERA_STATIC_SWIFT:-1}" = 0 ]; then STATIC_SWIFT=""; fi
 # shellcheck source=setup.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/setup.sh"
 

@@ -134,6 +134,10 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 
 say "building tessera (release, $TESSERA_MPI, TESSERA_TARGET_CPU=${TESSERA_TARGET_CPU:-baseline}, ${BUILD_ARGS[*]})"
+# SwiftPM compiles the C targets (and TOMLKit's C++) with the toolchain's own clang unless
+# CC or CXX names another compiler; a build environment that sets them for GCC (EasyBuild's,
+# a site's compiler module) would break the build.
+unset CC CXX
 swift build -c release "${BUILD_ARGS[@]}"
 printf '%s\n' "$configuration" > "$stamp"
 TESSERA="$(swift build -c release "${BUILD_ARGS[@]}" --show-bin-path)/tessera"
