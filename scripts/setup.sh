@@ -142,3 +142,4 @@ swift build -c release "${BUILD_ARGS[@]}"
 printf '%s\n' "$configuration" > "$stamp"
 TESSERA="$(swift build -c release "${BUILD_ARGS[@]}" --show-bin-path)/tessera"
 export TESSERA
+say "built $TESSERA"
