@@ -86,22 +86,49 @@ public struct FaceSweep {
 /// The faces of a ``FaceSweep``'s rows, `components` values each: for each axis, where the
 /// faces below and above a row's cells are, computing only those the row before along the
 /// axis did not leave.
+///
+/// For MUSCL kernels, ``reconstructedFaces(_:of:axis:stride:cells:flux:)`` also reconstructs
+/// the face states on both sides, each cell's limited slope along the axis computed once and
+/// turned at once into the cell's values on its two faces: along the row in one pass, across
+/// another axis by carrying the values of the row above on its lower faces to the next row
+/// along the axis, as the faces are carried.
 public struct FaceRows {
-    let sweep: FaceSweep
-    let components: Int
-    let length: Int
+    @usableFromInline let sweep: FaceSweep
+    @usableFromInline let components: Int
+    @usableFromInline let length: Int
     /// The faces a row computes: all n + 1 along the last axis, the n above it across another.
-    let faces: UnsafeMutablePointer<Double>
+    @usableFromInline let faces: UnsafeMutablePointer<Double>
     /// Per axis but the last, the carry slots (see ``FaceSweep``).
-    let below: [UnsafeMutablePointer<Double>]
+    @usableFromInline let below: [UnsafeMutablePointer<Double>]
+    /// Reconstruction: the face states from below and from above (`components` rows of
+    /// n + 3: a spare value before and after the n + 1 faces of a row), a row's values on
+    /// its upper faces across an axis, and per axis but the last the values of each carry
+    /// slot's row on its upper faces along that axis.
+    @usableFromInline let left: UnsafeMutablePointer<Double>
+    @usableFromInline let right: UnsafeMutablePointer<Double>
+    @usableFromInline let next: UnsafeMutablePointer<Double>
+    @usableFromInline let upper: [UnsafeMutablePointer<Double>]
+    @usableFromInline let reconstructing: Bool
+    /// Kept alive as long as the rows: the pointers above are its memory (and so are the
+    /// kernel's other rows from the same buffers, while it uses these rows).
+    @usableFromInline let buffers: RowBuffers
 
-    public init(sweep: FaceSweep, components: Int, buffers: RowBuffers) {
+    /// `reconstructing`: keep the buffers ``reconstructedFaces(_:of:axis:stride:cells:flux:)`` needs.
+    public init(sweep: FaceSweep, components: Int, buffers: RowBuffers, reconstructing: Bool = false) {
         self.sweep = sweep
         self.components = components
+        self.reconstructing = reconstructing
+        self.buffers = buffers
         length = sweep.rowLength
         let last = sweep.box.lower.count - 1
-        faces = buffers.make(components * (length + 1))
-        below = (0..<Swift.max(last, 0)).map { buffers.make(sweep.slots(axis: $0) * components * sweep.rowLength) }
+        let n = length
+        faces = buffers.make(components * (n + 1))
+        below = (0..<Swift.max(last, 0)).map { buffers.make(sweep.slots(axis: $0) * components * n) }
+        let size = reconstructing ? components : 0
+        left = buffers.make(size * (n + 3))
+        right = buffers.make(size * (n + 3))
+        next = buffers.make(size * n)
+        upper = (0..<Swift.max(last, 0)).map { buffers.make(sweep.slots(axis: $0) * size * n) }
     }
 
     /// The faces below and above the cells of `row` along `axis` (of stride `s`): for cell `m`
@@ -125,10 +152,69 @@ public struct FaceRows {
         return (slot, faces, n)
     }
 
-    /// Keeps the faces above `row` along `axis` for the next row along it.
+    /// As ``faces(of:axis:stride:compute:)``, with the face states reconstructed: `cells[c]`
+    /// (at most `components` of them) reconstructed with `Slope` on both sides of each face,
+    /// each cell's slope along the axis computed once. `flux(first, count, left, right,
+    /// statePitch, target, pitch)` fills `count` faces from the states of the cells below
+    /// (component `c` of face `m` at `left[c * statePitch + m]`) and above (`right`). The
+    /// states have the bits of ``SlopeLimiter/faces(_:first:stride:count:towards:into:)``.
+    /// Build the rows with `reconstructing: true`.
+    @inlinable
+    public func reconstructedFaces<Slope: SlopeLimiter>(
+        _: Slope.Type, of row: FaceSweep.Row, axis: Int, stride s: Int, cells: [Cells],
+        flux: (
+            _ first: Int, _ count: Int, _ left: UnsafeMutablePointer<Double>, _ right: UnsafeMutablePointer<Double>,
+            _ statePitch: Int, _ target: UnsafeMutablePointer<Double>, _ pitch: Int
+        ) -> Void
+    ) -> (low: UnsafeMutablePointer<Double>, high: UnsafeMutablePointer<Double>, pitch: Int) {
+        assert(reconstructing && cells.count <= components, "FaceRows built without reconstructing: true")
+        let n = length
+        if axis == sweep.box.lower.count - 1 {
+            // Along the row: its n cells and one beyond each end, each on the face above it
+            // (the left state of face j is cell j's) and below it (the right state of face
+            // j − 1), into rows that have a spare value at each end for the two unused ones.
+            let first = row.offset &- 1
+            let pitch = n + 3
+            for c in 0..<cells.count {
+                Slope.bothFaces(
+                    cells[c], first: first, stride: 1, count: n + 2, upper: left + c * pitch + 1,
+                    lower: right + c * pitch)
+            }
+            flux(first, n + 1, left + 1, right + 1, pitch, faces, n + 1)
+            return (faces, faces + 1, n + 1)
+        }
+        let slot = below[axis] + row.slot(axis) * components * n
+        // This row on its upper faces: the row before along the axis left it, or it is
+        // computed here, for the box's first row along the axis.
+        let own = upper[axis] + row.slot(axis) * components * n
+        if !row.carried(axis) {
+            for c in 0..<cells.count {
+                Slope.bothFaces(
+                    cells[c], first: row.offset &- s, stride: s, count: n, upper: left + c * n, lower: next + c * n)
+                Slope.bothFaces(
+                    cells[c], first: row.offset, stride: s, count: n, upper: own + c * n, lower: right + c * n)
+            }
+            flux(row.offset &- s, n, left, right, n, slot, n)
+        }
+        // The faces above: this row's values on them, and the next row's, whose values on
+        // its own upper faces ``carry(_:axis:)`` keeps for it.
+        for c in 0..<cells.count {
+            Slope.bothFaces(
+                cells[c], first: row.offset &+ s, stride: s, count: n, upper: next + c * n, lower: right + c * n)
+        }
+        flux(row.offset, n, own, right, n, faces, n)
+        return (slot, faces, n)
+    }
+
+    /// Keeps the faces above `row` along `axis` for the next row along it (and, after
+    /// ``reconstructedFaces(_:of:axis:stride:cells:flux:)``, the next row's values on its upper
+    /// faces).
     public func carry(_ row: FaceSweep.Row, axis: Int) {
         guard axis < sweep.box.lower.count - 1 else { return }
         (below[axis] + row.slot(axis) * components * length).update(from: faces, count: components * length)
+        if reconstructing {
+            (upper[axis] + row.slot(axis) * components * length).update(from: next, count: components * length)
+        }
     }
 }
 

@@ -77,6 +77,23 @@ extension SlopeLimiter {
         for m in 0..<count { faces[m] = face(u, first &+ m, s, half: half) }
     }
 
+    /// Cells `first + m` (m < `count`) along the axis of stride `s`, each reconstructed from
+    /// one limited slope on its face above (`upper[m]`) and its face below (`lower[m]`): the
+    /// arithmetic of ``face(_:_:_:half:)`` with `half` = 0.5 and −0.5.
+    @inlinable @inline(__always)
+    public static func bothFaces(
+        _ u: Cells, first: Int, stride s: Int, count: Int, upper: UnsafeMutablePointer<Double>,
+        lower: UnsafeMutablePointer<Double>
+    ) {
+        for m in 0..<count {
+            let k = first &+ m
+            let centre = u[k]
+            let sigma = slope(centre - u[k &- s], u[k &+ s] - centre)
+            upper[m] = centre + 0.5 * sigma
+            lower[m] = centre + -0.5 * sigma
+        }
+    }
+
     /// Cell `k` reconstructed on its face half a cell (`half` = ±0.5) along the axis of
     /// stride `s`.
     @inlinable @inline(__always)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Grid
@@ -35,5 +36,69 @@ import Testing
             }
         }
         #expect(index == points.count)
+    }
+}
+
+/// Van Leer's limiter, counting its calls.
+enum CountingSlope: SlopeLimiter {
+    nonisolated(unsafe) static var calls = 0
+    static func slope(_ backward: Double, _ forward: Double) -> Double {
+        calls += 1
+        return VanLeerSlope.slope(backward, forward)
+    }
+}
+
+@Suite struct ReconstructionRowsTests {
+    /// Every face state is the one ``SlopeLimiter/face(_:_:_:half:)`` gives, bit for bit, and
+    /// each cell's slope along each axis is computed once: for the box's cells and one layer
+    /// beyond each side along that axis, nothing more.
+    @Test func faceStatesComeFromOneSlopePerCellAndAxis() {
+        let boxes = [
+            Box(lower: [3], upper: [8]), Box(lower: [1, 2], upper: [5, 7]), Box(lower: [0, 1, 2], upper: [4, 5, 6]),
+            Box(lower: [2, 0, 3], upper: [3, 5, 4]),
+        ]
+        for box in boxes {
+            let d = box.lower.count
+            let layout = LocalLayout(
+                owned: Box(extent: [9, 9, 9].prefix(d).map { $0 }), ghost: [2, 2, 2].prefix(d).map { $0 })
+            let fields = (0..<2).map { c in
+                let field = Field(name: "u\(c)", layout: layout)
+                for k in 0..<field.storage.count { field.storage[k] = sin(Double(7 * k + 3 * c)) * Double(1 + k % 5) }
+                return field
+            }
+            let cells = fields.map(\.cells)
+            let sweep = FaceSweep(layout: layout, box: box)
+            let rows = FaceRows(sweep: sweep, components: 2, buffers: RowBuffers(), reconstructing: true)
+            CountingSlope.calls = 0
+            var mismatches = 0
+            sweep.forEachRow { row in
+                for axis in 0..<d {
+                    let s = layout.strides[axis]
+                    _ = rows.reconstructedFaces(CountingSlope.self, of: row, axis: axis, stride: s, cells: cells) {
+                        first, count, left, right, statePitch, target, pitch in
+                        for c in 0..<2 {
+                            for m in 0..<count {
+                                let below = VanLeerSlope.face(cells[c], first + m, s, half: 0.5)
+                                let above = VanLeerSlope.face(cells[c], first + m + s, s, half: -0.5)
+                                if left[c * statePitch + m].bitPattern != below.bitPattern
+                                    || right[c * statePitch + m].bitPattern != above.bitPattern
+                                {
+                                    mismatches += 1
+                                }
+                                target[c * pitch + m] = left[c * statePitch + m] - right[c * statePitch + m]
+                            }
+                        }
+                    }
+                    rows.carry(row, axis: axis)
+                }
+            }
+            #expect(mismatches == 0, "\(box)")
+            let extent = box.extent
+            let once = (0..<d).reduce(0) { total, axis in
+                total + (extent[axis] + 2)
+                    * extent.enumerated().filter { $0.offset != axis }.map(\.element).reduce(1, *)
+            }
+            #expect(CountingSlope.calls == 2 * once, "\(box)")
+        }
     }
 }

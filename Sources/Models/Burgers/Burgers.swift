@@ -93,11 +93,11 @@ public struct Burgers: Model {
 
     public var fields: [FieldSpec] { [FieldSpec(name: "velocity", tensorOrder: 1)] }
     public var stencilWidth: Int { 2 }
-    /// Van Leer's limiter divides once per reconstruction: every component on both sides of
-    /// each face, one face of its own per axis for each cell.
+    /// Van Leer's limiter divides once per slope: each cell's slope of every component along
+    /// every axis, computed once and used by the faces on both sides.
     public var dividerWork: DividerWork {
         let d = Double(extent.count)
-        return DividerWork(divisions: limiter == .vanleer ? 2 * d * d : 0)
+        return DividerWork(divisions: limiter == .vanleer ? d * d : 0)
     }
     public var constants: [(name: String, value: Double)] { [("viscosity", viscosity)] }
     /// In 1-D the scheme is conservative: Σu changes only by what crosses the boundaries.
@@ -208,24 +208,19 @@ struct BurgersFaceKernel: LimitedKernel {
         let diffusion = dt * viscosity
         let sweep = FaceSweep(layout: layout, box: box)
         let n = sweep.rowLength
-        let width = n + 1
         let buffers = RowBuffers()
         // Per face of a row: every component reconstructed from below and from above, and
-        // the face value each component moves by (d rows of `width` each).
-        let left = buffers.make(d * width)
-        let right = buffers.make(d * width)
-        let faceRows = FaceRows(sweep: sweep, components: d, buffers: buffers)
+        // the face value each component moves by.
+        let faceRows = FaceRows(sweep: sweep, components: d, buffers: buffers, reconstructing: true)
         let transport = buffers.make(d * n)
         let laplacian = buffers.make(d * n)
 
-        /// The face values of `count` faces along `axis`, the first between cells `first`
-        /// and `first + s`, into `target` (component `c` at `c * pitch`).
-        func faceValues(axis: Int, first: Int, count: Int, into target: UnsafeMutablePointer<Double>, pitch: Int) {
-            let s = strides[axis]
-            for c in 0..<d {
-                Slope.faces(u[c], first: first, stride: s, count: count, towards: 1, into: left + c * width)
-                Slope.faces(u[c], first: first &+ s, stride: s, count: count, towards: -1, into: right + c * width)
-            }
+        /// The face values of `count` faces along `axis` from the states below (`left`) and
+        /// above (`right`) them, into `target` (component `c` at `c * pitch`).
+        func faceValues(
+            axis: Int, count: Int, left: UnsafeMutablePointer<Double>, right: UnsafeMutablePointer<Double>,
+            width: Int, into target: UnsafeMutablePointer<Double>, pitch: Int
+        ) {
             let (l, r) = (left + axis * width, right + axis * width)
             for c in 0..<d {
                 let (lc, rc, g) = (left + c * width, right + c * width, target + c * pitch)
@@ -241,8 +236,12 @@ struct BurgersFaceKernel: LimitedKernel {
             let first = row.offset
             for axis in 0..<d {
                 let s = strides[axis]
-                let (low, high, pitch) = faceRows.faces(of: row, axis: axis, stride: s) { first, count, target, pitch in
-                    faceValues(axis: axis, first: first, count: count, into: target, pitch: pitch)
+                let (low, high, pitch) = faceRows.reconstructedFaces(
+                    Slope.self, of: row, axis: axis, stride: s, cells: u
+                ) {
+                    _, count, left, right, width, target, pitch in
+                    faceValues(
+                        axis: axis, count: count, left: left, right: right, width: width, into: target, pitch: pitch)
                 }
                 let factor = inverse[axis]
                 let curvature = inverseSquare[axis]

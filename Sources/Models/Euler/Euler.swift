@@ -97,13 +97,13 @@ public struct Euler: Model {
         [FieldSpec(name: "density"), FieldSpec(name: "energy"), FieldSpec(name: "momentum", tensorOrder: 1)]
     }
     public var stencilWidth: Int { 2 }
-    /// Per cell, the primitives divide by the density once per axis; each cell has one face
-    /// of its own per axis, whose five primitives are reconstructed on both sides (a division
-    /// each with van Leer's limiter) and whose HLLC flux takes eight divisions and two square
-    /// roots (the sound speeds).
+    /// Per cell, the primitives divide by the density once per axis; per axis, each cell's
+    /// slopes of its five primitives are limited once (a division each with van Leer's
+    /// limiter), and each cell has one face of its own, whose HLLC flux takes eight divisions
+    /// and two square roots (the sound speeds).
     public var dividerWork: DividerWork {
         let d = Double(gravity.count)
-        return DividerWork(divisions: d + d * ((limiter == .vanleer ? 10 : 0) + 8), squareRoots: 2 * d)
+        return DividerWork(divisions: d + d * ((limiter == .vanleer ? 5 : 0) + 8), squareRoots: 2 * d)
     }
     public var constants: [(name: String, value: Double)] {
         [("gamma", gamma)] + gravity.enumerated().map { ("gravity_\(["x", "y", "z"][$0.offset])", $0.element) }
@@ -280,13 +280,11 @@ struct EulerSweep: LimitedKernel {
         let d = strides.count
         let sweep = FaceSweep(layout: layout, box: box)
         let n = sweep.rowLength
-        let width = n + 1
         let buffers = RowBuffers()
-        // The five primitives reconstructed on a row of faces from below and from above:
-        // density, normal velocity, the two tangential velocities, pressure.
-        let rows = (left: buffers.make(5 * width), right: buffers.make(5 * width))
-        // Fluxes in the unrotated components: density, energy, momentum x, y, z.
-        let faceRows = FaceRows(sweep: sweep, components: 5, buffers: buffers)
+        // Fluxes in the unrotated components: density, energy, momentum x, y, z; the five
+        // primitives reconstructed on a row of faces from below and from above: density,
+        // normal velocity, the two tangential velocities, pressure.
+        let faceRows = FaceRows(sweep: sweep, components: 5, buffers: buffers, reconstructing: true)
         let change = buffers.make(5 * n)
         // Velocity components beyond the block's axes hold zeros (see EulerKernel.update).
         let velocity = (0..<3).map { primitives[1 + $0] }
@@ -295,36 +293,34 @@ struct EulerSweep: LimitedKernel {
         let out = next.map(\.cells)
         let conserved = state.map(\.cells)
 
-        /// The HLLC fluxes of `count` faces along `axis`, the first between cells `first`
-        /// and `first + s`, into `flux` (component q at `q * pitch`, unrotated).
-        func fluxes(axis: Int, first: Int, count: Int, into flux: UnsafeMutablePointer<Double>, pitch: Int) {
-            let s = strides[axis]
-            // The velocity rotated so that the normal component comes first.
+        // Per axis, the primitives with the velocity rotated so that the normal component
+        // comes first, and where each flux component goes (unrotated).
+        let rotated = (0..<d).map { axis in
             let tangential = (0..<3).filter { $0 != axis }
-            let cells = [
-                primitives[0], velocity[axis], velocity[tangential[0]], velocity[tangential[1]], primitives[4],
-            ]
-            for q in 0..<5 {
-                Slope.faces(cells[q], first: first, stride: s, count: count, towards: 1, into: rows.left + q * width)
-                Slope.faces(
-                    cells[q], first: first &+ s, stride: s, count: count, towards: -1, into: rows.right + q * width)
-            }
-            Self.hllc(
-                gamma: gamma, count: count, first: first, stride: s, cells: cells, left: rows.left,
-                right: rows.right, pitch: width,
-                flux: (
-                    flux, flux + pitch, flux + (2 + axis) * pitch, flux + (2 + tangential[0]) * pitch,
-                    flux + (2 + tangential[1]) * pitch
-                ))
+            return (
+                cells: [
+                    primitives[0], velocity[axis], velocity[tangential[0]], velocity[tangential[1]], primitives[4],
+                ],
+                order: [0, 1, 2 + axis, 2 + tangential[0], 2 + tangential[1]]
+            )
         }
 
         sweep.forEachRow { row in
             let first = row.offset
             change.update(repeating: 0, count: 5 * n)
             for axis in 0..<d {
-                let (low, high, pitch) = faceRows.faces(of: row, axis: axis, stride: strides[axis]) {
-                    first, count, target, pitch in
-                    fluxes(axis: axis, first: first, count: count, into: target, pitch: pitch)
+                let (cells, order) = rotated[axis]
+                let s = strides[axis]
+                let (low, high, pitch) = faceRows.reconstructedFaces(
+                    Slope.self, of: row, axis: axis, stride: s, cells: cells
+                ) { first, count, left, right, statePitch, flux, pitch in
+                    Self.hllc(
+                        gamma: gamma, count: count, first: first, stride: s, cells: cells, left: left, right: right,
+                        pitch: statePitch,
+                        flux: (
+                            flux + order[0] * pitch, flux + order[1] * pitch, flux + order[2] * pitch,
+                            flux + order[3] * pitch, flux + order[4] * pitch
+                        ))
                 }
                 let factor = factors[axis]
                 for q in 0..<(2 + d) {
