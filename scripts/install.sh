@@ -37,16 +37,27 @@ MODULEFILES="${2:-}"
 # The Swift runtime linked into the binary unless TESSERA_STATIC_SWIFT=0.
 STATIC_SWIFT=1
 if [ "${TESSERA_STATIC_SWIFT:-1}" = 0 ]; then STATIC_SWIFT=""; fi
+# The compiler, MPI and HDF5 modules loaded now, which the modulefiles will load; in a
+# module hierarchy the compiler's and the MPI's name the level to install at, so a missing
+# one is an error before anything is built.
+loaded() { tr ':' '\n' <<< "${LOADEDMODULES:-}" | grep -E "$1" | head -n 1 || true; }
+compiler="${TESSERA_COMPILER_MODULE-$(loaded '^(gcc|GCC|intel|oneapi|intel-oneapi-compilers|nvhpc|cce|aocc|llvm|clang|swift)(/|$)')}"
+mpi="${TESSERA_MPI_MODULE-$(loaded '^(openmpi|open-mpi|mpich|cray-mpich|mvapich[0-9]*|intel-?mpi|impi)(/|$)')}"
+hdf5="${TESSERA_HDF5_MODULE-$(loaded '^(hdf5|phdf5|parallel-hdf5|hdf5-parallel|cray-hdf5-parallel)(/|$)')}"
+hierarchy="${TESSERA_MODULE_HIERARCHY:-}"
+if [ -n "$MODULEFILES" ] && [ -z "$hierarchy" ]; then
+    if [ -d "$MODULEFILES/Core" ]; then hierarchy=1; else hierarchy=0; fi
+fi
+if [ "$hierarchy" = 1 ] && [[ "$compiler" != */* || "$mpi" != */* ]]; then
+    printf 'error: %s\n' "$MODULEFILES is a module hierarchy (it has Core/, or TESSERA_MODULE_HIERARCHY=1): load the compiler and MPI modules (name/version) to build with, or name them with TESSERA_COMPILER_MODULE and TESSERA_MPI_MODULE; found '${compiler}' and '${mpi}'" >&2
+    exit 1
+fi
 # shellcheck source=setup.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/setup.sh"
 
 # The release (0.1.0), without the commit that --version adds (0.1.0+1a2b3c4d5e6f).
 version="$("$TESSERA" --version)"
 version="${version%%+*}"
-loaded() { tr ':' '\n' <<< "${LOADEDMODULES:-}" | grep -E "$1" | head -n 1 || true; }
-compiler="${TESSERA_COMPILER_MODULE-$(loaded '^(gcc|GCC|intel|oneapi|intel-oneapi-compilers|nvhpc|cce|aocc|llvm|clang|swift)(/|$)')}"
-mpi="${TESSERA_MPI_MODULE-$(loaded '^(openmpi|open-mpi|mpich|cray-mpich|mvapich[0-9]*|intel-?mpi|impi)(/|$)')}"
-hdf5="${TESSERA_HDF5_MODULE-$(loaded '^(hdf5|phdf5|parallel-hdf5|hdf5-parallel|cray-hdf5-parallel)(/|$)')}"
 
 say "installing tessera $version into $PREFIX"
 mkdir -p "$PREFIX/bin"
@@ -72,15 +83,9 @@ swift package --allow-writing-to-directory "$share/man/man1" generate-manual --o
     --section 1 > /dev/null
 
 if [ -n "$MODULEFILES" ]; then
-    hierarchy="${TESSERA_MODULE_HIERARCHY:-}"
-    if [ -z "$hierarchy" ]; then
-        if [ -d "$MODULEFILES/Core" ]; then hierarchy=1; else hierarchy=0; fi
-    fi
     folder="$MODULEFILES/tessera"
     load=("$compiler" "$mpi" "$hdf5")
     if [ "$hierarchy" = 1 ]; then
-        [[ "$compiler" == */* && "$mpi" == */* ]] \
-            || die "a module hierarchy needs the compiler and MPI modules (name/version) loaded, or named with TESSERA_COMPILER_MODULE and TESSERA_MPI_MODULE; found '${compiler}' and '${mpi}'"
         # Lmod's convention: the MPI level of a compiler's level.
         folder="$MODULEFILES/MPI/$compiler/$mpi/tessera"
         load=("" "" "$hdf5")

@@ -227,3 +227,11 @@ def test_a_flat_module_loads_the_whole_chain_from_a_clean_shell(hierarchical, tm
     after = environment_of((tmp_path / "after").read_text())
     assert after == before, {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys()
                              if before.get(k) != after.get(k)}
+
+
+def test_a_hierarchy_without_its_compiler_and_mpi_loaded_is_refused_before_building(tmp_path):
+    root = hierarchy(tmp_path / "tree")
+    result = bash(f"bash scripts/install.sh {tmp_path / 'prefix'} {root}", cwd=ROOT, timeout=30)
+    assert result.returncode == 1
+    assert "is a module hierarchy" in result.stderr and "TESSERA_COMPILER_MODULE" in result.stderr, result.stderr
+    assert not (tmp_path / "prefix").exists()
