@@ -75,13 +75,13 @@ def test_inspect_of_a_missing_or_foreign_file_fails_clearly(tmp_path):
     assert result.returncode == 1 and "H5Fopen" in result.stderr
 
 
-# model, shape, parameters, divisions per cell update (van Leer: one per reconstruction)
+# model, shape, parameters, divisions per cell update (van Leer: one per limited slope)
 BENCHMARKED = [
     ("heat", "24,20,16", [], 0),
     ("advection", "24,20,16", ['scheme="muscl"'], 3),
     ("advection", "24,20", ['scheme="upwind"'], 0),
-    ("burgers", "40,36", [], 8),
-    ("euler", "40,36", ['initial="kelvin_helmholtz"'], 38),
+    ("burgers", "40,36", [], 4),
+    ("euler", "40,36", ['initial="kelvin_helmholtz"'], 28),
     ("gray_scott", "40,36", [], 0),
     ("wave", "40,36", [], 0),
 ]

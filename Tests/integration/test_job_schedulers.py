@@ -218,9 +218,13 @@ RESUBMITS = {"slurm": ("scontrol", "requeue"), "pbs": ("qsub", "-V"), "flux": ("
 def interrupt(folder, scheduler, signal_number):
     """Starts the script with a tessera that waits, sends it `signal_number`, and returns the
     finished process."""
+    # A shell started with SIGINT ignored (a background job of a non-interactive shell, as
+    # a CI runner may start the suite) cannot trap it: give the script the default, as a
+    # batch system's job starter does.
     process = subprocess.Popen(["bash", str(scheduler.script), *scheduler.commands], cwd=folder,
                                env={**scheduler.env, "FAKE_MODE": "wait"}, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 20
     while not (folder / "started").exists():
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()[0]
