@@ -189,8 +189,8 @@ public struct FaceRows {
         let own = upper[axis] + row.slot(axis) * components * n
         if !row.carried(axis) {
             for c in 0..<cells.count {
-                Slope.bothFaces(
-                    cells[c], first: row.offset &- s, stride: s, count: n, upper: left + c * n, lower: next + c * n)
+                // The row below only on its upper faces, the ones between it and this row.
+                Slope.faces(cells[c], first: row.offset &- s, stride: s, count: n, towards: 1, into: left + c * n)
                 Slope.bothFaces(
                     cells[c], first: row.offset, stride: s, count: n, upper: own + c * n, lower: right + c * n)
             }
