@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Per-model benchmark: each model's whole step (halo exchange, boundaries, every stage) and its
 # kernel alone (one update of every owned cell) on 1 and on 2 ranks, in cell updates per
-# second, beside the memory-bandwidth bounds and, for kernels that divide, the divider bound
-# that `tessera bench-model` measures in the same process (see `tessera bench-model --help`).
+# second, beside the memory-bandwidth bounds and, for kernels heavy in arithmetic (MUSCL
+# advection, Burgers, Euler), the compute bound: every floating-point operation a cell update
+# makes, against this core's peak rate for each kind, both measured by `tessera bench-model`
+# in the same process (see `tessera bench-model --help`).
 #
 #   bench/models.sh [ROUNDS]     (default 3)
 #
@@ -50,13 +52,14 @@ for line in open("bench/out/models.txt"):
     fields = dict(zip(words[2::2], words[3::2]))
     scheme = next((p.split("=")[1].strip('"') for p in parameters.split() if p.startswith(("scheme=", "initial="))), "")
     key = (model + (f" ({scheme})" if scheme else ""), shape, int(fields["ranks"]))
-    entry = {name: float(fields[name]) for name in ("rate", "bound", "kernel", "kernel_bound", "compute_bound")}
+    entry = {name: float(fields[name]) for name in ("rate", "bound", "kernel", "kernel_bound", "compute_bound",
+                                                    "vector_bound", "divider_bound", "flops")}
     rounds.setdefault(key, []).append(entry)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 print(f"cell updates per second on {cpu}; {sys.argv[1]} interleaved rounds")
 print("rates: the best round; fractions: the median over rounds of rate / bound, both from one process")
 print(f"{'model':<26} {'grid':>12} {'ranks':>5} | {'step':>9} {'memory':>9} {'of it':>5} |"
-      f" {'kernel':>9} {'memory':>9} {'divider':>9} {'of the lower':>12}")
+      f" {'kernel':>9} {'memory':>9} {'compute':>9} {'flops':>5} {'of the lower':>12}")
 for (model, shape, ranks), entries in sorted(rounds.items()):
     grid = "×".join(shape.split(","))
     best = max(entries, key=lambda e: e["kernel"])
@@ -64,11 +67,17 @@ for (model, shape, ranks), entries in sorted(rounds.items()):
     lower = [min(e["kernel_bound"], e["compute_bound"]) for e in entries]
     kernel_fraction = statistics.median(e["kernel"] / b for e, b in zip(entries, lower))
     step_fraction = statistics.median(e["rate"] / e["bound"] for e in entries)
-    which = "memory" if best["kernel_bound"] <= best["compute_bound"] else "divider"
-    divider = "-" if best["compute_bound"] == float("inf") else f"{best['compute_bound']:.3e}"
+    if best["kernel_bound"] <= best["compute_bound"]:
+        which = "memory"
+    else:
+        which = "divider" if best["divider_bound"] <= best["vector_bound"] else "vector"
+    compute = "-" if best["compute_bound"] == float("inf") else f"{best['compute_bound']:.3e}"
+    flops = "-" if best["flops"] == 0 else f"{best['flops']:.0f}"
     print(f"{model:<26} {grid:>12} {ranks:>5} | {step['rate']:>9.3e} {step['bound']:>9.3e} {step_fraction:>5.2f} |"
-          f" {best['kernel']:>9.3e} {best['kernel_bound']:>9.3e} {divider:>9} {kernel_fraction:>5.2f} {which:<7}")
+          f" {best['kernel']:>9.3e} {best['kernel_bound']:>9.3e} {compute:>9} {flops:>5} {kernel_fraction:>5.2f} {which:<7}")
 print("memory: copy rate of all ranks at once × 2 / arrays streamed per cell update (8 bytes each)")
-print("divider: divisions and square roots per second of all ranks at once / those a cell update makes")
+print("compute: per cell update, the time of its additions, multiplications and selects at this core's peak")
+print("  rate for each (they share the vector ports), or of its divisions and square roots (the divider,")
+print("  beside them), whichever is longer; all ranks at once. flops: operations per cell update")
 print("step: exchange, boundaries, every stage and combination; kernel: one update of every owned cell")
 PY

@@ -230,10 +230,11 @@ public protocol Model: Sendable {
     /// coefficients): for the memory-bandwidth bound `tessera bench` states. None by default.
     var auxiliaryArrays: Int { get }
 
-    /// The divisions and square roots one cell update makes: the floating-point divider's
-    /// work, which bounds a kernel heavy in them before memory does (`tessera bench-model`
-    /// states that bound). None by default.
-    var dividerWork: DividerWork { get }
+    /// The floating-point operations one cell update of ``update(from:into:box:dt:work:geometry:)``
+    /// makes, counted from its code: with the rates `tessera bench-model` measures for this core
+    /// in the same process, the kernel's compute bound (a roofline). None by default: kernels
+    /// that make a few operations per cell are bound by memory.
+    var floatingPointWork: FloatingPointWork { get }
 
     /// Sets the initial state (owned cells only) and the work arrays that do not depend on the
     /// time step.
@@ -277,21 +278,60 @@ extension Model {
     public var fixedStepMargin: Double { 1 }
     public var workArrays: [String] { [] }
     public var auxiliaryArrays: Int { 0 }
-    public var dividerWork: DividerWork { .none }
+    public var floatingPointWork: FloatingPointWork { .none }
     public func prepare(dt: Double, work: [Field], geometry: Geometry) {}
     public func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry) {}
     public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, geometry: Geometry) {}
 }
 
-/// Divisions and square roots per cell update (see ``Model/dividerWork``).
-public struct DividerWork: Sendable, Equatable {
+/// Floating-point operations, per cell update (see ``Model/floatingPointWork``), grouped by
+/// the part of a core that executes them: the vector units add, multiply, compare and select;
+/// the divider divides and takes square roots, beside them.
+public struct FloatingPointWork: Sendable, Equatable {
+    /// Additions and subtractions.
+    public var additions: Double
+    public var multiplications: Double
+    /// Comparisons, selects, the and of two masks, absolute values and negations; a minimum
+    /// or maximum is a comparison and a select.
+    public var selects: Double
     public var divisions: Double
     public var squareRoots: Double
 
-    public init(divisions: Double, squareRoots: Double = 0) {
+    public init(
+        additions: Double = 0, multiplications: Double = 0, selects: Double = 0, divisions: Double = 0,
+        squareRoots: Double = 0
+    ) {
+        self.additions = additions
+        self.multiplications = multiplications
+        self.selects = selects
         self.divisions = divisions
         self.squareRoots = squareRoots
     }
 
-    public static let none = DividerWork(divisions: 0)
+    public static let none = FloatingPointWork()
+
+    /// Every operation, of any kind.
+    public var total: Double { additions + multiplications + selects + divisions + squareRoots }
+
+    public static func + (a: FloatingPointWork, b: FloatingPointWork) -> FloatingPointWork {
+        FloatingPointWork(
+            additions: a.additions + b.additions, multiplications: a.multiplications + b.multiplications,
+            selects: a.selects + b.selects, divisions: a.divisions + b.divisions,
+            squareRoots: a.squareRoots + b.squareRoots)
+    }
+
+    public static func * (count: Double, work: FloatingPointWork) -> FloatingPointWork {
+        FloatingPointWork(
+            additions: count * work.additions, multiplications: count * work.multiplications,
+            selects: count * work.selects, divisions: count * work.divisions, squareRoots: count * work.squareRoots)
+    }
+
+    /// The least time this work takes at `rates` (operations of each kind per second): the
+    /// vector units' share, each kind at its own full rate, one after another (they share
+    /// the same ports), or the divider's, which works beside them, whichever is longer.
+    public func seconds(at rates: FloatingPointWork) -> Double {
+        let vector = additions / rates.additions + multiplications / rates.multiplications + selects / rates.selects
+        let divider = divisions / rates.divisions + squareRoots / rates.squareRoots
+        return Swift.max(vector, divider)
+    }
 }

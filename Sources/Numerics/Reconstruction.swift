@@ -1,3 +1,4 @@
+import Engine
 import Grid
 
 /// Slope limiters for MUSCL reconstruction: the slope of a cell from its backward and forward
@@ -21,6 +22,27 @@ public enum Limiter: String, Sendable, CaseIterable {
         case .mc: MCSlope.slope(backward, forward)
         }
     }
+
+    /// The operations of one ``slope(_:_:)``.
+    public var slopeWork: FloatingPointWork {
+        switch self {
+        case .none: CentralSlope.work
+        case .minmod: MinmodSlope.work
+        case .vanleer: VanLeerSlope.work
+        case .mc: MCSlope.work
+        }
+    }
+
+    /// The operations of one cell reconstructed on both its faces along an axis from one
+    /// slope (``SlopeLimiter/bothFaces(_:first:stride:count:upper:lower:)``): two differences,
+    /// the slope, and the centre plus and minus half of it.
+    public var bothFacesWork: FloatingPointWork {
+        slopeWork + FloatingPointWork(additions: 4, multiplications: 2)
+    }
+
+    /// The operations of one cell reconstructed on one face (``face(_:_:_:towards:)``): two
+    /// differences, the slope, and the centre plus half of it.
+    public var faceWork: FloatingPointWork { slopeWork + FloatingPointWork(additions: 3, multiplications: 1) }
 
     /// The value of cell `k` reconstructed on its face in direction `towards` (±1) along the
     /// axis of stride `s`.
@@ -46,6 +68,8 @@ public enum Limiter: String, Sendable, CaseIterable {
 public protocol SlopeLimiter {
     /// The limited slope of a cell from its backward and forward differences.
     static func slope(_ backward: Double, _ forward: Double) -> Double
+    /// The operations ``slope(_:_:)`` makes, counted from its code.
+    static var work: FloatingPointWork { get }
 }
 
 extension SlopeLimiter {
@@ -105,12 +129,18 @@ extension SlopeLimiter {
 
 /// ``Limiter/none``.
 public enum CentralSlope: SlopeLimiter {
+    public static let work = FloatingPointWork(additions: 1, multiplications: 1)
+
     @inlinable @inline(__always)
     public static func slope(_ backward: Double, _ forward: Double) -> Double { 0.5 * (backward + forward) }
 }
 
 /// ``Limiter/minmod``.
 public enum MinmodSlope: SlopeLimiter {
+    /// The sign test, the minimum, the maximum (a comparison and a select each) and the
+    /// choice between them; the product, its test and the choice of zero.
+    public static let work = FloatingPointWork(multiplications: 1, selects: 8)
+
     @inlinable @inline(__always)
     public static func slope(_ backward: Double, _ forward: Double) -> Double {
         let smaller = backward > 0 ? Swift.min(backward, forward) : Swift.max(backward, forward)
@@ -120,6 +150,9 @@ public enum MinmodSlope: SlopeLimiter {
 
 /// ``Limiter/vanleer``.
 public enum VanLeerSlope: SlopeLimiter {
+    /// The product, its test, twice it, the sum, the quotient and the choice of zero.
+    public static let work = FloatingPointWork(additions: 1, multiplications: 2, selects: 2, divisions: 1)
+
     @inlinable @inline(__always)
     public static func slope(_ backward: Double, _ forward: Double) -> Double {
         let product = backward * forward
@@ -129,6 +162,11 @@ public enum VanLeerSlope: SlopeLimiter {
 
 /// ``Limiter/mc``.
 public enum MCSlope: SlopeLimiter {
+    /// Three absolute values, three scalings and a sum; the minimum of three (two comparisons
+    /// and selects); the sign test, the negation and the choice; the product, its test and the
+    /// choice of zero.
+    public static let work = FloatingPointWork(additions: 1, multiplications: 4, selects: 12)
+
     @inlinable @inline(__always)
     public static func slope(_ backward: Double, _ forward: Double) -> Double {
         let bound = Swift.min(2 * abs(backward), 2 * abs(forward), 0.5 * abs(backward + forward))

@@ -81,19 +81,30 @@ public enum ModelBenchmark {
             let copied = try world.allReduce(copyRate(elements: geometry.layout.count * components), .sum)
             let bound = copied * 2 / Double(streams)
             let kernelBound = copied * 2 / Double(kernelStreams)
-            // Every rank's divider works at once, each on its own cells.
-            let work = instance.dividerWork
-            let divider = DividerThroughput.measure()
-            let seconds = work.divisions / divider.divisions + work.squareRoots / divider.squareRoots
-            let computeBound = seconds > 0 ? try world.allReduce(1 / seconds, .sum) : .infinity
+            // Every rank's vector units and divider work at once, each on its own cells.
+            let work = instance.floatingPointWork
+            let peak = FloatingPointThroughput.measure()
+            let vector = FloatingPointWork(
+                additions: work.additions, multiplications: work.multiplications, selects: work.selects)
+            let divider = FloatingPointWork(divisions: work.divisions, squareRoots: work.squareRoots)
+            func computeRate(_ work: FloatingPointWork) throws -> Double {
+                let seconds = work.seconds(at: peak)
+                return seconds > 0 ? try world.allReduce(1 / seconds, .sum) : .infinity
+            }
+            let (vectorBound, dividerBound) = (try computeRate(vector), try computeRate(divider))
             if world.rank == 0 {
                 print(
                     String(
                         format:
-                            "%@ %@ ranks %d rate %.4g bound %.4g streams %d kernel %.4g kernel_bound %.4g kernel_streams %d compute_bound %.4g divisions %g roots %g copy %.4g",
+                            "%@ %@ ranks %d rate %.4g bound %.4g streams %d kernel %.4g kernel_bound %.4g kernel_streams %d "
+                            + "compute_bound %.4g vector_bound %.4g divider_bound %.4g flops %g additions %g "
+                            + "multiplications %g selects %g divisions %g roots %g copy %.4g peak_additions %.4g "
+                            + "peak_multiplications %.4g peak_selects %.4g peak_divisions %.4g peak_roots %.4g",
                         model, dims.map(String.init).joined(separator: ","), world.size, rate, bound, streams,
-                        kernelRate, kernelBound, kernelStreams,
-                        computeBound, work.divisions, work.squareRoots, copied))
+                        kernelRate, kernelBound, kernelStreams, Swift.min(vectorBound, dividerBound), vectorBound,
+                        dividerBound, work.total, work.additions, work.multiplications, work.selects, work.divisions,
+                        work.squareRoots, copied, peak.additions, peak.multiplications, peak.selects,
+                        peak.divisions, peak.squareRoots))
             }
             return 0
         }

@@ -5,7 +5,7 @@ import Settings
 
 /// Times a model's whole step (halo exchange, boundaries, every stage) on the ranks it runs
 /// on, and its kernel alone (one update of every owned cell, ghosts already filled), and
-/// states the memory-bandwidth bound for each and the kernel's divider bound, measured in the
+/// states the memory-bandwidth bound for each and the kernel's compute bound, measured in the
 /// same process.
 struct BenchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,9 +19,14 @@ struct BenchModel: ParsableCommand {
             the ranks, all at once, copy arrays as large as the state, divided by the arrays each \
             cell update streams through memory: for the kernel, the state read and written plus \
             any coefficient arrays; for the step, that per stage plus a read of two and a write \
-            of one for each Runge-Kutta combination. For a kernel that divides or takes square \
-            roots, the compute bound is the rate at which the ranks, all at once, divide and take \
-            square roots (vectorised, in cache), over the divisions and square roots a cell update \
+            of one for each Runge-Kutta combination. For a kernel that states its floating-point \
+            work (Model.floatingPointWork: additions, multiplications, selects, divisions and \
+            square roots per cell update, counted from its code), the compute bound is this \
+            core's peak rate for each kind (four lanes wide, from registers or the L1 cache), \
+            measured in the same process on all ranks at once: a cell update takes the time of its \
+            additions, multiplications and selects, which share the vector units, or of its \
+            divisions and square roots, which the divider does beside them, whichever is longer. \
+            The line states both shares (vector_bound, divider_bound) and the counts a cell update \
             makes. bench/models.sh runs every model on 1 and 2 ranks.
             """)
 

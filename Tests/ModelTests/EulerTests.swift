@@ -1,5 +1,6 @@
 import Foundation
 import Numerics
+import Synchronization
 import Testing
 
 @testable import Engine
@@ -231,5 +232,72 @@ struct ReferenceEulerKernel {
             )
         }
         return star >= 0 ? starFlux(l, el, sl, ml) : starFlux(r, er, sr, mr)
+    }
+}
+
+/// The operations on ``Counted`` values so far, by kind.
+private let operations = Mutex(FloatingPointWork())
+
+/// A number that counts the operations made on it, so that a kernel's stated
+/// ``FloatingPointWork`` can be checked against its code.
+private struct Counted: Lanes {
+    struct Mask: LaneMask {
+        let value: Bool
+        func and(_ other: Mask) -> Mask {
+            operations.withLock { $0.selects += 1 }
+            return Mask(value: value && other.value)
+        }
+    }
+
+    let value: Double
+    static var width: Int { 1 }
+    init(_ value: Double) { self.value = value }
+    static func load(_ pointer: UnsafePointer<Double>, _ index: Int) -> Counted { Counted(pointer[index]) }
+    func store(_ pointer: UnsafeMutablePointer<Double>, _ index: Int) { pointer[index] = value }
+
+    private static func counting(_ kind: WritableKeyPath<FloatingPointWork, Double>, _ value: Double) -> Counted {
+        operations.withLock { $0[keyPath: kind] += 1 }
+        return Counted(value)
+    }
+
+    static func + (lhs: Counted, rhs: Counted) -> Counted { counting(\.additions, lhs.value + rhs.value) }
+    static func - (lhs: Counted, rhs: Counted) -> Counted { counting(\.additions, lhs.value - rhs.value) }
+    static func * (lhs: Counted, rhs: Counted) -> Counted { counting(\.multiplications, lhs.value * rhs.value) }
+    static func / (lhs: Counted, rhs: Counted) -> Counted { counting(\.divisions, lhs.value / rhs.value) }
+    static func * (lhs: Double, rhs: Counted) -> Counted { counting(\.multiplications, lhs * rhs.value) }
+    func root() -> Counted { Self.counting(\.squareRoots, value.squareRoot()) }
+    func greater(_ other: Counted) -> Mask {
+        operations.withLock { $0.selects += 1 }
+        return Mask(value: value > other.value)
+    }
+    func greaterOrEqual(_ other: Counted) -> Mask {
+        operations.withLock { $0.selects += 1 }
+        return Mask(value: value >= other.value)
+    }
+    func replacing(with other: Counted, where mask: Mask) -> Counted {
+        Self.counting(\.selects, mask.value ? other.value : value)
+    }
+}
+
+@Suite struct EulerWorkTests {
+    @Test func theStatedWorkOfAFaceIsWhatTheFluxCodeDoes() {
+        let state = { (rho: Double, u: Double, p: Double) in
+            (Counted(rho), Counted(u), Counted(0.1), Counted(-0.2), Counted(p))
+        }
+        let cell = state(1, 0, 1)
+        operations.withLock { $0 = FloatingPointWork() }
+        let flux = EulerSweep.hllc(
+            Counted(1.4), Counted(0.4), EulerSweep.valid(state(1, 0.3, 1), or: cell),
+            EulerSweep.valid(state(0.125, -0.1, 0.1), or: cell))
+        let counted = operations.withLock { $0 }
+        #expect(flux.0.value.isFinite)
+        #expect(counted == EulerSweep.faceWork, "\(counted)")
+    }
+
+    @Test func aCellUpdateCountsItsPrimitivesFacesAndSums() {
+        // 2-D, van Leer: the figures docs/benchmarks.md quotes.
+        let work = EulerKernel.work(dimensions: 2, limiter: .vanleer, gravity: false)
+        #expect(work.divisions == 2 + 2 * (5 + 8))
+        #expect(work.squareRoots == 4)
     }
 }

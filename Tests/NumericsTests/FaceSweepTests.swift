@@ -42,6 +42,7 @@ import Testing
 /// Van Leer's limiter, counting its calls.
 enum CountingSlope: SlopeLimiter {
     nonisolated(unsafe) static var calls = 0
+    static let work = VanLeerSlope.work
     static func slope(_ backward: Double, _ forward: Double) -> Double {
         calls += 1
         return VanLeerSlope.slope(backward, forward)

@@ -75,21 +75,24 @@ def test_inspect_of_a_missing_or_foreign_file_fails_clearly(tmp_path):
     assert result.returncode == 1 and "H5Fopen" in result.stderr
 
 
-# model, shape, parameters, divisions per cell update (van Leer: one per limited slope)
+# model, shape, parameters, divisions per cell update (van Leer: one per limited slope), and
+# whether the model counts its floating-point work (the arithmetic-heavy kernels do)
 BENCHMARKED = [
-    ("heat", "24,20,16", [], 0),
-    ("advection", "24,20,16", ['scheme="muscl"'], 3),
-    ("advection", "24,20", ['scheme="upwind"'], 0),
-    ("burgers", "40,36", [], 4),
-    ("euler", "40,36", ['initial="kelvin_helmholtz"'], 28),
-    ("gray_scott", "40,36", [], 0),
-    ("wave", "40,36", [], 0),
+    ("heat", "24,20,16", [], 0, False),
+    ("advection", "24,20,16", ['scheme="muscl"'], 3, True),
+    ("advection", "24,20,16", ['scheme="muscl"', 'limiter="mc"'], 0, True),
+    ("advection", "24,20", ['scheme="upwind"'], 0, False),
+    ("burgers", "40,36", [], 4, True),
+    ("euler", "40,36", ['initial="kelvin_helmholtz"'], 28, True),
+    ("gray_scott", "40,36", [], 0, False),
+    ("wave", "40,36", [], 0, False),
 ]
 
 
-@pytest.mark.parametrize("model,shape,parameters,divisions", BENCHMARKED)
+@pytest.mark.parametrize("model,shape,parameters,divisions,counted", BENCHMARKED)
 @pytest.mark.parametrize("ranks", [1, 3])
-def test_bench_model_reports_the_step_the_kernel_and_their_bounds(model, shape, parameters, divisions, ranks):
+def test_bench_model_reports_the_step_the_kernel_and_their_bounds(model, shape, parameters, divisions, counted,
+                                                                 ranks):
     # What the benchmark prints, not how fast: speed is never asserted in a test.
     sets = [argument for parameter in parameters for argument in ("--set", parameter)]
     result = run_tessera(["bench-model", model, "--shape", shape, "--steps", "2", "--repeats", "1", *sets],
@@ -101,10 +104,19 @@ def test_bench_model_reports_the_step_the_kernel_and_their_bounds(model, shape, 
     assert words[:2] == [model, shape]
     fields = dict(zip(words[2::2], words[3::2]))
     assert int(fields["ranks"]) == ranks
-    for name in ("rate", "bound", "kernel", "kernel_bound", "copy"):
+    for name in ("rate", "bound", "kernel", "kernel_bound", "copy", "peak_additions", "peak_multiplications",
+                 "peak_selects", "peak_divisions", "peak_roots"):
         assert 0 < float(fields[name]) < math.inf, (name, fields)
     assert float(fields["divisions"]) == divisions
-    assert (float(fields["compute_bound"]) < math.inf) == (divisions > 0), fields
+    kinds = ("additions", "multiplications", "selects", "divisions", "roots")
+    assert float(fields["flops"]) == sum(float(fields[kind]) for kind in kinds)
+    assert (float(fields["flops"]) > 0) == counted, fields
+    # The compute bound is the lower of the vector units' and the divider's, each finite
+    # exactly when the cell update makes operations of that kind.
+    vector, divider = float(fields["vector_bound"]), float(fields["divider_bound"])
+    assert float(fields["compute_bound"]) == pytest.approx(min(vector, divider), rel=1e-3)
+    assert (vector < math.inf) == counted and (divider < math.inf) == (divisions > 0 or float(fields["roots"]) > 0)
+    assert (float(fields["compute_bound"]) < math.inf) == counted, fields
 
 
 def test_inspect_shows_any_attribute_safely(tmp_path):

@@ -74,10 +74,13 @@ public struct Advection: Model {
 
     public var fields: [FieldSpec] { [FieldSpec(name: "concentration")] }
     public var stencilWidth: Int { scheme == "upwind" ? 1 : 2 }
-    /// MUSCL with van Leer's limiter divides once per face, and each cell has one face of
-    /// its own per axis.
-    public var dividerWork: DividerWork {
-        DividerWork(divisions: scheme == "muscl" && limiter == .vanleer ? Double(velocity.count) : 0)
+    /// MUSCL (the upwind scheme is bound by memory): per axis, each cell's one face of its own
+    /// reconstructed from the upwind cell, the difference across the cell scaled by the Courant
+    /// number and summed; the new value.
+    public var floatingPointWork: FloatingPointWork {
+        guard scheme == "muscl" else { return .none }
+        let d = Double(velocity.count)
+        return d * limiter.faceWork + FloatingPointWork(additions: 2 * d, multiplications: d)
     }
     public var conserved: [String] { ["concentration"] }
     public var constants: [(name: String, value: Double)] {

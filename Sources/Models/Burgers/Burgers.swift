@@ -93,11 +93,20 @@ public struct Burgers: Model {
 
     public var fields: [FieldSpec] { [FieldSpec(name: "velocity", tensorOrder: 1)] }
     public var stencilWidth: Int { 2 }
-    /// Van Leer's limiter divides once per slope: each cell's slope of every component along
-    /// every axis, computed once and used by the faces on both sides.
-    public var dividerWork: DividerWork {
+    /// Per axis: each cell's every component reconstructed on both its faces; on its face above,
+    /// the Rusanov flux of the component along the axis and the upwinded values of the others
+    /// (``BurgersKernel/rusanov(_:_:)``, ``BurgersKernel/carried(_:_:by:)``); per component,
+    /// the flux difference (times the carrying velocity across the axis) and the second
+    /// difference, summed over the axes. Per component, the new value.
+    public var floatingPointWork: FloatingPointWork {
         let d = Double(extent.count)
-        return DividerWork(divisions: limiter == .vanleer ? d * d : 0)
+        let rusanov = FloatingPointWork(additions: 3, multiplications: 5, selects: 4)
+        let carried = FloatingPointWork(additions: 2, multiplications: 1, selects: 4)
+        let perAxis =
+            d * limiter.bothFacesWork + rusanov + (d - 1) * carried
+            + FloatingPointWork(additions: 3 * d, multiplications: 4 * d - 1)
+        let sums = FloatingPointWork(additions: 2 * d * (d - 1))
+        return d * perAxis + sums + d * FloatingPointWork(additions: 2, multiplications: 2)
     }
     public var constants: [(name: String, value: Double)] { [("viscosity", viscosity)] }
     /// In 1-D the scheme is conservative: Σu changes only by what crosses the boundaries.

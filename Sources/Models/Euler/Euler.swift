@@ -97,13 +97,9 @@ public struct Euler: Model {
         [FieldSpec(name: "density"), FieldSpec(name: "energy"), FieldSpec(name: "momentum", tensorOrder: 1)]
     }
     public var stencilWidth: Int { 2 }
-    /// Per cell, the primitives divide by the density once per axis; per axis, each cell's
-    /// slopes of its five primitives are limited once (a division each with van Leer's
-    /// limiter), and each cell has one face of its own, whose HLLC flux takes eight divisions
-    /// and two square roots (the sound speeds).
-    public var dividerWork: DividerWork {
-        let d = Double(gravity.count)
-        return DividerWork(divisions: d + d * ((limiter == .vanleer ? 5 : 0) + 8), squareRoots: 2 * d)
+    /// Counted in ``EulerKernel/work(dimensions:limiter:gravity:)``.
+    public var floatingPointWork: FloatingPointWork {
+        EulerKernel.work(dimensions: gravity.count, limiter: limiter, gravity: gravity.contains { $0 != 0 })
     }
     public var constants: [(name: String, value: Double)] {
         [("gamma", gamma)] + gravity.enumerated().map { ("gravity_\(["x", "y", "z"][$0.offset])", $0.element) }
@@ -226,6 +222,21 @@ struct EulerKernel {
     let gamma: Double
     let limiter: Limiter
     let gravity: [Double]
+
+    /// The operations of one cell update in `d` dimensions: the cell's primitives (a division
+    /// per velocity component, the kinetic energy and the pressure); per axis, its five
+    /// primitives reconstructed on both its faces, the HLLC flux of its face above
+    /// (``EulerSweep/faceWork``) and the flux differences summed per component; gravity's
+    /// sources; the sum into the new state.
+    static func work(dimensions d: Int, limiter: Limiter, gravity: Bool) -> FloatingPointWork {
+        let components = Double(2 + d)
+        let primitives = FloatingPointWork(additions: 3, multiplications: 6, divisions: Double(d))
+        let perAxis =
+            5 * limiter.bothFacesWork + EulerSweep.faceWork
+            + components * FloatingPointWork(additions: 2, multiplications: 1)
+        let sources = gravity ? Double(d) * FloatingPointWork(additions: 2, multiplications: 4) : .none
+        return primitives + Double(d) * perAxis + sources + FloatingPointWork(additions: components)
+    }
 
     func update(from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], primitives: [Field]) {
         let layout = state[0].layout
@@ -351,6 +362,11 @@ struct EulerSweep: LimitedKernel {
         }
     }
 
+    /// The operations of one face: both face states checked (``valid(_:or:)``) and the HLLC
+    /// flux (``hllc(_:_:_:_:)``), counted by the unit tests through a type that counts them.
+    static let faceWork = FloatingPointWork(
+        additions: 34, multiplications: 39, selects: 46, divisions: 8, squareRoots: 2)
+
     /// Toro's HLLC flux with Davis's wave-speed estimates for `count` faces, the first between
     /// cells `first` and `first + stride`: the face states are rows of `left` and `right`
     /// (q at `q * pitch`, as `cells`: density, normal velocity, tangential velocities,
@@ -379,7 +395,7 @@ struct EulerSweep: LimitedKernel {
                 L.load(r.0, m), L.load(r.1, m), L.load(r.2, m), L.load(r.3, m), L.load(r.4, m)
             )
             let f = hllc(
-                L(gamma),
+                L(gamma), L(gamma - 1),
                 valid(lState, or: (L.load(q.0, i), L.load(q.1, i), L.load(q.2, i), L.load(q.3, i), L.load(q.4, i))),
                 valid(rState, or: (L.load(q.0, j), L.load(q.1, j), L.load(q.2, j), L.load(q.3, j), L.load(q.4, j))))
             f.0.store(flux.0, m)
@@ -405,12 +421,13 @@ struct EulerSweep: LimitedKernel {
     /// The HLLC flux between face states `l` and `r` (density, normal velocity, tangential
     /// velocities, pressure), as (density, energy, normal momentum, tangential momenta).
     @inline(__always)
-    static func hllc<L: Lanes>(_ gamma: L, _ l: (L, L, L, L, L), _ r: (L, L, L, L, L)) -> (L, L, L, L, L) {
+    static func hllc<L: Lanes>(_ gamma: L, _ gammaMinusOne: L, _ l: (L, L, L, L, L), _ r: (L, L, L, L, L)) -> (
+        L, L, L, L, L
+    ) {
         let cl = (gamma * l.4 / l.0).root()
         let cr = (gamma * r.4 / r.0).root()
         let sl = L.minimum(l.1 - cl, r.1 - cr)
         let sr = L.maximum(l.1 + cl, r.1 + cr)
-        let gammaMinusOne = gamma - L(1)
         let el = l.4 / gammaMinusOne + 0.5 * l.0 * (l.1 * l.1 + l.2 * l.2 + l.3 * l.3)
         let er = r.4 / gammaMinusOne + 0.5 * r.0 * (r.1 * r.1 + r.2 * r.2 + r.3 * r.3)
         let physicalLeft = physical(l, el)
