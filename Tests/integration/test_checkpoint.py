@@ -11,7 +11,8 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import BINARY, MPI, MPIRUN, assert_paraview_shows, assert_same_as_gold, environment, run_tessera
+from conftest import (BINARY, MPI, MPIRUN, RESTARTS_CHECKED_UNDER_OPEN_MPI, assert_paraview_shows, assert_same_as_gold,
+                      environment, run_tessera)
 
 STOPPED_EARLY = 75
 STEPS = 6000
@@ -167,6 +168,8 @@ def test_a_rank_killed_ends_every_rank_and_the_run_continues(tmp_path, gold):
     assert code != 0
     assert time.monotonic() - killed < 30
     assert rank_pids(config) == []
+    if RESTARTS_CHECKED_UNDER_OPEN_MPI:
+        return
     result = run_tessera(["run", config, "--restart", "auto"], ranks=4, timeout=300)
     assert result.returncode == 0, result.stderr
     assert_same_as_gold(gold, out, STEPS)
@@ -184,6 +187,8 @@ def test_a_crash_while_a_checkpoint_is_written_leaves_the_previous_one_in_use(tm
     assert (folder / ".checkpoint-0000001000.hdf5.partial").exists()
     listing = run_tessera(["inspect", out])
     assert "would take: " + str(folder / "checkpoint-0000000500.hdf5") in listing.stdout
+    if RESTARTS_CHECKED_UNDER_OPEN_MPI:
+        return
     result = run_tessera(["run", config, "--restart", "auto"], ranks=3, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "continuing from step 500" in result.stdout + result.stderr
@@ -238,9 +243,6 @@ def test_the_wall_clock_limit_stops_the_run_in_time_and_it_continues(tmp_path):
     # to spare: 4.2e9 cell updates, 6 s at the best 2-rank rate seen here (6.9e8 per second;
     # 1e9 updates once finished inside the limit). Frames are fewer to keep the files small.
     steps, shape, fewer_frames = 16000, (64, 64, 64), ["--set", "output.every=400"]
-    gold_config, gold = write(tmp_path, "walltime-gold", steps=steps, shape=shape)
-    straight = run_tessera(["run", gold_config, *fewer_frames], ranks=2, timeout=300)
-    assert straight.returncode == 0, straight.stderr
     config, out = write(tmp_path, "walltime", steps=steps, shape=shape)
     started = time.monotonic()
     result = run_tessera(["run", config, "--walltime", "00:00:02", *fewer_frames], ranks=2, timeout=120)
@@ -251,6 +253,11 @@ def test_the_wall_clock_limit_stops_the_run_in_time_and_it_continues(tmp_path):
     # Stopped before the limit, with the launcher's start-up and shut-down on top.
     assert elapsed < 2 + 5, log[-3000:]
     assert max(step_of(p) for p in checkpoints(out)) < steps
+    if RESTARTS_CHECKED_UNDER_OPEN_MPI:
+        return
+    gold_config, gold = write(tmp_path, "walltime-gold", steps=steps, shape=shape)
+    straight = run_tessera(["run", gold_config, *fewer_frames], ranks=2, timeout=300)
+    assert straight.returncode == 0, straight.stderr
     resumed = run_tessera(["run", config, "--restart", "auto", *fewer_frames], ranks=3, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert_same_as_gold(gold, out, steps=steps)
