@@ -19,14 +19,15 @@ for parameter in "$@"; do sets+=(--set "$parameter"); done
 command -v perf > /dev/null || { echo "bench/profile.sh needs perf (apt-get install linux-perf)" >&2; exit 1; }
 mkdir -p bench/out
 DATA="bench/out/profile-$MODEL.data"
-perf record -q -e cpu-clock -F 4000 -o "$DATA" "$TESSERA" bench-model "$MODEL" --shape "$SHAPE" --steps 10 \
+perf record -q -e cpu-clock -F 4000 -o "$DATA" "$TESSERA" bench-model "$MODEL" --shape "$SHAPE" --steps 20 \
     --repeats 1 ${sets[@]+"${sets[@]}"} > /dev/null
 {
     echo "# $MODEL $SHAPE $*: share of samples by function (tessera's own, demangled)"
     perf report -i "$DATA" --no-children --sort symbol --stdio 2> /dev/null | grep -E '^ +[0-9.]+%' \
-        | grep -v '\[k\]' | head -12 | swift demangle --simplified | cut -c1-160
+        | grep -v '\[k\]' | awk 'NR <= 12' | swift demangle --simplified | cut -c1-160
     hottest=$(perf report -i "$DATA" --no-children --sort symbol --stdio 2> /dev/null | grep -E '^ +[0-9.]+%' \
-        | grep -v '\[k\]' | head -1 | awk '{print $3}')
+        | grep -v '\[k\]' | awk 'NR == 1 { print $3 }')
     echo "# the hottest instructions of the hottest function (percent of its samples)"
-    perf annotate -i "$DATA" --stdio -s "$hottest" 2> /dev/null | grep -E '^ +[0-9]+\.[0-9]+ +:' | sort -rn | head -16
+    perf annotate -i "$DATA" --stdio -s "$hottest" 2> /dev/null | grep -E '^ +[0-9]+\.[0-9]+ +:' | sort -rn \
+        | awk 'NR <= 16'
 } | tee "bench/out/profile-$MODEL.txt"
