@@ -52,6 +52,21 @@ if [ "$hierarchy" = 1 ] && [[ "$compiler" != */* || "$mpi" != */* ]]; then
     printf 'error: %s\n' "$MODULEFILES is a module hierarchy (it has Core/, or TESSERA_MODULE_HIERARCHY=1): load the compiler and MPI modules (name/version) to build with, or name them with TESSERA_COMPILER_MODULE and TESSERA_MPI_MODULE; found '${compiler}' and '${mpi}'" >&2
     exit 1
 fi
+# Where the modulefiles go: the tree's root, or in a hierarchy the level of the MPI.
+level="$MODULEFILES"
+if [ "$hierarchy" = 1 ]; then level="$MODULEFILES/MPI/$compiler/$mpi"; fi
+# A tessera in another folder on MODULEPATH (the level of the loaded MPI, or a flat tree)
+# would meet this one: where a flat tessera loads the MPI whose level holds a tessera, Lmod
+# swaps one for the other without end. Refused before the build; a site has one kind.
+if [ -n "$MODULEFILES" ]; then
+    IFS=: read -ra paths <<< "${MODULEPATH:-}"
+    for path in "${paths[@]}"; do
+        if [ -n "$path" ] && [ -d "$path/tessera" ] && [ "$(realpath -m "$path")" != "$(realpath -m "$level")" ]; then
+            printf 'error: %s\n' "a tessera module is already on MODULEPATH at $path/tessera, beside the one this would write under $level/tessera: Lmod swaps one for the other without end when a flat tessera loads an MPI whose level holds one. Install into the tree that has it, or remove it (or 'module unuse $path') first" >&2
+            exit 1
+        fi
+    done
+fi
 # shellcheck source=setup.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/setup.sh"
 
@@ -83,13 +98,10 @@ swift package --allow-writing-to-directory "$share/man/man1" generate-manual --o
     --section 1 > /dev/null
 
 if [ -n "$MODULEFILES" ]; then
-    folder="$MODULEFILES/tessera"
+    # Lmod's convention for a hierarchy: the MPI level of a compiler's level.
+    folder="$level/tessera"
     load=("$compiler" "$mpi" "$hdf5")
-    if [ "$hierarchy" = 1 ]; then
-        # Lmod's convention: the MPI level of a compiler's level.
-        folder="$MODULEFILES/MPI/$compiler/$mpi/tessera"
-        load=("" "" "$hdf5")
-    fi
+    if [ "$hierarchy" = 1 ]; then load=("" "" "$hdf5"); fi
     mkdir -p "$folder"
     # The kept modulefiles with this installation's root and modules filled in.
     sed -e "s|^local root = .*|local root = \"$PREFIX\"|" \

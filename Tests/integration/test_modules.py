@@ -229,6 +229,34 @@ def test_a_flat_module_loads_the_whole_chain_from_a_clean_shell(hierarchical, tm
                              if before.get(k) != after.get(k)}
 
 
+def test_a_flat_install_beside_a_hierarchy_that_has_tessera_is_refused_before_building(hierarchical, tmp_path):
+    """With the tree's MPI loaded its level, which holds a tessera, is on MODULEPATH: a flat
+    tessera loading that MPI would make Lmod swap the two without end."""
+    root, _, _, _ = hierarchical
+    flat = tmp_path / "flat"
+    result = bash(f"""set -e
+        {INIT['lmod']}
+        module use {root}/Core
+        module load gcc/12 openmpi/4.1.4 hdf5/1.10.8
+        bash scripts/install.sh {tmp_path / 'prefix'} {flat}
+        """, cwd=ROOT, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    level = root / "MPI/gcc/12/openmpi/4.1.4"
+    assert f"a tessera module is already on MODULEPATH at {level}/tessera" in result.stderr, result.stderr
+    assert "without end" in result.stderr and f"module unuse {level}" in result.stderr, result.stderr
+    assert not flat.exists() and not (tmp_path / "prefix").exists()
+    # Installing into the hierarchy itself again passes the check: its own level's tessera is
+    # the one it would replace (TESSERA_SETUP_CHECK=1 stops the set-up before the build).
+    again = bash(f"""
+        {INIT['lmod']}
+        module use {root}/Core
+        module load gcc/12 openmpi/4.1.4 hdf5/1.10.8
+        TESSERA_SETUP_CHECK=1 bash scripts/install.sh {tmp_path / 'prefix'} {root}
+        """, cwd=ROOT, timeout=60)
+    assert "already on MODULEPATH" not in again.stderr, again.stderr
+    assert "would build in" in again.stdout + again.stderr, again.stdout + again.stderr
+
+
 def test_a_hierarchy_without_its_compiler_and_mpi_loaded_is_refused_before_building(tmp_path):
     root = hierarchy(tmp_path / "tree")
     result = bash(f"bash scripts/install.sh {tmp_path / 'prefix'} {root}", cwd=ROOT, timeout=30)
