@@ -326,12 +326,16 @@ public struct FloatingPointWork: Sendable, Equatable {
             selects: count * work.selects, divisions: count * work.divisions, squareRoots: count * work.squareRoots)
     }
 
-    /// The least time this work takes at `rates` (operations of each kind per second): the
-    /// vector units' share, each kind at its own full rate, one after another (they share
-    /// the same ports), or the divider's, which works beside them, whichever is longer.
-    public func seconds(at rates: FloatingPointWork) -> Double {
-        let vector = additions / rates.additions + multiplications / rates.multiplications + selects / rates.selects
-        let divider = divisions / rates.divisions + squareRoots / rates.squareRoots
-        return Swift.max(vector, divider)
+    /// The least time the vector units take for this work at `rates` (operations of each kind
+    /// per second): its additions, multiplications and selects, each kind at its own full
+    /// rate, one after another (they share the same ports). The divider works beside them, so
+    /// the work takes at least the longer of this and ``dividerSeconds(at:)``.
+    public func vectorSeconds(at rates: FloatingPointWork) -> Double {
+        additions / rates.additions + multiplications / rates.multiplications + selects / rates.selects
+    }
+
+    /// The least time the divider takes for this work's divisions and square roots at `rates`.
+    public func dividerSeconds(at rates: FloatingPointWork) -> Double {
+        divisions / rates.divisions + squareRoots / rates.squareRoots
     }
 }

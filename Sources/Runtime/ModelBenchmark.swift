@@ -84,14 +84,12 @@ public enum ModelBenchmark {
             // Every rank's vector units and divider work at once, each on its own cells.
             let work = instance.floatingPointWork
             let peak = FloatingPointThroughput.measure()
-            let vector = FloatingPointWork(
-                additions: work.additions, multiplications: work.multiplications, selects: work.selects)
-            let divider = FloatingPointWork(divisions: work.divisions, squareRoots: work.squareRoots)
-            func computeRate(_ work: FloatingPointWork) throws -> Double {
-                let seconds = work.seconds(at: peak)
-                return seconds > 0 ? try world.allReduce(1 / seconds, .sum) : .infinity
+            // Cell updates per second of all ranks at once, were `seconds` per update all it took.
+            func computeRate(_ seconds: Double) throws -> Double {
+                seconds > 0 ? try world.allReduce(1 / seconds, .sum) : .infinity
             }
-            let (vectorBound, dividerBound) = (try computeRate(vector), try computeRate(divider))
+            let vectorBound = try computeRate(work.vectorSeconds(at: peak))
+            let dividerBound = try computeRate(work.dividerSeconds(at: peak))
             if world.rank == 0 {
                 print(
                     String(
