@@ -1,6 +1,9 @@
 """PyClaw's own 2-D Euler quadrants example (Liska & Wendroff's case 3, clawpack's
-pyclaw/examples/euler_2d/quadrants.py: euler_4wave_2D, transverse waves, MC limiter, adaptive
-dt, its defaults) at N×N cells to t = 0.8, with no output but the final state.
+pyclaw/examples/euler_2d/quadrants.py) at N×N cells to t = 0.8, with no output but the final
+state. Its solver as the example leaves it: the Roe solver euler_4wave_2D, ClawSolver2D's
+defaults of dimensional splitting (x then y each step; the example's transverse_waves = 2 has
+no effect while it splits) and the minmod limiter, second order, adaptive dt at a Courant
+number of 0.9 (1.0 at most).
 
     python euler_pyclaw.py N DENSITY.npy
 

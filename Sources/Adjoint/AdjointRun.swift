@@ -28,7 +28,7 @@ public final class AdjointRun {
 
     public init(simulation: Simulation, steps: Int, dt: Double, slots: Int) {
         precondition(simulation.model is any Differentiable, "the model has no adjoint")
-        precondition(simulation.model.integrator.stages.count == 1, "only single-stage steps are differentiated")
+        precondition(simulation.model.stages.count == 1, "only single-stage steps are differentiated")
         self.simulation = simulation
         self.model = simulation.model as! any Differentiable
         self.steps = steps

@@ -207,6 +207,12 @@ public protocol Model: Sendable {
     /// default, once: forward Euler).
     var integrator: TimeIntegrator { get }
 
+    /// The stages of one step, each after its own halo exchange: stage k gives
+    /// `old · uⁿ + euler · U_k(u⁽ᵏ⁻¹⁾)`, where U_k is ``update(stage:from:into:box:dt:work:geometry:)``
+    /// (by default the integrator's stages). A dimensionally split model has one stage per axis,
+    /// each (0, 1): a step of dt along that axis from the stage before.
+    var stages: [(old: Double, euler: Double)] { get }
+
     /// Values of parameters that are fixed for the whole run, for the results file.
     var constants: [(name: String, value: Double)] { get }
 
@@ -268,10 +274,22 @@ public protocol Model: Sendable {
     /// that together cover the owned cells; each cell's result must not depend on how they
     /// are split. Multi-stage integrators call it once per stage.
     func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
+
+    /// Stage `stage` of a step (see ``stages``) for the cells of `box`, with the same contract
+    /// as ``update(from:into:box:dt:work:geometry:)``, which it calls by default: every stage of
+    /// a Runge-Kutta integrator is the same Euler update.
+    func update(
+        stage: Int, from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
 }
 
 extension Model {
     public var integrator: TimeIntegrator { .euler }
+    public var stages: [(old: Double, euler: Double)] { integrator.stages }
+    public func update(
+        stage: Int, from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry
+    ) {
+        update(from: state, into: next, box: box, dt: dt, work: work, geometry: geometry)
+    }
     public var conserved: [String] { [] }
     public var receivers: [Receiver] { [] }
     public var absorbsAtBoundaries: Bool { false }

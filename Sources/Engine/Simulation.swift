@@ -336,7 +336,7 @@ public final class Simulation {
         self.boundaries = BoundaryFiller(plan: plan, conditions: conditions, normal: normal)
         self.state = names.map { Field(name: $0, layout: plan.layout) }
         self.next = names.map { Field(name: $0, layout: plan.layout) }
-        self.stage = model.integrator.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
+        self.stage = model.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
         self.work = model.workArrays.map { Field(name: $0, layout: plan.layout) }
         self.statistics = FrameStatistics(fields: model.fields, conserved: model.conserved, geometry: geometry)
         self.probes = model.receivers.enumerated().compactMap { index, receiver in
@@ -434,7 +434,7 @@ public final class Simulation {
     /// model's point sources.
     public func step(dt: Double, time: Double = 0) throws {
         prepare(dt: dt)
-        let stages = model.integrator.stages
+        let stages = model.stages
         var input = state
         for (index, (old, euler)) in stages.enumerated() {
             try communication.beginExchange(input)
@@ -443,11 +443,14 @@ public final class Simulation {
             // same values and fills the edges and corners beside remote neighbours.
             if boundariesFirst { boundaries.apply(to: input) }
             if !interior.isEmpty {
-                model.update(from: input, into: next, box: interior, dt: dt, work: work, geometry: geometry)
+                model.update(
+                    stage: index, from: input, into: next, box: interior, dt: dt, work: work, geometry: geometry)
             }
             try communication.finishExchange()
             boundaries.apply(to: input)
-            for box in shell { model.update(from: input, into: next, box: box, dt: dt, work: work, geometry: geometry) }
+            for box in shell {
+                model.update(stage: index, from: input, into: next, box: box, dt: dt, work: work, geometry: geometry)
+            }
             let last = index == stages.count - 1
             if old != 0 || euler != 1 {
                 combine(into: last ? next : stage, old, state, euler, next)

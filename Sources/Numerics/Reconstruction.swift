@@ -68,6 +68,9 @@ public enum Limiter: String, Sendable, CaseIterable {
 public protocol SlopeLimiter {
     /// The limited slope of a cell from its backward and forward differences.
     static func slope(_ backward: Double, _ forward: Double) -> Double
+    /// The same slope, several cells at a time, every choice a select: the bits of
+    /// ``slope(_:_:)`` but perhaps the sign of a zero slope.
+    static func slope<L: Lanes>(_ backward: L, _ forward: L) -> L
     /// The operations ``slope(_:_:)`` makes, counted from its code.
     static var work: FloatingPointWork { get }
 }
@@ -133,6 +136,9 @@ public enum CentralSlope: SlopeLimiter {
 
     @inlinable @inline(__always)
     public static func slope(_ backward: Double, _ forward: Double) -> Double { 0.5 * (backward + forward) }
+
+    @inlinable @inline(__always)
+    public static func slope<L: Lanes>(_ backward: L, _ forward: L) -> L { 0.5 * (backward + forward) }
 }
 
 /// ``Limiter/minmod``.
@@ -146,6 +152,14 @@ public enum MinmodSlope: SlopeLimiter {
         let smaller = backward > 0 ? Swift.min(backward, forward) : Swift.max(backward, forward)
         return backward * forward <= 0 ? 0 : smaller
     }
+
+    @inlinable @inline(__always)
+    public static func slope<L: Lanes>(_ backward: L, _ forward: L) -> L {
+        let zero = L(0)
+        let smaller = L.select(
+            backward.greater(zero), L.minimum(backward, forward), L.maximum(backward, forward))
+        return L.select((backward * forward).lessOrEqual(zero), zero, smaller)
+    }
 }
 
 /// ``Limiter/vanleer``.
@@ -157,6 +171,12 @@ public enum VanLeerSlope: SlopeLimiter {
     public static func slope(_ backward: Double, _ forward: Double) -> Double {
         let product = backward * forward
         return product > 0 ? 2 * product / (backward + forward) : 0
+    }
+
+    @inlinable @inline(__always)
+    public static func slope<L: Lanes>(_ backward: L, _ forward: L) -> L {
+        let product = backward * forward
+        return L.select(product.greater(L(0)), 2 * product / (backward + forward), L(0))
     }
 }
 
@@ -172,6 +192,16 @@ public enum MCSlope: SlopeLimiter {
         let bound = Swift.min(2 * abs(backward), 2 * abs(forward), 0.5 * abs(backward + forward))
         let signed = backward > 0 ? bound : -bound
         return backward * forward <= 0 ? 0 : signed
+    }
+
+    @inlinable @inline(__always)
+    public static func slope<L: Lanes>(_ backward: L, _ forward: L) -> L {
+        let zero = L(0)
+        @inline(__always) func magnitude(_ x: L) -> L { L.select(x.less(zero), zero - x, x) }
+        let bound = L.minimum(
+            L.minimum(2 * magnitude(backward), 2 * magnitude(forward)), 0.5 * magnitude(backward + forward))
+        let signed = L.select(backward.greater(zero), bound, zero - bound)
+        return L.select((backward * forward).lessOrEqual(zero), zero, signed)
     }
 }
 

@@ -75,7 +75,7 @@ public struct RunPlan {
                 layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 })))
         ghost = probe.stencilWidth
         fields = probe.fields
-        stages = probe.integrator.stages.count
+        stages = probe.stages.count
         // The same pure choice on every rank and in `validate`, so the two always agree.
         let dims = try Decomposition.balancedDims(
             ranks: ranks, shape: shape, minimumBlock: ghost, fixed: config.grid.processGrid)

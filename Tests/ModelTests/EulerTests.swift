@@ -279,7 +279,8 @@ private struct Counted: Lanes {
     }
 }
 
-@Suite struct EulerWorkTests {
+/// Serialized: the tests share the one count of operations.
+@Suite(.serialized) struct EulerWorkTests {
     @Test func theStatedWorkOfAFaceIsWhatTheFluxCodeDoes() {
         let state = { (rho: Double, u: Double, p: Double) in
             (Counted(rho), Counted(u), Counted(0.1), Counted(-0.2), Counted(p))
@@ -292,6 +293,36 @@ private struct Counted: Lanes {
         let counted = operations.withLock { $0 }
         #expect(flux.0.value.isFinite)
         #expect(counted == EulerSweep.faceWork, "\(counted)")
+    }
+
+    @Test func theStatedWorkOfAFaceWithEinfeldtsSpeedsIsWhatTheFluxCodeDoes() {
+        let state = { (rho: Double, u: Double, p: Double) in
+            (Counted(rho), Counted(u), Counted(0.1), Counted(-0.2), Counted(p))
+        }
+        let cell = state(1, 0, 1)
+        operations.withLock { $0 = FloatingPointWork() }
+        let flux = EulerSweep.hllc(
+            Counted(1.4), Counted(0.4), einfeldt: true, EulerSweep.valid(state(1, 0.3, 1), or: cell),
+            EulerSweep.valid(state(0.125, -0.1, 0.1), or: cell))
+        let counted = operations.withLock { $0 }
+        #expect(flux.0.value.isFinite)
+        #expect(counted == EulerSweep.einfeldtFaceWork, "\(counted)")
+    }
+
+    @Test func theStatedWorkOfTheSplitSweepsSlopesAndPredictorIsWhatTheirCodeDoes() {
+        let w = (Counted(1), Counted(0.3), Counted(0.1), Counted(-0.2), Counted(1))
+        let below = (Counted(1.2), Counted(0.2), Counted(0), Counted(-0.1), Counted(1.1))
+        let above = (Counted(0.9), Counted(0.5), Counted(0.3), Counted(-0.4), Counted(0.8))
+        operations.withLock { $0 = FloatingPointWork() }
+        let slope = EulerHancockSweep.characteristicSlope(
+            VanLeerSlope.self, gamma: Counted(1.4), w, below: below, above: above)
+        let slopes = operations.withLock { $0 }
+        #expect(slopes == EulerHancockSweep.characteristicWork + 5 * VanLeerSlope.work, "\(slopes)")
+        operations.withLock { $0 = FloatingPointWork() }
+        let faces = Predictor.predict(gamma: Counted(1.4), half: Counted(0.05), w, slope)
+        let predictor = operations.withLock { $0 }
+        #expect(faces.0.0.value.isFinite && faces.1.4.value.isFinite)
+        #expect(predictor == Predictor.work, "\(predictor)")
     }
 
     @Test func aCellUpdateCountsItsPrimitivesFacesAndSums() {

@@ -47,6 +47,10 @@ enum CountingSlope: SlopeLimiter {
         calls += 1
         return VanLeerSlope.slope(backward, forward)
     }
+    static func slope<L: Lanes>(_ backward: L, _ forward: L) -> L {
+        calls += L.width
+        return VanLeerSlope.slope(backward, forward)
+    }
 }
 
 @Suite struct ReconstructionRowsTests {
