@@ -234,13 +234,14 @@ public struct Euler: Model {
         ]
     }
 
+    /// The first stage: for a split model, the sweep along the first axis.
     public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
     {
-        let kernel = EulerKernel(gamma: gamma, limiter: limiter, gravity: gravity)
-        kernel.update(from: state, into: next, box: box, dt: dt, spacing: geometry.spacing, primitives: work)
+        update(stage: 0, from: state, into: next, box: box, dt: dt, work: work, geometry: geometry)
     }
 
-    /// Split: stage k sweeps along axis k (``EulerHancockSweep``).
+    /// Split: stage k sweeps along axis k (``EulerHancockSweep``); unsplit, every stage is the
+    /// same Euler update.
     public func update(
         stage: Int, from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry
     ) {
@@ -492,9 +493,10 @@ struct EulerSweep: LimitedKernel {
     /// velocities, pressure), as (density, energy, normal momentum, tangential momenta).
     ///
     /// The outer wave speeds are Davis's estimates, the fastest signals of either state, or
-    /// with `einfeldt` Einfeldt's (Batten et al. 1997): the left state's and Roe's average
-    /// state's, whichever is slower leftwards, and likewise rightwards. Einfeldt's are never
-    /// faster than the true waves by more than Davis's and so smear shocks less.
+    /// with `einfeldt` Einfeldt's, as Batten et al. (1997) recommend for HLLC: the slower
+    /// leftwards of the left state's and Roe's average state's, and the faster rightwards of
+    /// the right state's and the average's. Against PyClaw on the 2-D Riemann problem they
+    /// sharpened the split scheme's shocks (docs/benchmarks.md).
     ///
     /// Transparent, not `@inline(__always)`: with the latter the compiler kept the flux as a
     /// function of its own, and every call for four faces passed its ten states and five
