@@ -72,27 +72,9 @@ import Testing
     }
 
     private func check<Slope: SlopeLimiter>(_ limiter: Limiter, _: Slope.Type) {
-        var generator = SystemRandomNumberGenerator()
-        let cases: [(extent: [Int], box: Box, gravity: [Double])] = [
-            ([9], Box(lower: [2], upper: [7]), [0]),
-            ([11, 9], Box(lower: [0, 0], upper: [11, 9]), [0, -1]),
-            ([11, 9], Box(lower: [2, 7], upper: [5, 9]), [0.5, 0]),
-            ([6, 5, 7], Box(lower: [0, 0, 0], upper: [6, 5, 7]), [0, 0, 0]),
-            ([6, 5, 7], Box(lower: [1, 2, 0], upper: [5, 3, 7]), [0, -1, 0.25]),
-        ]
-        for (extent, box, gravity) in cases {
+        for (extent, box, gravity) in EulerKernelTests.cases {
             let d = extent.count
-            let layout = LocalLayout(owned: Box(extent: extent), ghost: extent.map { _ in 2 })
-            let state = (0..<(2 + d)).map { Field(name: "q\($0)", layout: layout) }
-            for i in 0..<layout.count {
-                // Mostly valid states, with some whose face states lose positivity.
-                let rho = Double.random(in: 0.05...2, using: &generator)
-                let velocity = (0..<d).map { _ in Double.random(in: -2...2, using: &generator) }
-                let pressure = Double.random(in: 0.01...3, using: &generator)
-                state[0].base[i] = rho
-                for a in 0..<d { state[2 + a].base[i] = rho * velocity[a] }
-                state[1].base[i] = pressure / 0.4 + 0.5 * rho * velocity.reduce(0) { $0 + $1 * $1 }
-            }
+            let (layout, state) = EulerKernelTests.randomState(extent: extent)
             let spacing = [0.1, 0.2, 0.05].prefix(d).map { $0 }
             for axis in 0..<d {
                 let next = state.map { Field(name: $0.name, layout: layout) }
