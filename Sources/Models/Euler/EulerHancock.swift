@@ -150,28 +150,14 @@ struct EulerHancockSweep: LimitedKernel {
         _: Slope.Type, gamma: Double, cells: [Cells], first: Int, stride s: Int, count: Int,
         into slopes: UnsafeMutablePointer<Double>
     ) {
-        let w = (
-            UnsafePointer(cells[0].base + first), UnsafePointer(cells[1].base + first),
-            UnsafePointer(cells[2].base + first), UnsafePointer(cells[3].base + first),
-            UnsafePointer(cells[4].base + first)
-        )
+        let w = FiveRows(cells, first: first)
+        let out = FiveRows(slopes, pitch: count)
         @inline(__always)
         func cell<L: Lanes>(_: L.Type, _ m: Int) {
-            let (below, above) = (m &- s, m &+ s)
-            let slope = characteristicSlope(
-                Slope.self, gamma: L(gamma),
-                (L.load(w.0, m), L.load(w.1, m), L.load(w.2, m), L.load(w.3, m), L.load(w.4, m)),
-                below: (
-                    L.load(w.0, below), L.load(w.1, below), L.load(w.2, below), L.load(w.3, below), L.load(w.4, below)
-                ),
-                above: (
-                    L.load(w.0, above), L.load(w.1, above), L.load(w.2, above), L.load(w.3, above), L.load(w.4, above)
-                ))
-            slope.0.store(slopes, m)
-            slope.1.store(slopes + count, m)
-            slope.2.store(slopes + 2 * count, m)
-            slope.3.store(slopes + 3 * count, m)
-            slope.4.store(slopes + 4 * count, m)
+            out.store(
+                characteristicSlope(
+                    Slope.self, gamma: L(gamma), w.load(m), below: w.load(m &- s), above: w.load(m &+ s)),
+                m)
         }
         forEachLanes(count: count, wide: { cell(SIMD4<Double>.self, $0) }, narrow: { cell(Double.self, $0) })
     }
@@ -246,31 +232,14 @@ struct Predictor {
     /// at `lower[c * count + m]` and `upper[c * count + m]`.
     @inline(__always)
     func faces(first: Int, count: Int, lower: UnsafeMutablePointer<Double>, upper: UnsafeMutablePointer<Double>) {
-        let w = (
-            UnsafePointer(cells[0].base + first), UnsafePointer(cells[1].base + first),
-            UnsafePointer(cells[2].base + first), UnsafePointer(cells[3].base + first),
-            UnsafePointer(cells[4].base + first)
-        )
-        let slope = (
-            UnsafePointer(slopes), UnsafePointer(slopes + count), UnsafePointer(slopes + 2 * count),
-            UnsafePointer(slopes + 3 * count), UnsafePointer(slopes + 4 * count)
-        )
+        let w = FiveRows(cells, first: first)
+        let slope = FiveRows(slopes, pitch: count)
+        let (below, above) = (FiveRows(lower, pitch: count), FiveRows(upper, pitch: count))
         @inline(__always)
         func cell<L: Lanes>(_: L.Type, _ m: Int) {
-            let (below, above) = Self.predict(
-                gamma: L(gamma), half: L(half),
-                (L.load(w.0, m), L.load(w.1, m), L.load(w.2, m), L.load(w.3, m), L.load(w.4, m)),
-                (L.load(slope.0, m), L.load(slope.1, m), L.load(slope.2, m), L.load(slope.3, m), L.load(slope.4, m)))
-            below.0.store(lower, m)
-            below.1.store(lower + count, m)
-            below.2.store(lower + 2 * count, m)
-            below.3.store(lower + 3 * count, m)
-            below.4.store(lower + 4 * count, m)
-            above.0.store(upper, m)
-            above.1.store(upper + count, m)
-            above.2.store(upper + 2 * count, m)
-            above.3.store(upper + 3 * count, m)
-            above.4.store(upper + 4 * count, m)
+            let faces = Self.predict(gamma: L(gamma), half: L(half), w.load(m), slope.load(m))
+            below.store(faces.0, m)
+            above.store(faces.1, m)
         }
         forEachLanes(count: count, wide: { cell(SIMD4<Double>.self, $0) }, narrow: { cell(Double.self, $0) })
     }
@@ -297,5 +266,42 @@ struct Predictor {
             (moved.0 - h.0, moved.1 - h.1, moved.2 - h.2, moved.3 - h.3, moved.4 - h.4),
             (moved.0 + h.0, moved.1 + h.1, moved.2 + h.2, moved.3 + h.3, moved.4 + h.4)
         )
+    }
+}
+
+/// Five rows of values that a cell's five primitives (or slopes, or face states) are loaded
+/// from and stored to together, `lanes` cells at a time.
+struct FiveRows {
+    let rows:
+        (
+            UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>,
+            UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>
+        )
+
+    /// Five arrays of cells, from the cell at `first`.
+    init(_ cells: [Cells], first: Int) {
+        rows = (
+            cells[0].base + first, cells[1].base + first, cells[2].base + first, cells[3].base + first,
+            cells[4].base + first
+        )
+    }
+
+    /// Five rows of one buffer, `pitch` values apart.
+    init(_ base: UnsafeMutablePointer<Double>, pitch: Int) {
+        rows = (base, base + pitch, base + 2 * pitch, base + 3 * pitch, base + 4 * pitch)
+    }
+
+    @inline(__always)
+    func load<L: Lanes>(_ m: Int) -> (L, L, L, L, L) {
+        (L.load(rows.0, m), L.load(rows.1, m), L.load(rows.2, m), L.load(rows.3, m), L.load(rows.4, m))
+    }
+
+    @inline(__always)
+    func store<L: Lanes>(_ values: (L, L, L, L, L), _ m: Int) {
+        values.0.store(rows.0, m)
+        values.1.store(rows.1, m)
+        values.2.store(rows.2, m)
+        values.3.store(rows.3, m)
+        values.4.store(rows.4, m)
     }
 }
