@@ -68,6 +68,14 @@ class Cluster:
             return "UNKNOWN"
         return result.stdout.strip() or None
 
+    def start_now(self, job, log):
+        """Skips a requeued job's start delay, once the node has finished with the job's last
+        run. Started before that, slurmd refuses the new run ("Job N already killed, do not
+        launch batch job") and the job ends FAILED instead of running again."""
+        self.wait_for(lambda: self.run("sinfo", "-h", "-o", "%T", check=False).stdout.strip() == "idle",
+                      "the node to finish with the job's last run", log)
+        self.run("scontrol", "update", f"jobid={job}", "StartTime=now")
+
     def wait_for(self, condition, what, log=None, timeout=180):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -169,7 +177,7 @@ def test_warning_signal_checkpoints_requeues_and_finishes_bitwise(slurm, gold, t
     slurm.run("scancel", "--signal=USR1", "--batch", str(job))
     slurm.wait_for(lambda: log.exists() and "requeueing (requeue 1" in log.read_text(), "the self-requeue", log)
     slurm.wait_for(lambda: slurm.state(job) == "PENDING", "the job to be pending again", log)
-    slurm.run("scontrol", "update", f"jobid={job}", "StartTime=now")  # skip the requeue delay
+    slurm.start_now(job, log)
     slurm.wait_for(lambda: slurm.state(job) is None, "the requeued job to finish", log)
     text = log.read_text()
     assert "launched by srun (Slurm job" in text and "3 ranks on 1 node" in text
@@ -186,7 +194,7 @@ def test_scheduler_requeue_continues_from_the_checkpoint_bitwise(slurm, gold, tm
     slurm.wait_for(lambda: has_checkpoint(tmp_path), "the first checkpoint", log)
     slurm.run("scontrol", "requeue", str(job))
     slurm.wait_for(lambda: slurm.state(job) == "PENDING", "the job to be requeued", log)
-    slurm.run("scontrol", "update", f"jobid={job}", "StartTime=now")
+    slurm.start_now(job, log)
     slurm.wait_for(lambda: slurm.state(job) is None, "the requeued job to finish", log)
     text = log.read_text()
     assert "launched by mpirun (Open MPI): 4 ranks" in text
@@ -264,7 +272,7 @@ def test_an_ensemble_job_stopped_by_the_warning_signal_requeues_and_gives_the_sa
     slurm.run("scancel", "--signal=USR1", "--batch", str(job))
     slurm.wait_for(lambda: log.exists() and "requeueing (requeue 1" in log.read_text(), "the self-requeue", log)
     slurm.wait_for(lambda: slurm.state(job) == "PENDING", "the job to be pending again", log)
-    slurm.run("scontrol", "update", f"jobid={job}", "StartTime=now")
+    slurm.start_now(job, log)
     slurm.wait_for(lambda: slurm.state(job) is None and "requeued 1 times so far" in log.read_text(),
                    "the requeued campaign to finish", log)
     text = log.read_text()
