@@ -120,7 +120,7 @@ extension AdjointRun {
         for (i, field) in y.enumerated() { fillRandom(field, seed: seed &+ 100 &+ UInt64(i)) }
         let none = fields(model.controls)
         try fillLinearGhosts(x)
-        simulation.prepare(dt: dt)
+        try simulation.prepare(dt: dt)
         model.tangentUpdate(
             state: state, tangent: x, direction: none, into: sx, time: 0, dt: dt,
             work: work, geometry: geometry)

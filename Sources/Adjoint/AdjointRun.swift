@@ -80,7 +80,7 @@ public final class AdjointRun {
         model.initialState(state, work: work, geometry: geometry)
         if let offset { add(offset, to: state, scale: 1) }
         try simulation.fillGhosts()
-        simulation.prepare(dt: dt)
+        try simulation.prepare(dt: dt)
         model.start(state, work: work, dt: dt, geometry: geometry)
     }
 
@@ -147,7 +147,7 @@ public final class AdjointRun {
         // `begin` ran `start` on the state already; its tangent needs the initial state's
         // ghosts, which `start` leaves as they were.
         try fillLinearGhosts(tangent)
-        simulation.prepare(dt: dt)
+        try simulation.prepare(dt: dt)
         model.tangentStart(state: state, tangent: tangent, direction: direction, work: work, dt: dt, geometry: geometry)
         var samples = blankSamples()
         sample(tangent, into: &samples, step: 0)

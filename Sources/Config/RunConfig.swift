@@ -9,6 +9,8 @@ import Settings
 /// extent = [1.0, 1.0, 1.0]      # physical length per axis (default 1)
 /// periodic = [true, true, true] # per axis, or one boolean for all (default true)
 /// process_grid = [0, 0, 0]      # ranks per axis, 0 = choose (default: all chosen)
+/// halo_depth = 1                # ghost zones this many stencil widths deep, exchanged once
+///                               # every halo_depth steps (single-stage models; default 1)
 ///
 /// [boundary]                    # for axes that are not periodic
 /// condition = "dirichlet"       # "dirichlet", "neumann" or "reflecting", or a list per axis
@@ -53,6 +55,9 @@ public struct RunConfig: Sendable {
         public let periodic: [Bool]
         /// Ranks per axis; 0 entries are chosen at start-up.
         public let processGrid: [Int]
+        /// How many stencil widths deep the ghost zone is: the halo is exchanged once every
+        /// `haloDepth` steps, and the steps between update the ghosts still valid redundantly.
+        public let haloDepth: Int
     }
 
     /// The input file's text, with any overrides appended as comments.
@@ -172,7 +177,7 @@ public struct RunConfig: Sendable {
     static let sections: [String: Set<String>] = [
         "inversion": ["observed", "memory", "iterations", "first_step"],
         "ensemble": EnsembleSection.keys,
-        "grid": ["shape", "extent", "periodic", "process_grid"],
+        "grid": ["shape", "extent", "periodic", "process_grid", "halo_depth"],
         "boundary": ["condition", "value"],
         "model": [],
         "time": ["steps", "end_time", "cfl", "adaptive", "max_dt_growth"],
@@ -363,7 +368,9 @@ public struct RunConfig: Sendable {
         let processGrid =
             try gridSection.optionalIntegers("process_grid", count: rank, minimum: 0)
             ?? Array(repeating: 0, count: rank)
-        grid = GridSection(shape: shape, extent: extent, periodic: periodic, processGrid: processGrid)
+        let haloDepth = try gridSection.optionalInteger("halo_depth", minimum: 1) ?? 1
+        grid = GridSection(
+            shape: shape, extent: extent, periodic: periodic, processGrid: processGrid, haloDepth: haloDepth)
 
         let boundary = try section("boundary", required: false)
         let allowed = ["dirichlet", "neumann", "reflecting"]

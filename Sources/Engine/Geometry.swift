@@ -42,6 +42,14 @@ public struct Geometry: Sendable {
         return layout.offset(cell.indices.map { cell[$0] - owned.lower[$0] })
     }
 
+    /// The offset in this rank's block of global cell `cell`, or nil when it lies outside
+    /// `box` (local coordinates; it may reach into the ghost cells).
+    public func offset(ofCell cell: [Int], within box: Box) -> Int? {
+        let local = cell.indices.map { cell[$0] - layout.owned.lower[$0] }
+        guard box.contains(local) else { return nil }
+        return layout.offset(local)
+    }
+
     /// Cell-centre coordinates of the whole grid along `axis`.
     public func centres(axis: Int) -> [Double] { (0..<shape[axis]).map { centre(axis: axis, index: $0) } }
 }

@@ -266,8 +266,10 @@ public protocol Model: Sendable {
     func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry)
 
     /// Adds what point sources inject during the step from `time` to `time + dt` to `state`,
-    /// the state just computed (owned cells only). Does nothing by default.
-    func addSources(to state: [Field], work: [Field], time: Double, dt: Double, geometry: Geometry)
+    /// the state just computed, in the cells of `box` (local coordinates): the owned cells and,
+    /// with deep halos, the ghost cells the step updated too, which must get the same. Does
+    /// nothing by default.
+    func addSources(to state: [Field], work: [Field], time: Double, dt: Double, box: Box, geometry: Geometry)
 
     /// Writes one Euler step of `dt` from `state` into `next` for the cells of `box` (local
     /// coordinates), reading `state` within `stencilWidth` of them. Called on disjoint boxes
@@ -299,7 +301,7 @@ extension Model {
     public var floatingPointWork: FloatingPointWork { .none }
     public func prepare(dt: Double, work: [Field], geometry: Geometry) {}
     public func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry) {}
-    public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, geometry: Geometry) {}
+    public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, box: Box, geometry: Geometry) {}
 }
 
 /// Floating-point operations, per cell update (see ``Model/floatingPointWork``), grouped by

@@ -306,9 +306,26 @@ public final class Simulation {
     public private(set) var work: [Field]
     /// The time step the work arrays were last prepared for (NaN: not yet, or invalidated).
     private var preparedDt = Double.nan
+    /// How many stencil widths deep the ghost zone is: the halo is exchanged once every this
+    /// many steps (``step(dt:time:)``).
+    public let haloDepth: Int
+    /// The model's stencil width: how far the valid ghost zone shrinks with each step.
+    let width: Int
+    /// Steps since the last halo exchange of the state, before the next step: the next step
+    /// exchanges when it is 0.
+    private var phase = 0
+    /// The halo exchanges of the state the steps made: one every ``haloDepth`` steps (and one
+    /// more after a restart, whose first step exchanges).
+    public private(set) var exchanges = 0
+    /// The steps this simulation took.
+    public private(set) var steps = 0
+    /// For each phase, the cells a step updates: the owned cells and, beyond the faces whose
+    /// ghosts come from an exchange, the ghost layers that the steps left before the next
+    /// exchange still read.
+    let reach: [Box]
     /// Cells whose stencil reaches no late ghost cell, updated while the exchange is in flight.
     let interior: Box
-    /// The rest of the owned cells, updated after the ghosts arrive.
+    /// The rest of the cells an exchanging step updates, after the ghosts arrive.
     let shell: [Box]
     /// Whether boundary conditions fill ghosts that the interior update reads (the block
     /// touches a physical boundary), and so are applied before it as well as after the exchange.
@@ -320,10 +337,18 @@ public final class Simulation {
     /// Samples since the last ``TraceBlock`` went to the output, one list per probe.
     private var traces: (first: Int, times: [Double], samples: [[Double]])
 
+    /// With `haloDepth` k > 1 (for models of one stage), `plan`'s ghost zone is k stencil
+    /// widths deep, the state is exchanged once every k steps, and each step between updates
+    /// the ghost cells whose stencil still reaches valid cells, as their owner does: the same
+    /// arithmetic on the same values, so the same bits as exchanging every step.
     public init(
         model: any Model, geometry: Geometry, plan: HaloPlan, conditions: [BoundaryCondition],
-        communication: DomainCommunication
+        communication: DomainCommunication, haloDepth: Int = 1
     ) {
+        precondition(haloDepth >= 1 && (haloDepth == 1 || model.stages.count == 1), "deep halos need one stage")
+        precondition(haloDepth == 1 || plan.layout.ghost.allSatisfy { $0 >= model.stencilWidth * haloDepth })
+        self.haloDepth = haloDepth
+        self.width = model.stencilWidth
         self.model = model
         self.geometry = geometry
         self.communication = communication
@@ -345,9 +370,19 @@ public final class Simulation {
             }
         }
         self.traces = (0, [], probes.map { _ in [] })
-        // The ghost cells are as wide as the model's stencil: the one width, from the layout.
+        // Ghost zones that an exchange fills may be updated; those beyond a physical boundary
+        // are filled by its condition before every step.
+        let exchanged = (0..<geometry.dimensions).map { axis in
+            (
+                low: !plan.physicalBoundaries.contains { $0 == (axis, -1) },
+                high: !plan.physicalBoundaries.contains { $0 == (axis, 1) }
+            )
+        }
+        self.reach = (0..<haloDepth).map { phase in
+            Self.grow(plan.layout.interior, by: (haloDepth - 1 - phase) * model.stencilWidth, faces: exchanged)
+        }
         (self.interior, self.shell) = Self.split(
-            plan.layout, width: plan.layout.ghost.max() ?? 0, late: communication.lateFaces)
+            plan.layout, width: model.stencilWidth, late: communication.lateFaces, outer: reach[0])
         self.boundariesFirst = !plan.physicalBoundaries.isEmpty
         model.initialize(state, work: work, geometry: geometry)
     }
@@ -363,29 +398,49 @@ public final class Simulation {
 
     /// Lets the model set the work arrays that depend on the time step, when `dt` is not the
     /// one they were last set for. Every step does; an adjoint run before its linearised steps.
-    public func prepare(dt: Double) {
+    public func prepare(dt: Double) throws {
         guard dt.bitPattern != preparedDt.bitPattern else { return }
         model.prepare(dt: dt, work: work, geometry: geometry)
         preparedDt = dt
+        // Steps update ghost cells too with deep halos: the work arrays they read (which the
+        // model sets on the owned cells) must hold the owner's values there.
+        if haloDepth > 1 && !work.isEmpty {
+            try communication.beginExchange(work)
+            try communication.finishExchange()
+        }
     }
 
     /// Forgets the time step the work arrays were prepared for, after the arrays they are
     /// derived from changed (an inversion's new controls): the next step prepares them again.
     public func workChanged() { preparedDt = .nan }
 
-    /// Splits the owned cells into an interior box at least `width` cells from every late face
-    /// (all faces when `late` is nil) and the slabs between it and those faces (at most two
-    /// per axis, disjoint).
-    static func split(_ layout: LocalLayout, width: Int, late: [(low: Bool, high: Bool)]? = nil) -> (Box, [Box]) {
+    /// `box` grown by `cells` beyond each face that `faces` lists.
+    static func grow(_ box: Box, by cells: Int, faces: [(low: Bool, high: Bool)]) -> Box {
+        var grown = box
+        for axis in faces.indices {
+            if faces[axis].low { grown.lower[axis] -= cells }
+            if faces[axis].high { grown.upper[axis] += cells }
+        }
+        return grown
+    }
+
+    /// Splits `outer` (the owned cells when nil; with deep halos, they and the ghost cells a
+    /// step updates) into an interior box whose stencil of `width` reaches no ghost beyond a
+    /// late face (all faces when `late` is nil), and the slabs between it and `outer`'s faces
+    /// (at most two per axis, disjoint).
+    static func split(
+        _ layout: LocalLayout, width: Int, late: [(low: Bool, high: Bool)]? = nil, outer: Box? = nil
+    ) -> (Box, [Box]) {
         let n = layout.extent
         let late = late ?? n.map { _ in (true, true) }
-        var inner = Box(extent: n)
+        let outer = outer ?? Box(extent: n)
+        var inner = outer
         for axis in n.indices {
             if late[axis].low { inner.lower[axis] = Swift.min(width, n[axis]) }
             if late[axis].high { inner.upper[axis] = Swift.max(n[axis] - width, inner.lower[axis]) }
         }
         var slabs: [Box] = []
-        var remaining = Box(extent: n)
+        var remaining = outer
         for axis in n.indices {
             var low = remaining
             low.upper[axis] = inner.lower[axis]
@@ -432,9 +487,25 @@ public final class Simulation {
     /// Advances the state by one step of `dt` from `time`: one Euler update per stage of the
     /// model's integrator, each after its own halo exchange and boundary conditions, then the
     /// model's point sources.
+    ///
+    /// With deep halos, only every ``haloDepth``-th step exchanges; the others apply the
+    /// boundary conditions and update the owned cells and the ghost cells the steps before the
+    /// next exchange read, all at once.
     public func step(dt: Double, time: Double = 0) throws {
-        prepare(dt: dt)
+        try prepare(dt: dt)
+        steps += 1
         let stages = model.stages
+        let updated = reach[phase]
+        if phase > 0 {
+            boundaries.apply(to: state)
+            model.update(stage: 0, from: state, into: next, box: updated, dt: dt, work: work, geometry: geometry)
+            phase = (phase + 1) % haloDepth
+            swap(&state, &next)
+            model.addSources(to: state, work: work, time: time, dt: dt, box: updated, geometry: geometry)
+            return
+        }
+        exchanges += 1
+        phase = 1 % haloDepth
         var input = state
         for (index, (old, euler)) in stages.enumerated() {
             try communication.beginExchange(input)
@@ -460,7 +531,7 @@ public final class Simulation {
             input = stage
         }
         swap(&state, &next)
-        model.addSources(to: state, work: work, time: time, dt: dt, geometry: geometry)
+        model.addSources(to: state, work: work, time: time, dt: dt, box: updated, geometry: geometry)
     }
 
     /// Records the receivers' values in the current state, at `step` and `time`.
@@ -500,7 +571,7 @@ public final class Simulation {
     /// the first step of `dt`, and frame 0.
     private func begin(dt: Double, output: FrameOutput) throws {
         try fillGhosts()
-        prepare(dt: dt)
+        try prepare(dt: dt)
         model.start(state, work: work, dt: dt, geometry: geometry)
         sample(step: 0, time: 0)
         try flushTraces(to: output)

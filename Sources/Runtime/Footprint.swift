@@ -9,8 +9,11 @@ public struct Footprint: Sendable, Equatable {
         /// Owned cells.
         public let cells: Int
         /// Bytes this rank sends to its neighbours in one step's halo exchanges (it receives
-        /// as many).
+        /// as many); with deep halos, one exchange's bytes shared over the steps it serves.
         public let haloBytesPerStep: Int
+        /// Messages this rank sends to other ranks in one halo exchange (to its own block across
+        /// a periodic axis it spans alone, none).
+        public let haloMessages: Int
         /// Bytes the simulation allocates: the state and the next state with their ghosts
         /// (and a stage's for integrators of more than one stage), one send and one receive
         /// buffer per neighbour, and the output's frame buffers.
@@ -34,9 +37,10 @@ public struct Footprint: Sendable, Equatable {
     ///   - outputs: the scalar components written to each results frame (float32); all of
     ///     `fields` when nil.
     ///   - frameBuffers: frame buffers the output holds (2 when it overlaps the steps).
+    ///   - haloDepth: steps between exchanges (`ghost` is this many stencils deep).
     public init(
         decomposition: Decomposition, ghost: [Int], fields: Int, stages: Int = 1, outputs: Int? = nil,
-        frameBuffers: Int = 2
+        frameBuffers: Int = 2, haloDepth: Int = 1
     ) throws(DecompositionError) {
         let value = MemoryLayout<Double>.stride
         var ranks: [Rank] = []
@@ -46,7 +50,8 @@ public struct Footprint: Sendable, Equatable {
             let frame = plan.layout.owned.count * (outputs ?? fields) * MemoryLayout<Float>.stride
             ranks.append(
                 Rank(
-                    cells: plan.layout.owned.count, haloBytesPerStep: message * stages,
+                    cells: plan.layout.owned.count, haloBytesPerStep: message * stages / haloDepth,
+                    haloMessages: plan.messages.filter(plan.isRemote).count,
                     memoryBytes: Self.memoryBytes(
                         plan: plan, fields: fields, stages: stages, outputs: outputs, frameBuffers: frameBuffers),
                     frameBytes: frame, outputBufferBytes: frameBuffers * frame))

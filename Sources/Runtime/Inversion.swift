@@ -22,7 +22,12 @@ struct InversionSetup {
     let snapshotBytes: Int
     let world: Communicator
 
-    init(plan: RunPlan, world: Communicator, needsObserved: Bool, logger: Logger) throws {
+    init(plan given: RunPlan, world: Communicator, needsObserved: Bool, logger: Logger) throws {
+        // The adjoint's reverse exchange and its checks take ghost zones one stencil deep.
+        let plan = given.withShallowHalo
+        if given.haloDepth > 1 {
+            logger.info("halo depth 1 for the adjoint run (grid.halo_depth = \(given.haloDepth) is for tessera run)")
+        }
         self.plan = plan
         self.world = world
         setup = try RankSetup(plan: plan, world: world)

@@ -39,7 +39,7 @@ public enum ModelBenchmark {
                 communication: MPIDomain(cartesian: cartesian, plan: halo))
             let dt = try simulation.stableTimeStep(cfl: 0.5)
             try simulation.fillGhosts()
-            simulation.prepare(dt: dt)
+            try simulation.prepare(dt: dt)
             instance.start(simulation.state, work: simulation.work, dt: dt, geometry: geometry)
 
             var best = Double.infinity

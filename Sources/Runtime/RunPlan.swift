@@ -13,8 +13,13 @@ public struct RunPlan {
     public let modelType: any Model.Type
     public let parameters: Parameters
     public let decomposition: Decomposition
-    /// The ghost width: the model's stencil.
-    public let ghost: Int
+    /// The model's stencil: ghost cells each step reads beyond the cells it updates.
+    public let stencilWidth: Int
+    /// How many stencil widths deep the ghost zone is (`grid.halo_depth`): the halo is
+    /// exchanged once every this many steps. 1 for commands that run the adjoint.
+    public private(set) var haloDepth: Int
+    /// The ghost width: the stencil times the halo depth.
+    public var ghost: Int { stencilWidth * haloDepth }
     /// The fields the model evolves.
     public let fields: [FieldSpec]
     /// The scalar components of the fields: one ``Field`` each in the state.
@@ -73,13 +78,46 @@ public struct RunPlan {
             geometry: Geometry(
                 shape: shape, extent: config.grid.extent, periodic: config.grid.periodic,
                 layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 })))
-        ghost = probe.stencilWidth
+        stencilWidth = probe.stencilWidth
+        let depth = config.grid.haloDepth
+        haloDepth = depth
         fields = probe.fields
         stages = probe.stages.count
+        if depth > 1 && probe.stages.count > 1 {
+            throw ConfigError(
+                "grid.halo_depth",
+                "the \(config.modelName) model's step has \(probe.stages.count) stages, each reading ghosts the stage before "
+                    + "wrote, so it exchanges its halo every stage; deep halos are for models whose step is one "
+                    + "update (heat, wave, gray_scott with integrator = \"euler\", advection with scheme = "
+                    + "\"upwind\"). Set halo_depth = 1")
+        }
         // The same pure choice on every rank and in `validate`, so the two always agree.
-        let dims = try Decomposition.balancedDims(
-            ranks: ranks, shape: shape, minimumBlock: ghost, fixed: config.grid.processGrid)
-        decomposition = try Decomposition(shape: shape, dims: dims, periodic: config.grid.periodic)
+        decomposition = try Self.decompose(config.grid, ranks: ranks, width: probe.stencilWidth)
+    }
+
+    /// The process grid over `grid`'s cells for `ranks` ranks, each block at least as wide as
+    /// the ghost zone (`width` times the halo depth).
+    static func decompose(_ grid: RunConfig.GridSection, ranks: Int, width: Int) throws -> Decomposition {
+        let depth = grid.haloDepth
+        do {
+            let dims = try Decomposition.balancedDims(
+                ranks: ranks, shape: grid.shape, minimumBlock: width * depth, fixed: grid.processGrid)
+            return try Decomposition(shape: grid.shape, dims: dims, periodic: grid.periodic)
+        } catch {
+            guard depth > 1 else { throw error }
+            throw ConfigError(
+                "grid.halo_depth",
+                "\(depth) stencil widths make ghost zones \(width * depth) cells deep, and every rank's block must be "
+                    + "at least that wide: \(error). Lower halo_depth")
+        }
+    }
+
+    /// The same plan with ghost zones one stencil deep, exchanged every step: for the commands
+    /// that run the adjoint, whose reverse exchange and checks assume it.
+    public var withShallowHalo: RunPlan {
+        var plan = self
+        plan.haloDepth = 1
+        return plan
     }
 
     /// The model instance for one rank's block.
@@ -140,11 +178,21 @@ public struct RunPlan {
             grid \(shapeText(config.grid.shape)) cells, extent \(config.grid.extent), boundaries \(config.boundaries.map(\.name))
             \(rankText(decomposition.rankCount)), process grid \(shapeText(decomposition.dims)), blocks \(shapeText(smallest)) to \(shapeText(largest)) cells
             \(time), cfl \(config.cfl), \(config.frameSpacing) into \(config.outputDirectory)/results.hdf5
+            \(haloText)
             """
     }
 }
 
 extension RunPlan {
+    /// How deep the ghost zones are and how often they are exchanged, in words.
+    public var haloText: String {
+        let cells = "\(ghost) \(ghost == 1 ? "cell" : "cells") deep"
+        return haloDepth == 1
+            ? "halo depth 1 (ghost zones \(cells), exchanged every step\(stages > 1 ? " stage" : ""))"
+            : "halo depth \(haloDepth) (ghost zones \(cells), exchanged once every \(haloDepth) steps; the steps "
+                + "between update the ghost cells still valid as well)"
+    }
+
     /// How the ranks landed: launcher, nodes, process grid and each rank's block (listed up to
     /// `listed` ranks), for the start of a run. `hosts` holds each rank's node name.
     public func layout(hosts: [String], launcher: String, listed: Int = 32) -> [String] {

@@ -230,6 +230,8 @@ public enum RunSession {
         }
         try watchdog?.stop()
         let seconds = (ContinuousClock.now - stepping).seconds
+        let exchanges = "halo exchanges: \(simulation.exchanges) in \(simulation.steps) steps"
+        logger.info("\(exchanges) (halo depth \(plan.haloDepth))")
         if world.rank == 0, let line = output.summary(seconds: seconds, frameBytes: plan.frameBytes) {
             logger.info("\(line)")
         }

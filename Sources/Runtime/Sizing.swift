@@ -26,7 +26,12 @@ extension RunPlan {
                 + "\(config.modelName) on \(shapeText(config.grid.shape)) cells, \(components) "
                 + "\(components == 1 ? "field" : "fields"), \(ghost) ghost \(ghost == 1 ? "cell" : "cells")",
             "cells per rank:       \(range(ranks.map(\.cells), String.init))",
-            "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank",
+            "halo:                 \(haloText)",
+            "halo messages:        \(range(ranks.map(\.haloMessages), String.init)) sent per rank per exchange, "
+                + (haloDepth == 1
+                    ? "every step\(stages > 1 ? " stage" : "")" : "one exchange every \(haloDepth) steps"),
+            "halo bytes per step:  \(range(ranks.map(\.haloBytesPerStep), byteText)) sent per rank"
+                + (haloDepth == 1 ? "" : " (one exchange's bytes over the \(haloDepth) steps it serves)"),
             "memory per rank:      \(range(ranks.map(\.memoryBytes), byteText)) "
                 + "(state, next state\(stages > 1 ? ", stage" : ""), halo buffers, frame buffers)",
             "results frame:        \(byteText(n.footprint.frameBytes)) (float32); \(total)",
@@ -61,7 +66,8 @@ extension RunPlan {
         func range(_ values: [Int]) -> [String: Int] { ["min": values.min()!, "max": values.max()!] }
         var facts: [String: Any] = [
             "ranks": ranks.count, "process_grid": decomposition.dims, "model": config.modelName,
-            "shape": config.grid.shape, "fields": components, "ghost": ghost,
+            "shape": config.grid.shape, "fields": components, "ghost": ghost, "halo_depth": haloDepth,
+            "halo_messages_per_exchange_per_rank": range(ranks.map(\.haloMessages)),
             "cells_per_rank": range(ranks.map(\.cells)),
             "halo_bytes_per_step_per_rank": range(ranks.map(\.haloBytesPerStep)),
             "memory_bytes_per_rank": range(ranks.map(\.memoryBytes)),
@@ -91,7 +97,7 @@ extension RunPlan {
         let buffers = config.outputOverlap == .never ? 1 : 2
         let footprint = try Footprint(
             decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: components,
-            stages: stages, outputs: outputComponents, frameBuffers: buffers)
+            stages: stages, outputs: outputComponents, frameBuffers: buffers, haloDepth: haloDepth)
         // The slowest rank sets the pace: the one with the most cells.
         let step = cellRate.map { Double(footprint.ranks.map(\.cells).max()!) / $0.rate }
         return SizingNumbers(

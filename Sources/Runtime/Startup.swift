@@ -69,7 +69,8 @@ struct RankSetup {
         try checkMemory(bytes, what: "state, next state, work arrays, halo and frame buffers", world)
         let domain = MPIDomain(cartesian: cartesian, plan: haloPlan)
         let simulation = Simulation(
-            model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain)
+            model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain,
+            haloDepth: plan.haloDepth)
         self.geometry = geometry
         self.simulation = simulation
         if plan.adaptive, let endTime = plan.config.endTime, let every = plan.config.outputEveryTime {

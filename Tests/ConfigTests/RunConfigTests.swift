@@ -24,6 +24,17 @@ let minimal = """
         #expect(c.steps == 10 && c.endTime == nil)
         #expect(c.cfl == 0.9)
         #expect(c.outputEvery == 1)
+        #expect(c.grid.haloDepth == 1)
+    }
+
+    @Test func haloDepthIsAWholeNumberOfStencilsFromOne() throws {
+        #expect(try RunConfig(text: minimal, overrides: ["grid.halo_depth=4"]).grid.haloDepth == 4)
+        #expect {
+            try RunConfig(text: minimal, overrides: ["grid.halo_depth=0"])
+        } throws: { "\($0)".contains("[grid.halo_depth] must be at least 1, got 0") }
+        #expect {
+            try RunConfig(text: minimal, overrides: ["grid.halo_depth=2.5"])
+        } throws: { "\($0)".contains("[grid.halo_depth] must be an integer") }
     }
 
     @Test func overridesApplyAndAreRecorded() throws {

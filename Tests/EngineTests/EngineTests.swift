@@ -67,6 +67,51 @@ import Testing
         #expect(whole == layout.interior && none.isEmpty)
     }
 
+    @Test func aSplitOfGrownCellsCoversThemOnceAndHoldsBackOnlyWhatLateGhostsReach() {
+        // Ghosts 3 deep on an 8×7 block: the cells a step updates two cells past the faces of
+        // axis 0 (late below, filled by this rank above) and of axis 1's low face.
+        let layout = LocalLayout(owned: Box(extent: [8, 7]), ghost: [3, 3])
+        let outer = Simulation.grow(
+            layout.interior, by: 2, faces: [(low: true, high: true), (low: true, high: false)])
+        #expect(outer == Box(lower: [-2, -2], upper: [10, 7]))
+        let (inner, shell) = Simulation.split(
+            layout, width: 1, late: [(low: true, high: false), (low: false, high: false)], outer: outer)
+        #expect(inner == Box(lower: [1, -2], upper: [10, 7]))
+        var seen = [Int](repeating: 0, count: layout.count)
+        for box in [inner] + shell { layout.forEachRun(in: box) { o, n in for i in o..<(o + n) { seen[i] += 1 } } }
+        var expected = [Int](repeating: 0, count: layout.count)
+        layout.forEachRun(in: outer) { o, n in for i in o..<(o + n) { expected[i] = 1 } }
+        #expect(seen == expected)
+    }
+
+    /// Heat on one block, periodic along x (its ghosts copied from itself) and between
+    /// Dirichlet walls along y: ghosts 3 deep, exchanged every third step, give the bits of
+    /// exchanging every step, and the simulation counts the exchanges.
+    @Test(arguments: [2, 3, 5])
+    func deepHalosGiveTheBitsOfOneExchangeAStep(depth: Int) throws {
+        let conditions: [BoundaryCondition] = [.periodic, .dirichlet(0.25)]
+        let table: [String: ConfigValue] = [
+            "initial": .string("gaussian"), "width": .double(0.2), "centre": .array([.double(0.9), .double(0.3)]),
+        ]
+        let shallow = try singleBlockSimulation(Heat.self, shape: [16, 12], conditions: conditions, table: table)
+        let deep = try singleBlockSimulation(
+            Heat.self, shape: [16, 12], conditions: conditions, table: table, haloDepth: depth)
+        #expect(deep.geometry.layout.ghost == [depth, depth])
+        let dt = try shallow.stableTimeStep(cfl: 0.9)
+        for simulation in [shallow, deep] {
+            try simulation.fillGhosts()
+            for step in 0..<11 { try simulation.step(dt: dt, time: Double(step) * dt) }
+        }
+        #expect(shallow.exchanges == 11 && deep.exchanges == (11 + depth - 1) / depth && deep.steps == 11)
+        var values: ([UInt64], [UInt64]) = ([], [])
+        Box(extent: [16, 12]).forEachPoint { cell in
+            values.0.append(shallow.state[0][cell].bitPattern)
+            values.1.append(deep.state[0][cell].bitPattern)
+        }
+        #expect(values.0 == values.1)
+        #expect(Set(values.0).count > 100)
+    }
+
     @Test func splitUpdateIsBitwiseTheWholeBoxUpdate() throws {
         let (model, geometry, plan) = try heat(
             shape: [12, 10, 8], periodic: [true, true, true], table: ["initial": .string("gaussian")])

@@ -65,8 +65,10 @@ public func periodicSimulation(_ type: any Model.Type, shape: [Int], table: [Str
 }
 
 /// A model on one block with `conditions` per axis (periodic axes wrap through `SelfExchange`).
+/// With `haloDepth`, ghost zones that many stencils deep, exchanged once every that many steps.
 public func singleBlockSimulation(
-    _ type: any Model.Type, shape: [Int], conditions: [BoundaryCondition], table: [String: ConfigValue]
+    _ type: any Model.Type, shape: [Int], conditions: [BoundaryCondition], table: [String: ConfigValue],
+    haloDepth: Int = 1
 ) throws -> Simulation {
     let periodic = conditions.map { $0 == .periodic }
     let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
@@ -75,11 +77,11 @@ public func singleBlockSimulation(
         shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic,
         layout: LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 0 }))
     let width = try type.init(parameters: parameters, geometry: probe).stencilWidth
-    let plan = try HaloPlan(decomposition: d, rank: 0, ghost: shape.map { _ in width })
+    let plan = try HaloPlan(decomposition: d, rank: 0, ghost: shape.map { _ in width * haloDepth })
     let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
     return Simulation(
         model: try type.init(parameters: parameters, geometry: geometry), geometry: geometry, plan: plan,
-        conditions: conditions, communication: SelfExchange(plan: plan))
+        conditions: conditions, communication: SelfExchange(plan: plan), haloDepth: haloDepth)
 }
 
 /// Observed orders of a model with no exact solution, from runs to `time` on grids that double:

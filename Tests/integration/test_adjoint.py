@@ -285,3 +285,20 @@ def test_what_cannot_be_differentiated_or_fitted_fails_clearly_on_every_rank(tmp
                          .replace("receivers = 11", "receivers = 0"), "a misfit needs receivers"),
     }
     assert_each_fails_clearly(tmp_path, "gradient", cases, ranks)
+
+
+def test_a_config_with_deep_halos_gives_the_same_gradient_with_the_adjoint_one_stencil_deep(tmp_path):
+    """`grid.halo_depth` is for `tessera run`: `gradient` takes ghost zones one stencil deep
+    (its reverse exchange needs them), says so, and gives the gradient of depth 1 bit for bit."""
+    data = observed(tmp_path, "wave")
+    results = {}
+    for depth in (1, 3):
+        config = trial(tmp_path, "wave", f"gradient-{depth}", f'observed = "{data}"')
+        result = run_tessera(["gradient", config, "--set", f"grid.halo_depth={depth}"], ranks=3)
+        assert result.returncode == 0, result.stderr
+        results[depth] = gradient_fields(tmp_path / f"gradient-{depth}" / "gradient.hdf5")
+    assert "halo depth 1 for the adjoint run (grid.halo_depth = 3 is for tessera run)" in result.stdout
+    (deep, deep_misfit), (shallow, shallow_misfit) = results[3], results[1]
+    assert deep_misfit == shallow_misfit > 0 and sorted(deep) == sorted(shallow)
+    for name in shallow:
+        assert deep[name].tobytes() == shallow[name].tobytes(), name

@@ -254,8 +254,9 @@ public struct Wave: Model {
         WaveKernel.update(from: state, into: next, box: box, spacing: geometry.spacing, scale: work[2], carry: work[3])
     }
 
-    public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, geometry: Geometry) {
-        guard let offset = sourceOffset(geometry) else { return }
+    public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, box: Box, geometry: Geometry) {
+        guard let source, let offset = geometry.offset(ofCell: geometry.cell(containing: source.position), within: box)
+        else { return }
         state[0].cells[offset] += work[2].cells[offset] * injection(at: time, geometry: geometry)
     }
 

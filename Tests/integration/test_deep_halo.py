@@ -1,0 +1,133 @@
+"""Deep halos (`[grid] halo_depth = k`) through the real binary: ghost zones k stencils deep,
+exchanged once every k steps, give the bytes of exchanging every step on 1, 2, 3 and 4 ranks,
+with frames, checkpoints, receivers, sources, sponges and walls where they were; restarts
+continue bit for bit; the run says how many exchanges it made; models whose step has more than
+one stage refuse it clearly."""
+
+import json
+import math
+import re
+import shutil
+
+import pytest
+
+from conftest import assert_each_fails_clearly, assert_same_as_gold, datasets, run_tessera, write_config
+
+# (case, shape, periodic, boundary lines, model, its parameters): every single-stage model,
+# with walls (Dirichlet, reflecting) beside periodic axes, a point source, a sponge and receivers.
+CASES = [
+    ("heat-2d-walls", [30, 22], [False, True], 'condition = "dirichlet"\nvalue = 0.5', "heat",
+     'initial = "gaussian"\nwidth = 0.15\ncentre = [0.8, 0.5]'),
+    ("heat-3d-periodic", [12, 10, 9], [True, True, True], "", "heat", 'initial = "sine"\nmodes = [1, 2, 1]'),
+    ("wave-2d-source-sponge", [30, 24], [False, False], 'condition = "reflecting"', "wave",
+     'velocity = 1.2\nanomaly = 0.4\nsource = [0.45, 0.3]\nreceivers = 7\nreceiver_start = [0.1, 0.2]\n'
+     'receiver_end = [0.9, 0.8]\nsponge = 4'),
+    ("wave-3d", [12, 10, 9], [True, False, True], "", "wave",
+     'initial = "standing"\nanomaly = -0.3\nsource = [0.5, 0.5, 0.5]\nreceivers = 3\n'
+     'receiver_start = [0.1, 0.1, 0.1]\nreceiver_end = [0.9, 0.9, 0.9]'),
+    ("gray-scott-2d", [32, 26], [True, True], "", "gray_scott",
+     'pattern = "maze"\nseeds = 4\nwidth = 0.1\ndiffusivity_a = 2e-3\ndiffusivity_b = 1e-3'),
+    ("advection-upwind-2d", [30, 22], [True, False], 'condition = "neumann"', "advection",
+     'scheme = "upwind"\ninitial = "gaussian"\nvelocity = [1.0, -0.6]'),
+]
+STEPS = 40
+EXCHANGES = re.compile(r"halo exchanges: (\d+) in (\d+) steps \(halo depth (\d+)\)")
+
+
+def config(tmp_path, name, case, depth, checkpoint=""):
+    _, shape, periodic, boundary, model, parameters = case
+    return write_config(tmp_path / f"{name}.toml", shape, tmp_path / name, model=model, extra_model=parameters,
+                        steps=STEPS, every=10, periodic=periodic, boundary=boundary, checkpoint=checkpoint,
+                        extra=f"halo_depth = {depth}")
+
+
+def exchanges(result):
+    """(exchanges, steps, depth) from the run's log."""
+    found = EXCHANGES.findall(result.stdout + result.stderr)
+    assert len(found) == 1, result.stdout + result.stderr
+    return tuple(map(int, found[0]))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_deep_halos_give_the_bytes_of_one_exchange_a_step_on_1_2_3_and_4_ranks(tmp_path, case):
+    reference = run_tessera(["run", config(tmp_path, "k1", case, 1)], ranks=2)
+    assert reference.returncode == 0, reference.stderr
+    assert exchanges(reference) == (STEPS, STEPS, 1)
+    expected = datasets(tmp_path / "k1" / "results.hdf5")
+    assert expected and all(values.size > 0 for values in expected.values())
+    # A frame every 10 steps falls inside a cycle of 3 (and of 4 on the last rank count).
+    for ranks, depth in ((1, 3), (2, 3), (3, 3), (4, 4)):
+        name = f"r{ranks}k{depth}"
+        result = run_tessera(["run", config(tmp_path, name, case, depth)], ranks=ranks)
+        assert result.returncode == 0, result.stderr
+        assert exchanges(result) == (math.ceil(STEPS / depth), STEPS, depth)
+        got = datasets(tmp_path / name / "results.hdf5")
+        assert sorted(got) == sorted(expected)
+        for key in expected:
+            assert got[key].tobytes() == expected[key].tobytes(), f"{ranks} ranks, depth {depth}: {key} differs"
+
+
+def test_the_agreement_is_not_for_want_of_anything_crossing_the_ranks_faces(tmp_path):
+    """The wave crosses the faces between 3 ranks (at x = 10 and 20) between frames, so a ghost
+    updated wrongly between exchanges would show in the bytes compared above."""
+    case = CASES[2]
+    deep = run_tessera(["run", config(tmp_path, "k3", case, 3)], ranks=3)
+    assert exchanges(deep) == (math.ceil(STEPS / 3), STEPS, 3)
+    pressure = datasets(tmp_path / "k3" / "results.hdf5")["t0_fields/pressure"]
+    for frame in range(1, 5):
+        for face in (10, 20):
+            assert abs(pressure[0, frame, face - 1:face + 1] - pressure[0, frame - 1, face - 1:face + 1]).max() > 1e-6
+
+
+def test_a_restart_mid_cycle_on_another_rank_count_and_depth_continues_bit_for_bit(tmp_path):
+    case = CASES[2]
+    gold = run_tessera(["run", config(tmp_path, "gold", case, 3, checkpoint="every = 7\nkeep = 9")], ranks=2)
+    assert gold.returncode == 0, gold.stderr
+    out = tmp_path / "restarted"
+    shutil.copytree(tmp_path / "gold", out)
+    # As if the job died after step 14: in the middle of a cycle of 3 (steps 13, 14, 15).
+    for later in (out / "checkpoints").glob("checkpoint-*.hdf5"):
+        if int(later.stem.split("-")[1]) > 14:
+            later.unlink()
+    again = config(tmp_path, "again", case, 4, checkpoint="every = 7\nkeep = 9")
+    again.write_text(again.read_text().replace(str(tmp_path / "again"), str(out)))
+    result = run_tessera(["run", again, "--restart", "auto"], ranks=3)
+    assert result.returncode == 0, result.stderr
+    assert "continuing from step 14" in result.stdout + result.stderr
+    # The first step after the restart exchanges: its ghosts are new.
+    assert exchanges(result) == (math.ceil((STEPS - 14) / 4), STEPS - 14, 4)
+    assert_same_as_gold(tmp_path / "gold", out, STEPS)
+
+
+def test_validate_and_plan_show_the_depth_and_the_exchanges_it_saves(tmp_path):
+    path = write_config(tmp_path / "c.toml", [64, 64], tmp_path / "out", steps=30, every=10, extra="halo_depth = 3")
+    text = run_tessera(["validate", path, "--ranks", "4"]).stdout
+    assert "halo depth 3 (ghost zones 3 cells deep, exchanged once every 3 steps" in text
+    grid = json.loads(run_tessera(["validate", path, "--ranks", "4", "--json"]).stdout)["grid"]
+    assert grid["halo_depth"] == 3 and grid["ghost"] == 3
+    facts = {depth: json.loads(run_tessera(["plan", path, "--ranks", "4", "--json", "--set",
+                                            f"grid.halo_depth={depth}"]).stdout) for depth in (1, 3)}
+    # 2×2 periodic blocks of 32×32: four faces and four corners, to other ranks.
+    assert facts[1]["process_grid"] == [2, 2] and facts[3]["ghost"] == 3 and facts[3]["halo_depth"] == 3
+    assert facts[1]["halo_messages_per_exchange_per_rank"] == {"min": 8, "max": 8}
+    assert facts[3]["halo_messages_per_exchange_per_rank"] == {"min": 8, "max": 8}
+    assert facts[1]["halo_bytes_per_step_per_rank"]["max"] == (4 * 32 + 4) * 8
+    assert facts[3]["halo_bytes_per_step_per_rank"]["max"] == (4 * 32 * 3 + 4 * 9) * 8 // 3
+    lines = run_tessera(["plan", path, "--ranks", "4"]).stdout
+    assert "halo messages:        8 sent per rank per exchange, one exchange every 3 steps" in lines
+
+
+def test_models_of_more_than_one_stage_and_blocks_thinner_than_the_halo_are_refused(tmp_path):
+    def text(model, parameters, shape="[32, 32]", depth=2):
+        return (f"[grid]\nshape = {shape}\nhalo_depth = {depth}\n[model]\nname = \"{model}\"\n{parameters}\n"
+                f"[time]\nsteps = 4\n[output]\ndir = \"{tmp_path / 'out'}\"\n")
+    assert_each_fails_clearly(tmp_path, "run", {
+        "euler": (text("euler", ""), "[grid.halo_depth] the euler model's step has 2 stages"),
+        "burgers": (text("burgers", ""), "deep halos are for models whose step is one update"),
+        "muscl": (text("advection", 'scheme = "muscl"'), "Set halo_depth = 1"),
+        "rk-gray-scott": (text("gray_scott", 'integrator = "ssprk2"'), "[grid.halo_depth]"),
+        "zero": (text("heat", "", depth=0), "[grid.halo_depth] must be at least 1, got 0"),
+        "thin": (text("heat", "", shape="[8, 8]", depth=5),
+                 "[grid.halo_depth] 5 stencil widths make ghost zones 5 cells deep"),
+    }, ranks=4)
+
