@@ -228,8 +228,8 @@ public enum RunSession {
             try watchdog?.stop()
             throw error
         }
-        try watchdog?.stop()
         let seconds = (ContinuousClock.now - stepping).seconds
+        try watchdog?.stop()
         let exchanges = "halo exchanges: \(simulation.exchanges) in \(simulation.steps) steps"
         logger.info("\(exchanges) (halo depth \(plan.haloDepth))")
         if world.rank == 0, let line = output.summary(seconds: seconds, frameBytes: plan.frameBytes) {

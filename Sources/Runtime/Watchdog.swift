@@ -47,6 +47,8 @@ final class Watchdog: @unchecked Sendable {
     private let minimum: Double
     private let period: Duration = .milliseconds(500)
     private let finished = DispatchSemaphore(value: 0)
+    /// Signalled by ``stop()``, so that the thread ends at once rather than after its sleep.
+    private let wake = DispatchSemaphore(value: 0)
     private let outgoing = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
     private let incoming = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
     /// Reports sent (ranks but 0) or received per rank (rank 0), and the send in flight: the
@@ -97,6 +99,7 @@ final class Watchdog: @unchecked Sendable {
     /// in every report still on its way, so that no message is left unreceived. Collective.
     func stop() throws {
         state.withLock { $0.stopped = true }
+        wake.signal()
         finished.wait()
         guard let communicator else { return }
         let counts = try communicator.allGather([Int64(sent)])
@@ -133,7 +136,8 @@ final class Watchdog: @unchecked Sendable {
         var steps = [Int](repeating: -1, count: size)
         var lastWake = ContinuousClock.now
         while !state.withLock({ $0.stopped }) {
-            Thread.sleep(forTimeInterval: period.seconds)
+            _ = wake.wait(timeout: .now() + period.seconds)
+            if state.withLock({ $0.stopped }) { break }
             // A wake-up far later than asked for means this process was stopped (a scheduler's
             // suspend, SIGSTOP, a debugger) and has just gone on: it waited for no one, so its
             // clocks start again.
