@@ -114,9 +114,13 @@ public struct RunPlan {
 
     /// The same plan with ghost zones one stencil deep, exchanged every step: for the commands
     /// that run the adjoint, whose reverse exchange and checks assume it.
-    public var withShallowHalo: RunPlan {
+    public var withShallowHalo: RunPlan { withHaloDepth(1) }
+
+    /// The same plan and process grid with ghost zones `depth` stencils deep: for projections
+    /// of other depths (the blocks must be at least as wide as the ghost zone).
+    public func withHaloDepth(_ depth: Int) -> RunPlan {
         var plan = self
-        plan.haloDepth = 1
+        plan.haloDepth = depth
         return plan
     }
 

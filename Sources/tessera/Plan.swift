@@ -23,6 +23,12 @@ struct Plan: ParsableCommand {
             valueName: "rate"))
     var stepRate: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "Project the step onto a network, and its weak-scaling efficiency against one rank with the same block: slingshot-11, infiniband-hdr, infiniband-ndr, or a file of figures as `tessera bench-network --json` writes.",
+            valueName: "name"))
+    var network: String?
+
     @Flag(help: "Print the same figures as one JSON document (bytes and counts as numbers).")
     var json = false
 
@@ -39,10 +45,21 @@ struct Plan: ParsableCommand {
             let rate =
                 stepRate.map { ($0, "as given") }
                 ?? plan.measuredCellRate().map { ($0, "the model's update timed here on one core; --step-rate to set") }
+            let interconnect = try network.map { try Interconnect.named($0) }
+            guard interconnect == nil || rate != nil else {
+                throw ConfigError("--network", "a projection needs the step's rate: give --step-rate")
+            }
             if json {
-                print(try JSONReport.text(try plan.sizingFacts(cellRate: rate)))
+                var facts = try plan.sizingFacts(cellRate: rate)
+                if let interconnect, let rate {
+                    facts["projection"] = try plan.projectionFacts(network: interconnect, cellRate: rate.0)
+                }
+                print(try JSONReport.text(facts))
             } else {
                 for line in try plan.sizing(cellRate: rate) { print(line) }
+                if let interconnect, let rate {
+                    for line in try plan.projectionLines(network: interconnect, cellRate: rate.0) { print(line) }
+                }
             }
         } catch {
             printError("\(error)")

@@ -131,3 +131,44 @@ def test_models_of_more_than_one_stage_and_blocks_thinner_than_the_halo_are_refu
                  "[grid.halo_depth] 5 stencil widths make ghost zones 5 cells deep"),
     }, ranks=4)
 
+
+
+def test_bench_network_measures_two_ranks_and_plan_projects_a_step_with_its_figures(tmp_path):
+    result = run_tessera(["bench-network", "--json"], ranks=2, timeout=120)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["name"] == "measured"
+    for key in ("latency_seconds", "bandwidth_bytes_per_second", "message_rate_per_second"):
+        assert figures[key] > 0, key
+    # Shared memory: a small message in well under a millisecond, large ones faster than 100 MB/s.
+    assert figures["latency_seconds"] < 1e-3 and figures["bandwidth_bytes_per_second"] > 1e8
+    network = tmp_path / "network.json"
+    network.write_text(result.stdout)
+
+    path = write_config(tmp_path / "c.toml", [64, 64, 64], tmp_path / "out", steps=10, every=10)
+    facts = json.loads(run_tessera(["plan", path, "--ranks", "8", "--network", network, "--step-rate", "1e8",
+                                    "--json"]).stdout)["projection"]
+    this = facts["this"]
+    # 2×2×2 blocks of 32³ on a periodic grid: 26 neighbours, each rank its own on none.
+    assert facts["ranks"] == 8 and this["halo_depth"] == 1 and this["messages_per_exchange"] == 26
+    assert this["bytes_per_exchange"] == (6 * 32 * 32 + 12 * 32 + 8) * 8
+    assert this["compute_seconds"] == 32 ** 3 / 1e8 == this["one_rank_step_seconds"]
+    halo = (figures["latency_seconds"] + 25 / figures["message_rate_per_second"]
+            + this["bytes_per_exchange"] / figures["bandwidth_bytes_per_second"])
+    assert abs(this["halo_seconds"] - halo) <= 1e-12 * halo
+    assert abs(this["reduction_seconds"] - 2 * 3 * figures["latency_seconds"]) <= 1e-15
+    assert 0 < this["efficiency"] < 1 and facts["best"]["step_seconds"] <= this["step_seconds"]
+    text = run_tessera(["plan", path, "--ranks", "8", "--network", "slingshot-11", "--step-rate", "1e10"]).stdout
+    assert "network:              slingshot-11: latency 2 µs, 25 GB/s" in text
+    assert "projected step:" in text and "weak-scaling eff.:" in text
+    # Fast enough a rank that the latency counts: deeper halos send as many bytes a step in fewer messages.
+    assert "best halo depth:" in text
+
+
+def test_bench_network_and_plan_network_refuse_what_they_cannot_use(tmp_path):
+    alone = run_tessera(["bench-network"], ranks=1, timeout=60)
+    assert alone.returncode == 1 and "bench-network needs 2 ranks" in alone.stderr
+    path = write_config(tmp_path / "c.toml", [32, 32], tmp_path / "out", steps=10, every=10)
+    unknown = run_tessera(["plan", path, "--ranks", "4", "--network", "token-ring", "--step-rate", "1e8"])
+    assert unknown.returncode == 1
+    assert "token-ring is neither a known network (slingshot-11, infiniband-hdr, infiniband-ndr)" in unknown.stderr
