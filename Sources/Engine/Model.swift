@@ -232,6 +232,13 @@ public protocol Model: Sendable {
     /// order, to every call as `work`. None by default.
     var workArrays: [String] { get }
 
+    /// The work arrays (by position in ``workArrays``) that hold the model's data, which an
+    /// update reads where it did not compute them itself: with deep halos the engine exchanges
+    /// these into the ghosts each time ``prepare(dt:work:geometry:)`` has set them. All of them
+    /// by default; none for a model whose work arrays are scratch each update fills (Euler's
+    /// primitives).
+    var sharedWorkArrays: [Int] { get }
+
     /// Arrays of one value per cell, besides the state, that each update reads (a medium's
     /// coefficients): for the memory-bandwidth bound `tessera bench` states. None by default.
     var auxiliaryArrays: Int { get }
@@ -297,6 +304,7 @@ extension Model {
     public var absorbsAtBoundaries: Bool { false }
     public var fixedStepMargin: Double { 1 }
     public var workArrays: [String] { [] }
+    public var sharedWorkArrays: [Int] { Array(workArrays.indices) }
     public var auxiliaryArrays: Int { 0 }
     public var floatingPointWork: FloatingPointWork { .none }
     public func prepare(dt: Double, work: [Field], geometry: Geometry) {}

@@ -404,8 +404,9 @@ public final class Simulation {
         preparedDt = dt
         // Steps update ghost cells too with deep halos: the work arrays they read (which the
         // model sets on the owned cells) must hold the owner's values there.
-        if haloDepth > 1 && !work.isEmpty {
-            try communication.beginExchange(work)
+        let shared = model.sharedWorkArrays.map { work[$0] }
+        if haloDepth > 1 && !shared.isEmpty {
+            try communication.beginExchange(shared)
             try communication.finishExchange()
         }
     }

@@ -89,7 +89,7 @@ public struct RunPlan {
                 "the \(config.modelName) model's step has \(probe.stages.count) stages, each reading ghosts the stage before "
                     + "wrote, so it exchanges its halo every stage; deep halos are for models whose step is one "
                     + "update (heat, wave, gray_scott with integrator = \"euler\", advection with scheme = "
-                    + "\"upwind\"). Set halo_depth = 1")
+                    + "\"upwind\", 1-D euler). Set halo_depth = 1")
         }
         // The same pure choice on every rank and in `validate`, so the two always agree.
         decomposition = try Self.decompose(config.grid, ranks: ranks, width: probe.stencilWidth)

@@ -67,6 +67,27 @@ def test_deep_halos_give_the_bytes_of_one_exchange_a_step_on_1_2_3_and_4_ranks(t
             assert got[key].tobytes() == expected[key].tobytes(), f"{ranks} ranks, depth {depth}: {key} differs"
 
 
+def test_one_dimensional_euler_takes_adaptive_steps_with_deep_halos_and_the_same_bytes(tmp_path):
+    """Euler's split scheme is one sweep a step in 1-D: deep halos apply, with adaptive steps
+    (each rank reduces the same stable step) and a stencil two cells wide."""
+    def run(name, ranks, depth):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'[grid]\nshape = [120]\nperiodic = false\nhalo_depth = {depth}\n[model]\nname = "euler"\n'
+                        f'initial = "sod"\n[time]\nend_time = 0.1\n[output]\ndir = "{tmp_path / name}"\n'
+                        f'every_time = 0.02\n[boundary]\ncondition = "neumann"\n')
+        result = run_tessera(["run", path], ranks=ranks)
+        assert result.returncode == 0, result.stderr
+        return exchanges(result), datasets(tmp_path / name / "results.hdf5")
+    (count, steps, _), expected = run("k1", 2, 1)
+    assert count == steps > 20
+    for ranks in (1, 3, 4):
+        (count, taken, depth), got = run(f"r{ranks}", ranks, 3)
+        assert (count, taken, depth) == (math.ceil(steps / 3), steps, 3)
+        assert sorted(got) == sorted(expected)
+        for key in expected:
+            assert got[key].tobytes() == expected[key].tobytes(), f"{ranks} ranks: {key} differs"
+
+
 def test_the_agreement_is_not_for_want_of_anything_crossing_the_ranks_faces(tmp_path):
     """The wave crosses the faces between 3 ranks (at x = 10 and 20) between frames, so a ghost
     updated wrongly between exchanges would show in the bytes compared above."""
@@ -172,3 +193,25 @@ def test_bench_network_and_plan_network_refuse_what_they_cannot_use(tmp_path):
     unknown = run_tessera(["plan", path, "--ranks", "4", "--network", "token-ring", "--step-rate", "1e8"])
     assert unknown.returncode == 1
     assert "token-ring is neither a known network (slingshot-11, infiniband-hdr, infiniband-ndr)" in unknown.stderr
+
+
+def test_a_wall_clock_stop_mid_cycle_checkpoints_and_the_restart_matches(tmp_path):
+    """A stop request (the wall-clock limit here) ends a run with deep halos at the step it
+    reaches, mid-cycle or not, with a checkpoint there; the restart, at another depth and rank
+    count, ends with the bytes of a straight run at depth 1."""
+    def config(name, depth):
+        return write_config(tmp_path / f"{name}.toml", [64, 64, 64], tmp_path / name, steps=16000, every=400,
+                            extra=f"halo_depth = {depth}")
+    stopped = run_tessera(["run", config("stopped", 3), "--walltime", "00:00:02"], ranks=2, timeout=120)
+    log = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 75 and "wall-clock limit" in log, log[-3000:]
+    taken = exchanges(stopped)[1]
+    assert 0 < taken < 16000
+    assert (tmp_path / "stopped" / "checkpoints" / f"checkpoint-{taken:010d}.hdf5").exists()
+    again = config("stopped", 2)  # the same output folder, another depth
+    resumed = run_tessera(["run", again, "--restart", "auto"], ranks=3, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"continuing from step {taken}" in resumed.stdout + resumed.stderr
+    straight = run_tessera(["run", config("straight", 1)], ranks=2, timeout=300)
+    assert straight.returncode == 0, straight.stderr
+    assert_same_as_gold(tmp_path / "straight", tmp_path / "stopped", 16000)

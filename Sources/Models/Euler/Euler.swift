@@ -233,6 +233,8 @@ public struct Euler: Model {
             "primitive_pressure",
         ]
     }
+    /// Scratch: every update converts the cells it reads.
+    public var sharedWorkArrays: [Int] { [] }
 
     /// The first stage: for a split model, the sweep along the first axis.
     public func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry)
