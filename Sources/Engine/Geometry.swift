@@ -36,11 +36,7 @@ public struct Geometry: Sendable {
     }
 
     /// The offset in this rank's block of global cell `cell`, or nil when another rank owns it.
-    public func offset(ofCell cell: [Int]) -> Int? {
-        let owned = layout.owned
-        guard owned.contains(cell) else { return nil }
-        return layout.offset(cell.indices.map { cell[$0] - owned.lower[$0] })
-    }
+    public func offset(ofCell cell: [Int]) -> Int? { offset(ofCell: cell, within: layout.interior) }
 
     /// The offset in this rank's block of global cell `cell`, or nil when it lies outside
     /// `box` (local coordinates; it may reach into the ghost cells).

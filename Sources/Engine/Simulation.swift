@@ -309,8 +309,6 @@ public final class Simulation {
     /// How many stencil widths deep the ghost zone is: the halo is exchanged once every this
     /// many steps (``step(dt:time:)``).
     public let haloDepth: Int
-    /// The model's stencil width: how far the valid ghost zone shrinks with each step.
-    let width: Int
     /// Steps since the last halo exchange of the state, before the next step: the next step
     /// exchanges when it is 0.
     private var phase = 0
@@ -348,7 +346,6 @@ public final class Simulation {
         precondition(haloDepth >= 1 && (haloDepth == 1 || model.stages.count == 1), "deep halos need one stage")
         precondition(haloDepth == 1 || plan.layout.ghost.allSatisfy { $0 >= model.stencilWidth * haloDepth })
         self.haloDepth = haloDepth
-        self.width = model.stencilWidth
         self.model = model
         self.geometry = geometry
         self.communication = communication

@@ -15,7 +15,8 @@ import Grid
 ///                 and stop decision, with an adaptive run's stable step)
 ///
 /// The three add up: nothing is assumed to hide behind anything else, although the run
-/// overlaps the interior's update with the exchange, so the projection errs slow. Weak-scaling
+/// overlaps the interior's update with the exchange. It prices only the network's part of an
+/// exchange, though, and checked against runs here it errs fast (docs/benchmarks.md). Weak-scaling
 /// efficiency is the step on one rank (the same block, its periodic ghosts copied in memory,
 /// no messages, no reduction) over the step on `ranks`.
 public struct StepProjection: Sendable, Equatable {

@@ -255,14 +255,17 @@ public struct Wave: Model {
     }
 
     public func addSources(to state: [Field], work: [Field], time: Double, dt: Double, box: Box, geometry: Geometry) {
-        guard let source, let offset = geometry.offset(ofCell: geometry.cell(containing: source.position), within: box)
-        else { return }
+        guard let offset = sourceOffset(geometry, within: box) else { return }
         state[0].cells[offset] += work[2].cells[offset] * injection(at: time, geometry: geometry)
     }
 
     /// The offset of the source's cell in this rank's block, if the rank holds it.
-    func sourceOffset(_ geometry: Geometry) -> Int? {
-        source.flatMap { geometry.offset(ofCell: geometry.cell(containing: $0.position)) }
+    /// With `box` (local coordinates), the offset if the source's cell lies in it, ghosts
+    /// included.
+    func sourceOffset(_ geometry: Geometry, within box: Box? = nil) -> Int? {
+        source.flatMap {
+            geometry.offset(ofCell: geometry.cell(containing: $0.position), within: box ?? geometry.layout.interior)
+        }
     }
 
     /// What the source adds to ∇²p in its cell at `time`: q δ(x − x_s) on one cell is q / h^d
