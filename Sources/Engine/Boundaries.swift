@@ -15,17 +15,38 @@ public struct BoundaryFiller: Sendable {
     let conditions: [BoundaryCondition]
     /// For each axis, the positions of the fields that are normal to it.
     let normal: [Set<Int>]
+    /// The ghost slabs, in the order they are filled (``slabs(_:)``).
+    private let slabs: [(axis: Int, ghost: Box, shift: Int)]
 
     public init(plan: HaloPlan, conditions: [BoundaryCondition], normal: [Set<Int>] = []) {
         self.plan = plan
         self.conditions = conditions
         self.normal = normal.isEmpty ? conditions.map { _ in [] } : normal
+        self.slabs = Self.slabs(plan)
     }
+
+    /// Whether any face of the block is a physical boundary, whose ghosts this fills.
+    public var isEmpty: Bool { slabs.isEmpty }
 
     /// Fills the ghosts of `fields`. `homogeneous` drops the Dirichlet value (the map becomes
     /// linear), as tangent-linear fields need.
-    public func apply(to fields: [Field], homogeneous: Bool = false) {
-        for slab in slabs() {
+    ///
+    /// With `region`, only the ghosts in it, in the same order: each takes the value the whole
+    /// fill gives it when the cells it copies (and, at edges and corners, the ghosts filled
+    /// before it) already hold theirs.
+    public func apply(to fields: [Field], homogeneous: Bool = false, within region: Box? = nil) {
+        // The part of a slab in the region, cut in place in one box.
+        var cut = Box(extent: plan.layout.extent)
+        for slab in slabs {
+            var ghost = slab.ghost
+            if let region {
+                guard slab.ghost.meets(region) else { continue }
+                for axis in 0..<region.dimensions {
+                    cut.lower[axis] = Swift.max(slab.ghost.lower[axis], region.lower[axis])
+                    cut.upper[axis] = Swift.min(slab.ghost.upper[axis], region.upper[axis])
+                }
+                ghost = cut
+            }
             for (position, field) in fields.enumerated() {
                 let base = field.base
                 let shift = slab.shift
@@ -33,16 +54,16 @@ public struct BoundaryFiller: Sendable {
                 case .periodic:
                     break
                 case .reflecting where normal[slab.axis].contains(position):
-                    plan.layout.forEachRun(in: slab.ghost) { offset, length in
+                    plan.layout.forEachRun(in: ghost) { offset, length in
                         for i in offset..<(offset + length) { base[i] = -base[i + shift] }
                     }
                 case .neumann, .reflecting:
-                    plan.layout.forEachRun(in: slab.ghost) { offset, length in
+                    plan.layout.forEachRun(in: ghost) { offset, length in
                         (base + offset).update(from: base + offset + shift, count: length)
                     }
                 case .dirichlet(let value):
                     let twice = homogeneous ? 0 : 2 * value
-                    plan.layout.forEachRun(in: slab.ghost) { offset, length in
+                    plan.layout.forEachRun(in: ghost) { offset, length in
                         for i in offset..<(offset + length) { base[i] = twice - base[i + shift] }
                     }
                 }
@@ -50,12 +71,12 @@ public struct BoundaryFiller: Sendable {
         }
     }
 
-    /// The adjoint of ``apply(to:homogeneous:)`` (of its linear part): adds what each ghost
+    /// The adjoint of ``apply(to:homogeneous:within:)`` (of its linear part): adds what each ghost
     /// beyond a physical boundary holds to the cell it was filled from, with the same sign,
     /// and zeroes the ghost. Slabs go in the reverse order of `apply`, so that corner ghosts
     /// pass their share on through the ghosts they were filled from.
     public func applyAdjoint(to fields: [Field]) {
-        for slab in slabs().reversed() {
+        for slab in slabs.reversed() {
             for (position, field) in fields.enumerated() {
                 let base = field.base
                 let shift = slab.shift
@@ -76,10 +97,11 @@ public struct BoundaryFiller: Sendable {
         }
     }
 
-    /// The ghost slabs beyond physical boundaries in the order ``apply(to:homogeneous:)``
-    /// fills them: boundary by boundary, nearest layer first, each spanning the whole allocated
-    /// extent of the other axes; `shift` is the offset from a ghost to the cell it copies.
-    private func slabs() -> [(axis: Int, ghost: Box, shift: Int)] {
+    /// The ghost slabs beyond `plan`'s physical boundaries in the order
+    /// ``apply(to:homogeneous:within:)`` fills them: boundary by boundary, nearest layer first,
+    /// each spanning the whole allocated extent of the other axes; `shift` is the offset from a
+    /// ghost to the cell it copies.
+    private static func slabs(_ plan: HaloPlan) -> [(axis: Int, ghost: Box, shift: Int)] {
         let layout = plan.layout
         var slabs: [(axis: Int, ghost: Box, shift: Int)] = []
         for (axis, side) in plan.physicalBoundaries {

@@ -1,6 +1,10 @@
 import Grid
 import Settings
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What the driver needs from the parallel layer: a split-phase halo exchange and global
 /// reductions. Implemented over MPI by the `Distributed` target; the engine never sees MPI.
 public protocol DomainCommunication: Reductions {
@@ -64,6 +68,43 @@ public struct TraceBlock: Sendable {
     public let samples: [[Double]]
 }
 
+/// How a tiled sweep (``Simulation/advance(steps:dt:after:)``) cuts a block: a wavefront that
+/// moves `slab` cells along the first axis at a time, in 3-D within tiles `width` cells wide
+/// along the second (the last axis, contiguous in memory, is never cut). A step's piece is
+/// read by the next step's while both are in cache.
+public struct Tiling: Sendable, Equatable, CustomStringConvertible {
+    public var slab: Int
+    public var width: Int
+
+    public init(slab: Int, width: Int) {
+        precondition(slab >= 1 && width >= 1)
+        self.slab = slab
+        self.width = width
+    }
+
+    /// The tiling for a sweep of `depth` steps over a block of `layout` whose update streams
+    /// `arrays` arrays (read and written): the steps in flight span about `depth + slab + 2`
+    /// slabs of every array, which this keeps within `cache` bytes (this core's L2). In 2-D the
+    /// slab grows to fill it (up to 16 rows); in 3-D slabs are 4 planes and the tile narrows.
+    public static func automatic(layout: LocalLayout, depth: Int, arrays: Int, cache: Int = level2Cache) -> Tiling {
+        // Bytes of one row along the last axis, in every array.
+        let row = layout.allocated[layout.dimensions - 1] * MemoryLayout<Double>.stride * Swift.max(arrays, 1)
+        if layout.dimensions == 2 {
+            return Tiling(slab: Swift.min(Swift.max(cache / row - depth - 2, 1), 16), width: 1)
+        }
+        let slab = 4
+        return Tiling(slab: slab, width: Swift.max(cache / (row * (depth + slab + 2)), 4))
+    }
+
+    /// This core's level-2 cache in bytes, as the C library reports it (1 MiB when it does not).
+    public static let level2Cache: Int = {
+        let size = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+        return size > 0 ? size : 1 << 20
+    }()
+
+    public var description: String { "slabs of \(slab), tiles \(width) wide" }
+}
+
 /// What to do after a step. Every rank must reach the same decision (the control agrees
 /// across ranks before answering).
 public struct StepDecision: Sendable, Equatable {
@@ -89,6 +130,13 @@ public protocol RunControl {
     /// Writes a checkpoint of `state` after `step`, at `time`, when `frames` frames have been
     /// written; `dt` is the fixed step, or the last adaptive step before it was shortened.
     func checkpoint(step: Int, time: Double, dt: Double, frames: Int, state: [Field]) throws
+    /// Checkpoints fall after every this many steps, besides any the decisions ask for: a
+    /// tiled sweep ends on them.
+    var checkpointEvery: Int? { get }
+}
+
+extension RunControl {
+    public var checkpointEvery: Int? { nil }
 }
 
 /// The state holds a NaN or an infinity: the run cannot go on, and writing it on would only
@@ -317,6 +365,8 @@ public final class Simulation {
     public private(set) var exchanges = 0
     /// The steps this simulation took.
     public private(set) var steps = 0
+    /// The tiled sweeps of more than one step it took (``advance(steps:dt:after:)``).
+    public private(set) var sweeps = 0
     /// For each phase, the cells a step updates: the owned cells and, beyond the faces whose
     /// ghosts come from an exchange, the ghost layers that the steps left before the next
     /// exchange still read.
@@ -332,6 +382,11 @@ public final class Simulation {
     public let statistics: FrameStatistics
     /// The receivers in this rank's block: which, the state component, the cell's offset.
     public let probes: [(receiver: Int, component: Int, offset: Int)]
+    /// The probes' cells, in local coordinates.
+    let probeCells: [[Int]]
+    /// How a cycle of steps between exchanges is swept in one pass (temporal blocking), or
+    /// nil when steps go one by one (a halo depth of 1, one dimension, or more than one stage).
+    public let tiling: Tiling?
     /// Samples since the last ``TraceBlock`` went to the output, one list per probe.
     private var traces: (first: Int, times: [Double], samples: [[Double]])
 
@@ -341,7 +396,7 @@ public final class Simulation {
     /// arithmetic on the same values, so the same bits as exchanging every step.
     public init(
         model: any Model, geometry: Geometry, plan: HaloPlan, conditions: [BoundaryCondition],
-        communication: DomainCommunication, haloDepth: Int = 1
+        communication: DomainCommunication, haloDepth: Int = 1, tiling: Tiling? = nil
     ) {
         precondition(haloDepth >= 1 && (haloDepth == 1 || model.stages.count == 1), "deep halos need one stage")
         precondition(haloDepth == 1 || plan.layout.ghost.allSatisfy { $0 >= model.stencilWidth * haloDepth })
@@ -366,7 +421,17 @@ public final class Simulation {
                 (index, names.firstIndex(of: receiver.component)!, $0)
             }
         }
+        self.probeCells = model.receivers.compactMap { receiver in
+            let cell = geometry.cell(containing: receiver.position)
+            return geometry.offset(ofCell: cell) == nil
+                ? nil : cell.indices.map { cell[$0] - plan.layout.owned.lower[$0] }
+        }
         self.traces = (0, [], probes.map { _ in [] })
+        self.tiling =
+            haloDepth > 1 && geometry.dimensions > 1
+            ? tiling
+                ?? Tiling.automatic(
+                    layout: plan.layout, depth: haloDepth, arrays: 2 * names.count + model.auxiliaryArrays) : nil
         // Ghost zones that an exchange fills may be updated; those beyond a physical boundary
         // are filled by its condition before every step.
         let exchanged = (0..<geometry.dimensions).map { axis in
@@ -532,13 +597,135 @@ public final class Simulation {
         model.addSources(to: state, work: work, time: time, dt: dt, box: updated, geometry: geometry)
     }
 
+    /// The steps the run loop hands ``advance(steps:dt:after:)`` at once: those left before
+    /// the next halo exchange when the sweep is tiled (``tiling``), otherwise one, so that the
+    /// control decides after every step.
+    public var sweepLimit: Int { tiling == nil ? 1 : haloDepth - phase }
+
+    /// Takes `count` steps of `dt` after step `first` (the model's time `first · dt`) and
+    /// records the receivers after each.
+    ///
+    /// With ``tiling``, the steps (at most ``sweepLimit``) go in one pass over the block
+    /// (temporal blocking): the first exchanges if the cycle starts, then a wavefront along the
+    /// first axis, in tiles along the second in 3-D, updates each piece of the cells a step
+    /// updates as soon as the pieces of the step before that its stencil reads are done, while
+    /// they are still in cache. Each cell gets the arithmetic of the step-by-step run on the
+    /// same values, so the same bits. Otherwise the steps go one by one.
+    public func advance(steps count: Int, dt: Double, after first: Int) throws {
+        guard let tiling, count > 1 else {
+            for step in first..<(first + count) {
+                try self.step(dt: dt, time: Double(step) * dt)
+                sample(step: step + 1, time: Double(step + 1) * dt)
+            }
+            return
+        }
+        precondition(count <= sweepLimit, "a tiled sweep stops at the next exchange")
+        try prepare(dt: dt)
+        if phase == 0 {
+            exchanges += 1
+            try communication.beginExchange(state)
+            try communication.finishExchange()
+        }
+        boundaries.apply(to: state)
+        let values = sweep(steps: count, dt: dt, after: first, tiling: tiling)
+        steps += count
+        sweeps += 1
+        phase = (phase + count) % haloDepth
+        if count % 2 == 1 { swap(&state, &next) }
+        for level in 0..<count {
+            record(step: first + level + 1, time: Double(first + level + 1) * dt, values: values[level])
+        }
+    }
+
+    /// The pass of ``advance(steps:dt:after:)``: step `level` + 1 writes into `[state, next]`
+    /// `[(level + 1) % 2]` and reads the other, so each piece overwrites the step before the
+    /// one it reads, which no piece still to come needs (pieces of a later step lag one
+    /// stencil width per step behind, and tiles go in order). Returns the receivers' values
+    /// after each step.
+    private func sweep(steps count: Int, dt: Double, after first: Int, tiling: Tiling) -> [[Double]] {
+        let arrays = [state, next]
+        let width = model.stencilWidth
+        let layout = geometry.layout
+        let n = layout.extent
+        let dimensions = n.count
+        let boxes = (0..<count).map { reach[phase + $0] }
+        var values = Array(repeating: [Double](repeating: .nan, count: probes.count), count: count)
+        // Along an axis, the pieces of step `level` + 1 are those of the first step moved back
+        // by `level` stencil widths, cut to the cells that step updates.
+        let start = boxes[0].lower
+        let last = boxes[count - 1]
+        let skew = (count - 1) * width
+        let tileWidth = dimensions == 3 ? tiling.width : Int.max / 4
+        let tiles = dimensions == 3 ? (last.upper[1] + skew - start[1] + tileWidth - 1) / tileWidth : 1
+        let slabs = (last.upper[0] + skew - start[0] + tiling.slab - 1) / tiling.slab
+        // One box per step, cut anew for each piece: mutated in place, never reallocated.
+        var piece = Box(lower: start, upper: last.upper)
+        var region = piece
+        for tile in 0..<tiles {
+            for slab in 0..<slabs {
+                for level in 0..<count {
+                    let back = level * width
+                    let whole = boxes[level]
+                    for axis in 0..<dimensions {
+                        piece.lower[axis] = whole.lower[axis]
+                        piece.upper[axis] = whole.upper[axis]
+                    }
+                    piece.lower[0] = Swift.max(piece.lower[0], start[0] + slab * tiling.slab - back)
+                    piece.upper[0] = Swift.min(piece.upper[0], start[0] + (slab + 1) * tiling.slab - back)
+                    if dimensions == 3 {
+                        piece.lower[1] = Swift.max(piece.lower[1], start[1] + tile * tileWidth - back)
+                        piece.upper[1] = Swift.min(piece.upper[1], start[1] + (tile + 1) * tileWidth - back)
+                    }
+                    guard piece.lower[0] < piece.upper[0], piece.lower[1] < piece.upper[1] else { continue }
+                    let (input, output) = (arrays[level % 2], arrays[(level + 1) % 2])
+                    model.update(
+                        stage: 0, from: input, into: output, box: piece, dt: dt, work: work, geometry: geometry)
+                    model.addSources(
+                        to: output, work: work, time: Double(first + level) * dt, dt: dt, box: piece, geometry: geometry
+                    )
+                    if !boundaries.isEmpty {
+                        ghostRegion(of: piece, width: width, into: &region)
+                        boundaries.apply(to: output, within: region)
+                    }
+                    for (index, probe) in probes.enumerated() where piece.contains(probeCells[index]) {
+                        values[level][index] = output[probe.component].base[probe.offset]
+                    }
+                }
+            }
+        }
+        return values
+    }
+
+    /// The ghost cells beyond physical boundaries that a tiled sweep fills once `piece` is
+    /// updated: those beside it (`width` layers, all a step reads) whose cells inside are all
+    /// updated by then. Across a low face, those are the first `width` layers, done once the
+    /// piece holds the last of them (pieces go up each axis); across a high face, once the piece
+    /// holds the last cell.
+    private func ghostRegion(of piece: Box, width: Int, into region: inout Box) {
+        for axis in 0..<piece.dimensions {
+            region.lower[axis] = piece.lower[axis]
+            region.upper[axis] = piece.upper[axis]
+        }
+        let n = geometry.layout.extent
+        for (axis, side) in boundaries.plan.physicalBoundaries {
+            if side < 0, piece.lower[axis] <= width - 1, piece.upper[axis] > width - 1 {
+                region.lower[axis] = -width
+            } else if side > 0, piece.upper[axis] == n[axis] {
+                region.upper[axis] = n[axis] + width
+            }
+        }
+    }
+
     /// Records the receivers' values in the current state, at `step` and `time`.
     private func sample(step: Int, time: Double) {
+        record(step: step, time: time, values: probes.map { state[$0.component].base[$0.offset] })
+    }
+
+    /// Records receiver values (one per probe) taken at `step` and `time`.
+    private func record(step: Int, time: Double, values: [Double]) {
         if traces.times.isEmpty { traces.first = step }
         traces.times.append(time)
-        for (index, probe) in probes.enumerated() {
-            traces.samples[index].append(state[probe.component].base[probe.offset])
-        }
+        for index in probes.indices { traces.samples[index].append(values[index]) }
     }
 
     /// Hands the samples recorded since the last call to `output`. Collective when the model
@@ -604,11 +791,16 @@ public final class Simulation {
     ) throws -> RunOutcome {
         precondition(schedule.adaptive == nil, "adaptive schedules run with run(_:resuming:output:control:report:)")
         if start == 0 { try begin(dt: schedule.dt, output: output) }
-        for step in stride(from: start + 1, through: schedule.steps, by: 1) {
-            try output.release(next + self.stage)
-            try self.step(dt: schedule.dt, time: Double(step - 1) * schedule.dt)
+        var step = start
+        while step < schedule.steps {
+            // A tiled sweep ends where a frame, a checkpoint by steps, or the run's end falls.
+            var count = Swift.min(sweepLimit, schedule.steps - step, schedule.outputEvery - step % schedule.outputEvery)
+            if let every = control?.checkpointEvery { count = Swift.min(count, every - step % every) }
+            // A sweep of more than one step writes into the state too.
+            try output.release(next + self.stage + (count > 1 ? state : []))
+            try advance(steps: count, dt: schedule.dt, after: step)
+            step += count
             let time = Double(step) * schedule.dt
-            sample(step: step, time: time)
             if step % schedule.outputEvery == 0 {
                 let frame = step / schedule.outputEvery
                 try flushTraces(to: output)

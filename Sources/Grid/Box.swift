@@ -27,6 +27,15 @@ public struct Box: Hashable, Sendable, CustomStringConvertible {
         Box(lower: zip(lower, width).map(-), upper: zip(upper, width).map(+))
     }
 
+    /// Whether the boxes share a cell.
+    public func meets(_ other: Box) -> Bool {
+        for axis in lower.indices
+        where Swift.max(lower[axis], other.lower[axis]) >= Swift.min(upper[axis], other.upper[axis]) {
+            return false
+        }
+        return true
+    }
+
     /// Whether `point` lies in the box.
     public func contains(_ point: [Int]) -> Bool {
         zip(point, zip(lower, upper)).allSatisfy { $0 >= $1.0 && $0 < $1.1 }

@@ -62,6 +62,8 @@ final class CheckpointControl: RunControl {
         self.lastCheckpointDuration = .milliseconds(Int64(bytes / 100e6 * 1000))
     }
 
+    var checkpointEvery: Int? { every }
+
     func decide(after step: Int, last: Bool, stableStep: Double?) throws -> StepDecision {
         let now = ContinuousClock.now
         slowestStep = max(slowestStep, now - lastStep)

@@ -194,7 +194,9 @@ extension RunPlan {
         return haloDepth == 1
             ? "halo depth 1 (ghost zones \(cells), exchanged every step\(stages > 1 ? " stage" : ""))"
             : "halo depth \(haloDepth) (ghost zones \(cells), exchanged once every \(haloDepth) steps; the steps "
-                + "between update the ghost cells still valid as well)"
+                + "between update the ghost cells still valid as well"
+                + (config.grid.shape.count > 1
+                    ? ", in one tiled pass over the block when the time step is fixed)" : ")")
     }
 
     /// How the ranks landed: launcher, nodes, process grid and each rank's block (listed up to

@@ -232,6 +232,9 @@ public enum RunSession {
         try watchdog?.stop()
         let exchanges = "halo exchanges: \(simulation.exchanges) in \(simulation.steps) steps"
         logger.info("\(exchanges) (halo depth \(plan.haloDepth))")
+        if let tiling = simulation.tiling, simulation.sweeps > 0 {
+            logger.info("tiled sweeps: \(simulation.sweeps) of up to \(plan.haloDepth) steps each (\(tiling))")
+        }
         if world.rank == 0, let line = output.summary(seconds: seconds, frameBytes: plan.frameBytes) {
             logger.info("\(line)")
         }

@@ -112,6 +112,78 @@ import Testing
         #expect(Set(values.0).count > 100)
     }
 
+    /// Temporal blocking: sweeps of several steps in one tiled pass (wavefront slabs along x,
+    /// tiles along y) give the bits of steps one by one, for slabs and tiles down to one cell
+    /// and past the block, with walls of every kind and a periodic axis, and sweeps cut short
+    /// of the next exchange (as frames cut them).
+    @Test(arguments: [[2, 1, 1], [3, 2, 3], [4, 3, 5], [5, 16, 64], [3, 1, 2]])
+    func tiledSweepsGiveTheBitsOfStepsOneByOne(setting: [Int]) throws {
+        let (depth, tiling) = (setting[0], Tiling(slab: setting[1], width: setting[2]))
+        let conditions: [BoundaryCondition] = [.dirichlet(0.25), .periodic, .neumann]
+        let table: [String: ConfigValue] = [
+            "initial": .string("gaussian"), "width": .double(0.2),
+            "centre": .array([.double(0.1), .double(0.9), .double(0.5)]),
+        ]
+        let shape = [11, 9, 7]
+        let plain = try singleBlockSimulation(Heat.self, shape: shape, conditions: conditions, table: table)
+        let tiled = try singleBlockSimulation(
+            Heat.self, shape: shape, conditions: conditions, table: table, haloDepth: depth, tiling: tiling)
+        #expect(plain.tiling == nil && tiled.tiling == tiling)
+        let dt = try plain.stableTimeStep(cfl: 0.9)
+        try plain.fillGhosts()
+        try tiled.fillGhosts()
+        for step in 0..<13 { try plain.step(dt: dt, time: Double(step) * dt) }
+        var step = 0
+        var sweeps = 0
+        while step < 13 {
+            let count = Swift.min(tiled.sweepLimit, [2, 5, 1][sweeps % 3], 13 - step)
+            try tiled.advance(steps: count, dt: dt, after: step)
+            step += count
+            sweeps += 1
+        }
+        #expect(tiled.steps == 13 && tiled.exchanges == (13 + depth - 1) / depth)
+        var values: ([UInt64], [UInt64]) = ([], [])
+        Box(extent: shape).forEachPoint { cell in
+            values.0.append(plain.state[0][cell].bitPattern)
+            values.1.append(tiled.state[0][cell].bitPattern)
+        }
+        #expect(values.0 == values.1)
+        #expect(Set(values.0).count > 300)
+    }
+
+    /// The run loop asks its control after every step when steps go one by one, and after
+    /// every tiled pass otherwise: passes end on frames, on checkpoints by step count and at
+    /// the last step, and are never longer than the halo depth.
+    @Test(arguments: [1, 4])
+    func theControlDecidesAfterEveryStepOrEveryPass(depth: Int) throws {
+        final class Recorder: RunControl {
+            var decided: [Int] = []
+            var checkpointed: [Int] = []
+            var checkpointEvery: Int? { 5 }
+            func decide(after step: Int, last: Bool, stableStep: Double?) throws -> StepDecision {
+                decided.append(step)
+                return StepDecision(checkpoint: step % 5 == 0, stop: false)
+            }
+            func checkpoint(step: Int, time: Double, dt: Double, frames: Int, state: [Field]) throws {
+                checkpointed.append(step)
+            }
+        }
+        let simulation = try singleBlockSimulation(
+            Heat.self, shape: [12, 10], conditions: [.neumann, .periodic], table: ["initial": .string("gaussian")],
+            haloDepth: depth)
+        let control = Recorder()
+        let schedule = try Schedule(
+            steps: 23, endTime: nil, stableDt: simulation.stableTimeStep(cfl: 0.5), outputEvery: 6)
+        _ = try simulation.run(schedule, output: simulation.nullOutput, control: control) { _ in }
+        if depth == 1 {
+            #expect(control.decided == Array(1...23))
+        } else {
+            // Cycles of 4 steps from step 0; frames every 6; checkpoints every 5.
+            #expect(control.decided == [4, 5, 6, 8, 10, 12, 15, 16, 18, 20, 23])
+        }
+        #expect(control.checkpointed == [5, 10, 15, 20])
+    }
+
     @Test func splitUpdateIsBitwiseTheWholeBoxUpdate() throws {
         let (model, geometry, plan) = try heat(
             shape: [12, 10, 8], periodic: [true, true, true], table: ["initial": .string("gaussian")])

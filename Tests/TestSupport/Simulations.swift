@@ -50,7 +50,29 @@ public final class NullWriter: FrameWriter {
     public func finish() throws {}
 }
 
+/// Keeps the bits of every frame's first field and every receiver sample, in order.
+public final class RecordingWriter: FrameWriter {
+    public let precision = FramePrecision.double
+    public private(set) var frames: [[UInt64]] = []
+    public private(set) var traces: [UInt64] = []
+    public init() {}
+    public func write(frame index: Int, time: Double, staged: StagedFrame, totals: [Double]) throws {
+        frames.append(staged.double(0).map(\.bitPattern))
+    }
+    public func write(traces block: TraceBlock) throws {
+        for step in block.times.indices {
+            traces += block.samples.map { $0[step].bitPattern }
+        }
+    }
+    public func finish() throws {}
+}
+
 extension Simulation {
+    /// Output that stages every frame between steps and hands it to `writer`.
+    public func output(to writer: FrameWriter) -> FrameOutput {
+        FrameOutput(writer: writer, statistics: statistics, reductions: communication, mode: .synchronous)
+    }
+
     /// Output that stages every frame between steps, checks it and drops it.
     public var nullOutput: FrameOutput {
         FrameOutput(writer: NullWriter(), statistics: statistics, reductions: communication, mode: .synchronous)
@@ -68,7 +90,7 @@ public func periodicSimulation(_ type: any Model.Type, shape: [Int], table: [Str
 /// With `haloDepth`, ghost zones that many stencils deep, exchanged once every that many steps.
 public func singleBlockSimulation(
     _ type: any Model.Type, shape: [Int], conditions: [BoundaryCondition], table: [String: ConfigValue],
-    haloDepth: Int = 1
+    haloDepth: Int = 1, tiling: Tiling? = nil
 ) throws -> Simulation {
     let periodic = conditions.map { $0 == .periodic }
     let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
@@ -81,7 +103,7 @@ public func singleBlockSimulation(
     let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
     return Simulation(
         model: try type.init(parameters: parameters, geometry: geometry), geometry: geometry, plan: plan,
-        conditions: conditions, communication: SelfExchange(plan: plan), haloDepth: haloDepth)
+        conditions: conditions, communication: SelfExchange(plan: plan), haloDepth: haloDepth, tiling: tiling)
 }
 
 /// Observed orders of a model with no exact solution, from runs to `time` on grids that double:
