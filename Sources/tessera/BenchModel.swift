@@ -1,5 +1,6 @@
 import ArgumentParser
 import Config
+import Engine
 import Runtime
 import Settings
 
@@ -45,6 +46,17 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Repeats; the fastest counts.")
     var repeats = 3
 
+    @Option(help: "Whether every axis wraps around; false puts the model's default walls on every side.")
+    var periodic = true
+
+    @Option(help: "Ghost zones this many stencils deep, exchanged once per as many steps, swept in one tiled pass.")
+    var haloDepth = 1
+
+    @Option(
+        help: ArgumentHelp(
+            "The tiled sweep's slab and tile width (default: chosen for the cache).", valueName: "slab,width"))
+    var tiling: String?
+
     @OptionGroup var log: LogOptions
 
     func run() throws {
@@ -53,6 +65,13 @@ struct BenchModel: ParsableCommand {
             parameters: parameters.map { entry in
                 let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
                 return (parts[0], parts.count == 2 ? RunConfig.value(parts[1]) : .string(""))
-            }, steps: steps, repeats: repeats)
+            }, steps: steps, repeats: repeats, haloDepth: haloDepth,
+            tiling: try tiling.map { text in
+                let parts = text.split(separator: ",").compactMap { Int($0) }
+                guard parts.count == 2, parts.allSatisfy({ $0 >= 1 }) else {
+                    throw ValidationError("--tiling wants two positive whole numbers, slab,width; got \(text)")
+                }
+                return Tiling(slab: parts[0], width: parts[1])
+            }, periodic: periodic)
     }
 }
