@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A scalar field on one rank's block, ghosts included, in 64-byte aligned memory that the
 /// field owns. Kernels reach the memory through ``base``.
 public final class Field: @unchecked Sendable {
@@ -11,7 +15,16 @@ public final class Field: @unchecked Sendable {
     public init(name: String, layout: LocalLayout) {
         self.name = name
         self.layout = layout
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(layout.count, 1) * 8, alignment: 64)
+        let bytes = Swift.max(layout.count, 1) * 8
+        // Fields of many pages go in transparent huge pages where the kernel gives them only on
+        // request (THP "madvise"): a stencil touches rows in several planes at once, and a tiled
+        // pass many more, which 4 KiB pages would spread over more TLB entries than a core has.
+        let huge = 2 << 20
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: bytes >= 2 * huge ? huge : 64)
+        #if canImport(Glibc)
+            if bytes >= 2 * huge { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
+        #endif
+        // Touched now (after the advice, which first touch follows), zeroed.
         self.base = raw.initializeMemory(as: Double.self, repeating: 0, count: Swift.max(layout.count, 1))
     }
 
