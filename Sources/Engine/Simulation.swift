@@ -796,6 +796,9 @@ public final class Simulation {
             // A tiled sweep ends where a frame, a checkpoint by steps, or the run's end falls.
             var count = Swift.min(sweepLimit, schedule.steps - step, schedule.outputEvery - step % schedule.outputEvery)
             if let every = control?.checkpointEvery { count = Swift.min(count, every - step % every) }
+            // Overlapped output stages a frame from the state while the next step writes into
+            // the other array; a pass writes into both, so the step after a frame goes alone.
+            if output.mode == .overlapped && step % schedule.outputEvery == 0 { count = 1 }
             // A sweep of more than one step writes into the state too.
             try output.release(next + self.stage + (count > 1 ? state : []))
             try advance(steps: count, dt: schedule.dt, after: step)
