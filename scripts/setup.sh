@@ -34,6 +34,10 @@ case "$TESSERA_MPI" in
 esac
 # Kernels are compiled for this machine's CPU unless told otherwise (see docs/install.md).
 export TESSERA_TARGET_CPU="${TESSERA_TARGET_CPU-native}"
+# On a core with AVX-512, the wave vectorises eight doubles wide (Package.swift).
+if [ "$TESSERA_TARGET_CPU" = native ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+    export TESSERA_VECTOR_WIDTH="${TESSERA_VECTOR_WIDTH-8}"
+fi
 # The build folder is named after what changes the compiled code: the MPI, the target CPU
 # and (STATIC_SWIFT=1, scripts/install.sh) a Swift runtime linked into the binary. SwiftPM
 # would reuse objects compiled for another CPU in the same folder: a changed environment
