@@ -416,16 +416,18 @@ public final class Simulation {
         self.stage = model.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
         self.work = model.workArrays.map { Field(name: $0, layout: plan.layout) }
         self.statistics = FrameStatistics(fields: model.fields, conserved: model.conserved, geometry: geometry)
-        self.probes = model.receivers.enumerated().compactMap { index, receiver in
-            geometry.offset(ofCell: geometry.cell(containing: receiver.position)).map {
-                (index, names.firstIndex(of: receiver.component)!, $0)
+        // Each receiver this rank holds: its probe, and its cell in local coordinates.
+        let located = model.receivers.enumerated().compactMap { index, receiver in
+            let cell = geometry.cell(containing: receiver.position)
+            return geometry.offset(ofCell: cell).map { offset in
+                (
+                    probe: (receiver: index, component: names.firstIndex(of: receiver.component)!, offset: offset),
+                    cell: zip(cell, plan.layout.owned.lower).map(-)
+                )
             }
         }
-        self.probeCells = model.receivers.compactMap { receiver in
-            let cell = geometry.cell(containing: receiver.position)
-            return geometry.offset(ofCell: cell) == nil
-                ? nil : cell.indices.map { cell[$0] - plan.layout.owned.lower[$0] }
-        }
+        self.probes = located.map(\.probe)
+        self.probeCells = located.map(\.cell)
         self.traces = (0, [], probes.map { _ in [] })
         self.tiling =
             haloDepth > 1 && geometry.dimensions > 1
