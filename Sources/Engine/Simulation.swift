@@ -8,9 +8,10 @@ import Settings
 /// What the driver needs from the parallel layer: a split-phase halo exchange and global
 /// reductions. Implemented over MPI by the `Distributed` target; the engine never sees MPI.
 public protocol DomainCommunication: Reductions {
-    /// Starts filling the ghost cells of `fields` from the neighbours. The fields' owned
-    /// cells must not change until ``finishExchange()`` returns. Ghosts beyond the faces
-    /// that ``lateFaces`` does not list are filled when it returns.
+    /// Starts filling the ghost cells of `fields` from the neighbours. What it sends is
+    /// copied before it returns: the owned cells may change at once. Ghosts beyond the faces
+    /// that ``lateFaces`` does not list are filled when it returns; those beyond the faces it
+    /// lists must not be read or written until ``finishExchange()`` returns.
     func beginExchange(_ fields: [Field]) throws
     /// Per axis, whether the ghosts beyond the block's low and high faces arrive only in
     /// ``finishExchange()`` (from another rank); a face with no neighbour is not late.
@@ -375,6 +376,9 @@ public final class Simulation {
     let interior: Box
     /// The rest of the cells an exchanging step updates, after the ghosts arrive.
     let shell: [Box]
+    /// The faces whose ghosts arrive only when the exchange finishes (from other ranks), less
+    /// those beyond physical boundaries: what a tiled pass that exchanges holds back.
+    let late: [(low: Bool, high: Bool)]
     /// Whether boundary conditions fill ghosts that the interior update reads (the block
     /// touches a physical boundary), and so are applied before it as well as after the exchange.
     let boundariesFirst: Bool
@@ -447,6 +451,7 @@ public final class Simulation {
         }
         (self.interior, self.shell) = Self.split(
             plan.layout, width: model.stencilWidth, late: communication.lateFaces, outer: reach[0])
+        self.late = zip(communication.lateFaces, exchanged).map { ($0.low && $1.low, $0.high && $1.high) }
         self.boundariesFirst = !plan.physicalBoundaries.isEmpty
         model.initialize(state, work: work, geometry: geometry)
     }
@@ -504,17 +509,7 @@ public final class Simulation {
             if late[axis].low { inner.lower[axis] = Swift.min(width, n[axis]) }
             if late[axis].high { inner.upper[axis] = Swift.max(n[axis] - width, inner.lower[axis]) }
         }
-        var slabs: [Box] = []
-        var remaining = outer
-        for axis in n.indices {
-            var low = remaining
-            low.upper[axis] = inner.lower[axis]
-            var high = remaining
-            high.lower[axis] = inner.upper[axis]
-            for slab in [low, high] where !slab.isEmpty { slabs.append(slab) }
-            remaining.lower[axis] = inner.lower[axis]
-            remaining.upper[axis] = inner.upper[axis]
-        }
+        let slabs = cut(outer, around: inner)
         if inner.isEmpty { inner = Box(extent: n.map { _ in 0 }) }
         return (inner, slabs)
     }
@@ -623,13 +618,22 @@ public final class Simulation {
         }
         precondition(count <= sweepLimit, "a tiled sweep stops at the next exchange")
         try prepare(dt: dt)
+        var values = Array(repeating: [Double](repeating: .nan, count: probes.count), count: count)
+        let boxes = Array(reach[phase..<(phase + count)])
         if phase == 0 {
             exchanges += 1
             try communication.beginExchange(state)
-            try communication.finishExchange()
+            if late.contains(where: { $0.low || $0.high }) {
+                try overlappedSweep(boxes: boxes, dt: dt, after: first, tiling: tiling, values: &values)
+            } else {
+                try communication.finishExchange()
+                boundaries.apply(to: state)
+                sweep(boxes: boxes, dt: dt, after: first, tiling: tiling, values: &values)
+            }
+        } else {
+            boundaries.apply(to: state)
+            sweep(boxes: boxes, dt: dt, after: first, tiling: tiling, values: &values)
         }
-        boundaries.apply(to: state)
-        let values = sweep(steps: count, dt: dt, after: first, tiling: tiling)
         steps += count
         sweeps += 1
         phase = (phase + count) % haloDepth
@@ -639,33 +643,126 @@ public final class Simulation {
         }
     }
 
-    /// The pass of ``advance(steps:dt:after:)``: step `level` + 1 writes into `[state, next]`
-    /// `[(level + 1) % 2]` and reads the other, so each piece overwrites the step before the
-    /// one it reads, which no piece still to come needs (pieces of a later step lag one
-    /// stencil width per step behind, and tiles go in order). Returns the receivers' values
-    /// after each step.
-    private func sweep(steps count: Int, dt: Double, after first: Int, tiling: Tiling) -> [[Double]] {
+    /// A tiled pass that starts with an exchange in flight: while the messages travel, the pass
+    /// over the cells whose values after each step depend on no late ghost (at step `level` + 1,
+    /// those `level` + 1 stencil widths or more inside every late face), then, once the ghosts
+    /// have arrived, the rest of each step's cells, step after step.
+    ///
+    /// The first pass never reads a late ghost, and its step `level` + 2 overwrites only cells
+    /// that the rest of step `level` + 1 does not read (they lie a stencil width further in), so
+    /// every cell gets the arithmetic and the values of the pass that waits for the exchange.
+    private func overlappedSweep(
+        boxes: [Box], dt: Double, after first: Int, tiling: Tiling, values: inout [[Double]]
+    ) throws {
+        let width = model.stencilWidth
+        let n = geometry.layout.extent
+        let inner = boxes.indices.map { level in
+            var box = boxes[level]
+            for axis in n.indices {
+                if late[axis].low { box.lower[axis] = (level + 1) * width }
+                if late[axis].high { box.upper[axis] = n[axis] - (level + 1) * width }
+            }
+            return box
+        }
+        // Boundary ghosts beside owned cells depend on them alone: those the first pass reads
+        // are right now. Those beyond late faces (edges and corners) are filled again below.
+        if boundariesFirst { boundaries.apply(to: state) }
+        sweep(boxes: inner, dt: dt, after: first, tiling: tiling, values: &values)
+        try communication.finishExchange()
+        if boundariesFirst {
+            let whole = geometry.layout.whole
+            for axis in n.indices {
+                for (isLate, side) in [(late[axis].low, -1), (late[axis].high, 1)] where isLate {
+                    var region = whole
+                    if side < 0 { region.upper[axis] = 0 } else { region.lower[axis] = n[axis] }
+                    boundaries.apply(to: state, within: region)
+                }
+            }
+        }
+        let rest = boxes.indices.map { Self.slabs(between: boxes[$0], and: inner[$0]) }
+        if rest.allSatisfy({ $0.count <= 1 }) {
+            // One box per step (late faces on one side of one axis, as on the end ranks of a
+            // row): the same tiled pass over them.
+            let bands = rest.indices.map { rest[$0].first ?? Box(lower: inner[$0].lower, upper: inner[$0].lower) }
+            sweep(boxes: bands, dt: dt, after: first, tiling: tiling, values: &values)
+            return
+        }
+        // Several: step by step, each over all its boxes before the boundary ghosts beside them.
+        let arrays = [state, next]
+        var region = geometry.layout.whole
+        for level in rest.indices {
+            let output = arrays[(level + 1) % 2]
+            for box in rest[level] {
+                model.update(
+                    stage: 0, from: arrays[level % 2], into: output, box: box, dt: dt, work: work, geometry: geometry)
+                model.addSources(
+                    to: output, work: work, time: Double(first + level) * dt, dt: dt, box: box, geometry: geometry)
+            }
+            for box in rest[level] {
+                if !boundaries.isEmpty {
+                    ghostRegion(of: box, width: width, into: &region)
+                    boundaries.apply(to: output, within: region)
+                }
+                for (index, probe) in probes.enumerated() where box.contains(probeCells[index]) {
+                    values[level][index] = output[probe.component].base[probe.offset]
+                }
+            }
+        }
+    }
+
+    /// The cells of `outer` outside `inner`, as disjoint boxes: up to two slabs per axis, each
+    /// spanning what the slabs of earlier axes leave. All of `outer` when `inner` is empty.
+    static func slabs(between outer: Box, and inner: Box) -> [Box] {
+        if inner.isEmpty { return outer.isEmpty ? [] : [outer] }
+        return cut(outer, around: inner)
+    }
+
+    /// The slabs of `outer` below and above `inner` along each axis in turn, each spanning what
+    /// the slabs of earlier axes leave. `inner` has no bound past its opposite one.
+    private static func cut(_ outer: Box, around inner: Box) -> [Box] {
+        var slabs: [Box] = []
+        var remaining = outer
+        for axis in 0..<outer.dimensions {
+            var low = remaining
+            low.upper[axis] = inner.lower[axis]
+            var high = remaining
+            high.lower[axis] = inner.upper[axis]
+            for slab in [low, high] where !slab.isEmpty { slabs.append(slab) }
+            remaining.lower[axis] = inner.lower[axis]
+            remaining.upper[axis] = inner.upper[axis]
+        }
+        return slabs
+    }
+
+    /// The pass of ``advance(steps:dt:after:)`` over `boxes`, the cells each step updates:
+    /// step `level` + 1 writes into `[state, next]` `[(level + 1) % 2]` and reads the other, so
+    /// each piece overwrites the step before the one it reads, which no piece still to come
+    /// needs (pieces of a later step lag one stencil width per step behind, and tiles go in
+    /// order). Stores the receivers' values after each step in `values`.
+    private func sweep(boxes: [Box], dt: Double, after first: Int, tiling: Tiling, values: inout [[Double]]) {
         let arrays = [state, next]
         let width = model.stencilWidth
-        let layout = geometry.layout
-        let n = layout.extent
-        let dimensions = n.count
-        let boxes = (0..<count).map { reach[phase + $0] }
-        var values = Array(repeating: [Double](repeating: .nan, count: probes.count), count: count)
+        let dimensions = geometry.layout.dimensions
         // Along an axis, the pieces of step `level` + 1 are those of the first step moved back
-        // by `level` stencil widths, cut to the cells that step updates.
-        let start = boxes[0].lower
-        let last = boxes[count - 1]
-        let skew = (count - 1) * width
+        // by `level` stencil widths, cut to the cells that step updates: they start at `start`
+        // and reach `end` once moved back.
+        var (start, end) = ([Int.max, Int.max], [Int.min, Int.min])
+        for (level, box) in boxes.enumerated() where !box.isEmpty {
+            for axis in 0..<2 {
+                start[axis] = Swift.min(start[axis], box.lower[axis] + level * width)
+                end[axis] = Swift.max(end[axis], box.upper[axis] + level * width)
+            }
+        }
+        guard start[0] < end[0] else { return }
         let tileWidth = dimensions == 3 ? tiling.width : Int.max / 4
-        let tiles = dimensions == 3 ? (last.upper[1] + skew - start[1] + tileWidth - 1) / tileWidth : 1
-        let slabs = (last.upper[0] + skew - start[0] + tiling.slab - 1) / tiling.slab
+        let tiles = dimensions == 3 ? (end[1] - start[1] + tileWidth - 1) / tileWidth : 1
+        let slabs = (end[0] - start[0] + tiling.slab - 1) / tiling.slab
         // One box per step, cut anew for each piece: mutated in place, never reallocated.
-        var piece = Box(lower: start, upper: last.upper)
+        var piece = boxes[0]
         var region = piece
         for tile in 0..<tiles {
             for slab in 0..<slabs {
-                for level in 0..<count {
+                for level in boxes.indices {
                     let back = level * width
                     let whole = boxes[level]
                     for axis in 0..<dimensions {
@@ -678,7 +775,7 @@ public final class Simulation {
                         piece.lower[1] = Swift.max(piece.lower[1], start[1] + tile * tileWidth - back)
                         piece.upper[1] = Swift.min(piece.upper[1], start[1] + (tile + 1) * tileWidth - back)
                     }
-                    guard piece.lower[0] < piece.upper[0], piece.lower[1] < piece.upper[1] else { continue }
+                    guard (0..<dimensions).allSatisfy({ piece.lower[$0] < piece.upper[$0] }) else { continue }
                     let (input, output) = (arrays[level % 2], arrays[(level + 1) % 2])
                     model.update(
                         stage: 0, from: input, into: output, box: piece, dt: dt, work: work, geometry: geometry)
@@ -695,7 +792,6 @@ public final class Simulation {
                 }
             }
         }
-        return values
     }
 
     /// The ghost cells beyond physical boundaries that a tiled sweep fills once `piece` is

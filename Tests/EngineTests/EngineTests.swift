@@ -151,6 +151,51 @@ import Testing
         #expect(Set(values.0).count > 300)
     }
 
+    /// A tiled pass that starts with an exchange sweeps the cells that need no late ghost while
+    /// the exchange is in flight (the late ghosts hold NaN until it finishes), then the rest:
+    /// the same bits as steps one by one, with the late faces on one side of an axis (the rest
+    /// swept in tiles too), on both sides, and on two axes (the rest step by step).
+    @Test(arguments: [
+        [false, true, false, false], [true, false, false, false], [true, true, false, false],
+        [true, true, true, true], [false, true, true, false],
+    ])
+    func passesOverlappedWithTheExchangeGiveTheBitsOfStepsOneByOne(faces: [Bool]) throws {
+        // x and y periodic through the exchange, z a wall; `faces`: late x low, x high, y low, y high.
+        let late = [(faces[0], faces[1]), (faces[2], faces[3]), (false, false)]
+        let conditions: [BoundaryCondition] = [.periodic, .periodic, .dirichlet(0.5)]
+        let table: [String: ConfigValue] = [
+            "initial": .string("gaussian"), "width": .double(0.2),
+            "centre": .array([.double(0.2), .double(0.7), .double(0.4)]),
+        ]
+        let shape = [14, 10, 6]
+        let plain = try singleBlockSimulation(Heat.self, shape: shape, conditions: conditions, table: table)
+        let dt = try plain.stableTimeStep(cfl: 0.9)
+        try plain.fillGhosts()
+        for step in 0..<13 { try plain.step(dt: dt, time: Double(step) * dt) }
+        for (depth, tiling) in [
+            (4, Tiling(slab: 2, width: 3)), (5, Tiling(slab: 1, width: 64)), (3, Tiling(slab: 4, width: 1)),
+        ] {
+            let tiled = try singleBlockSimulation(
+                Heat.self, shape: shape, conditions: conditions, table: table, haloDepth: depth, tiling: tiling,
+                late: late)
+            try tiled.fillGhosts()
+            var step = 0
+            while step < 13 {
+                let count = Swift.min(tiled.sweepLimit, 13 - step)
+                try tiled.advance(steps: count, dt: dt, after: step)
+                step += count
+            }
+            #expect(tiled.sweeps > 0 && tiled.exchanges == (13 + depth - 1) / depth)
+            var values: ([UInt64], [UInt64]) = ([], [])
+            Box(extent: shape).forEachPoint { cell in
+                values.0.append(plain.state[0][cell].bitPattern)
+                values.1.append(tiled.state[0][cell].bitPattern)
+            }
+            #expect(values.0 == values.1, "depth \(depth), \(tiling)")
+            #expect(Set(values.0).count > 300)
+        }
+    }
+
     /// The run loop asks its control after every step when steps go one by one, and after
     /// every tiled pass otherwise: passes end on frames, on checkpoints by step count and at
     /// the last step, and are never longer than the halo depth.

@@ -6,24 +6,56 @@ import Settings
 
 /// A one-rank exchange: every message goes to this rank itself (periodic wrap), copied in
 /// memory. Lets the driver run in a unit test without MPI.
+///
+/// Ghosts beyond the `late` faces (all of them unless told) arrive in ``finishExchange()``, as
+/// from another rank, and hold NaN from ``beginExchange(_:)`` until then, so that a step that
+/// reads them too early gives other bits. The rest are copied in ``beginExchange(_:)``, which
+/// packs every message there, as MPI sends do.
 public final class SelfExchange: DomainCommunication {
     public let plan: HaloPlan
+    public let lateFaces: [(low: Bool, high: Bool)]
+    /// The fields being exchanged and, per field, each late message's values.
     var pending: [Field] = []
-    public init(plan: HaloPlan) { self.plan = plan }
-    /// Every ghost is filled in finishExchange, as if every neighbour were another rank.
-    public var lateFaces: [(low: Bool, high: Bool)] { plan.layout.extent.map { _ in (true, true) } }
-    public func beginExchange(_ fields: [Field]) throws { pending = fields }
-    public func finishExchange() throws {
-        for field in pending {
-            for message in plan.messages {
+    var packed: [[(receive: Box, values: [Double])]] = []
+    public init(plan: HaloPlan, late: [(low: Bool, high: Bool)]? = nil) {
+        self.plan = plan
+        self.lateFaces = late ?? plan.layout.extent.map { _ in (true, true) }
+    }
+    /// Whether a message's ghosts lie beyond a late face.
+    func isLate(_ message: HaloMessage) -> Bool {
+        message.direction.enumerated().contains { axis, side in
+            side < 0 ? lateFaces[axis].low : side > 0 ? lateFaces[axis].high : false
+        }
+    }
+    public func beginExchange(_ fields: [Field]) throws {
+        pending = fields
+        packed = fields.map { field in
+            plan.messages.map { message in
                 let partner = plan.messages.first { $0.sendTag == message.receiveTag }!
-                let buffer = UnsafeMutablePointer<Double>.allocate(capacity: partner.send.count)
-                field.pack(partner.send, into: buffer)
-                field.unpack(message.receive, from: buffer)
-                buffer.deallocate()
+                var values = [Double](repeating: 0, count: partner.send.count)
+                values.withUnsafeMutableBufferPointer { _ = field.pack(partner.send, into: $0.baseAddress!) }
+                return (message.receive, values)
             }
         }
-        pending = []
+        for (field, messages) in zip(fields, packed) {
+            for (message, (receive, values)) in zip(plan.messages, messages) {
+                if isLate(message) {
+                    field.layout.forEachRun(in: receive) { offset, length in
+                        (field.base + offset).update(repeating: .nan, count: length)
+                    }
+                } else {
+                    values.withUnsafeBufferPointer { _ = field.unpack(receive, from: $0.baseAddress!) }
+                }
+            }
+        }
+    }
+    public func finishExchange() throws {
+        for (field, messages) in zip(pending, packed) {
+            for (message, (receive, values)) in zip(plan.messages, messages) where isLate(message) {
+                values.withUnsafeBufferPointer { _ = field.unpack(receive, from: $0.baseAddress!) }
+            }
+        }
+        (pending, packed) = ([], [])
     }
     public func reverseExchange(_ fields: [Field]) throws {
         for field in fields {
@@ -86,11 +118,12 @@ public func periodicSimulation(_ type: any Model.Type, shape: [Int], table: [Str
     try singleBlockSimulation(type, shape: shape, conditions: shape.map { _ in .periodic }, table: table)
 }
 
-/// A model on one block with `conditions` per axis (periodic axes wrap through `SelfExchange`).
-/// With `haloDepth`, ghost zones that many stencils deep, exchanged once every that many steps.
+/// A model on one block with `conditions` per axis (periodic axes wrap through `SelfExchange`,
+/// whose ghosts beyond the `late` faces arrive when the exchange finishes). With `haloDepth`,
+/// ghost zones that many stencils deep, exchanged once every that many steps.
 public func singleBlockSimulation(
     _ type: any Model.Type, shape: [Int], conditions: [BoundaryCondition], table: [String: ConfigValue],
-    haloDepth: Int = 1, tiling: Tiling? = nil
+    haloDepth: Int = 1, tiling: Tiling? = nil, late: [(low: Bool, high: Bool)]? = nil
 ) throws -> Simulation {
     let periodic = conditions.map { $0 == .periodic }
     let d = try Decomposition(shape: shape, dims: shape.map { _ in 1 }, periodic: periodic)
@@ -103,7 +136,8 @@ public func singleBlockSimulation(
     let geometry = Geometry(shape: shape, extent: shape.map { _ in 1.0 }, periodic: periodic, layout: plan.layout)
     return Simulation(
         model: try type.init(parameters: parameters, geometry: geometry), geometry: geometry, plan: plan,
-        conditions: conditions, communication: SelfExchange(plan: plan), haloDepth: haloDepth, tiling: tiling)
+        conditions: conditions, communication: SelfExchange(plan: plan, late: late), haloDepth: haloDepth,
+        tiling: tiling)
 }
 
 /// Observed orders of a model with no exact solution, from runs to `time` on grids that double:
