@@ -92,6 +92,13 @@ public final class MPIDomain: DomainCommunication {
         }
     }
 
+    /// Tests the exchange's requests: libraries that move a large message only inside an MPI
+    /// call (a rendezvous) then move it while the tiled pass goes on, not all in
+    /// ``finishExchange()``.
+    public func progress() throws {
+        _ = try Request.testAll(&requests)
+    }
+
     public func finishExchange() throws {
         defer { pending = [] }
         try Request.waitAll(&requests)

@@ -16,6 +16,9 @@ public protocol DomainCommunication: Reductions {
     /// Per axis, whether the ghosts beyond the block's low and high faces arrive only in
     /// ``finishExchange()`` (from another rank); a face with no neighbour is not late.
     var lateFaces: [(low: Bool, high: Bool)] { get }
+    /// Lets the exchange in flight move on, while the caller computes: called between the
+    /// pieces of a tiled pass. Nothing by default.
+    func progress() throws
     /// Waits for the exchange that ``beginExchange(_:)`` started and unpacks the ghosts.
     func finishExchange() throws
     /// The adjoint of an exchange followed by unpacking: sends what each ghost cell of `fields`
@@ -24,6 +27,10 @@ public protocol DomainCommunication: Reductions {
     func reverseExchange(_ fields: [Field]) throws
     /// The minimum of `value` over all ranks.
     func globalMinimum(_ value: Double) throws -> Double
+}
+
+extension DomainCommunication {
+    public func progress() throws {}
 }
 
 /// Where and when the run is, as the driver reports it after each step.
@@ -667,7 +674,7 @@ public final class Simulation {
         // Boundary ghosts beside owned cells depend on them alone: those the first pass reads
         // are right now. Those beyond late faces (edges and corners) are filled again below.
         if boundariesFirst { boundaries.apply(to: state) }
-        sweep(boxes: inner, dt: dt, after: first, tiling: tiling, values: &values)
+        try sweep(boxes: inner, dt: dt, after: first, tiling: tiling, values: &values, progress: communication.progress)
         try communication.finishExchange()
         if boundariesFirst {
             let whole = geometry.layout.whole
@@ -739,7 +746,11 @@ public final class Simulation {
     /// each piece overwrites the step before the one it reads, which no piece still to come
     /// needs (pieces of a later step lag one stencil width per step behind, and tiles go in
     /// order). Stores the receivers' values after each step in `values`.
-    private func sweep(boxes: [Box], dt: Double, after first: Int, tiling: Tiling, values: inout [[Double]]) {
+    /// `progress`, when given, is called after every tile (every slab in 2-D).
+    private func sweep(
+        boxes: [Box], dt: Double, after first: Int, tiling: Tiling, values: inout [[Double]],
+        progress: (() throws -> Void)? = nil
+    ) rethrows {
         let arrays = [state, next]
         let width = model.stencilWidth
         let dimensions = geometry.layout.dimensions
@@ -790,7 +801,9 @@ public final class Simulation {
                         values[level][index] = output[probe.component].base[probe.offset]
                     }
                 }
+                if dimensions == 2 { try progress?() }
             }
+            if dimensions == 3 { try progress?() }
         }
     }
 

@@ -374,6 +374,20 @@ public struct Request {
         return done != 0
     }
 
+    /// Lets the MPI library move every request in `requests` on (a rendezvous's data, for
+    /// example) and says whether all have completed; they stay to be waited for either way.
+    ///
+    /// The corresponding C function is `MPI_Testall`.
+    public static func testAll(_ requests: inout [Request]) throws(MPIError) -> Bool {
+        if requests.isEmpty { return true }
+        var handles = requests.map(\.handle)
+        var done: Int32 = 0
+        let code = MPI_Testall(Int32(handles.count), &handles, &done, cmpi_statuses_ignore())
+        for index in requests.indices { requests[index].handle = handles[index] }
+        try check(code, "MPI_Testall")
+        return done != 0
+    }
+
     /// Waits for every request in `requests` and resets them to null.
     ///
     /// The corresponding C function is `MPI_Waitall`.
