@@ -31,7 +31,7 @@ tessera() {
 }
 : > "$OUT/times.txt"
 for round in $(seq "$ROUNDS"); do
-    p=$("$PY" bench/euler_pyclaw.py "$N" "$OUT/pyclaw-$N.npy")
+    p=$("$PY" bench/euler_pyclaw.py "$N" "$OUT/pyclaw-$N.npy" | tail -n 1)  # the facts: its last line
     t1=$(seconds tessera mpirun -n 1 --bind-to core)
     t2=$(seconds tessera mpirun -n 2 --bind-to core)
     echo "$round $p $t1 $t2" | tee -a "$OUT/times.txt"
