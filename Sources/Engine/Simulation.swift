@@ -113,6 +113,58 @@ public struct Tiling: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "slabs of \(slab), tiles \(width) wide" }
 }
 
+/// Tilings tried pass by pass at the start of a run, the fastest kept (as Devito's autotuning
+/// tries block shapes in its first steps): which tile suits a core depends on more than its L2
+/// size, and the tiling never changes the bits. Each candidate is tried `rounds` times, in
+/// turn, and the one with the shortest time per step in any of its passes wins.
+public struct TilingTrials: Sendable {
+    public let candidates: [Tiling]
+    public let rounds: Int
+    /// Per candidate, its shortest time per step so far.
+    public private(set) var fastest: [Double]
+    /// The passes recorded.
+    public private(set) var passes = 0
+
+    public init(candidates: [Tiling], rounds: Int = 2) {
+        precondition(!candidates.isEmpty && rounds >= 1)
+        self.candidates = candidates
+        self.rounds = rounds
+        self.fastest = candidates.map { _ in .infinity }
+    }
+
+    /// The automatic tiling and tiles two and four times as wide (slabs as high in 2-D), none
+    /// wider than `extent` cells (the block across the tiles' axis).
+    public static func around(_ base: Tiling, dimensions: Int, extent: Int) -> [Tiling] {
+        var candidates: [Tiling] = []
+        for factor in [1, 2, 4] {
+            var tiling = base
+            if dimensions == 2 {
+                tiling.slab = Swift.min(base.slab * factor, Swift.max(extent, base.slab))
+            } else {
+                tiling.width = Swift.min(base.width * factor, Swift.max(extent, base.width))
+            }
+            if !candidates.contains(tiling) { candidates.append(tiling) }
+        }
+        return candidates
+    }
+
+    public var isDone: Bool { passes >= candidates.count * rounds }
+    /// The tiling the next pass takes: each candidate in turn until all had their rounds, then
+    /// the fastest.
+    public var next: Tiling { isDone ? chosen : candidates[passes % candidates.count] }
+    /// The candidate with the shortest time per step (the first of equals).
+    public var chosen: Tiling {
+        candidates[fastest.indices.min { fastest[$0] < fastest[$1] }!]
+    }
+
+    /// Records the pass just taken with ``next``: `seconds` for `steps` steps.
+    public mutating func record(seconds: Double, steps: Int) {
+        let index = passes % candidates.count
+        fastest[index] = Swift.min(fastest[index], seconds / Double(steps))
+        passes += 1
+    }
+}
+
 /// What to do after a step. Every rank must reach the same decision (the control agrees
 /// across ranks before answering).
 public struct StepDecision: Sendable, Equatable {
@@ -397,7 +449,13 @@ public final class Simulation {
     let probeCells: [[Int]]
     /// How a cycle of steps between exchanges is swept in one pass (temporal blocking), or
     /// nil when steps go one by one (a halo depth of 1, one dimension, or more than one stage).
-    public let tiling: Tiling?
+    /// While ``trials`` run, the tiling of the last pass; then the fastest.
+    public private(set) var tiling: Tiling?
+    /// The tilings being tried in the first passes (nil once one is chosen, or when the
+    /// tiling was given).
+    public private(set) var trials: TilingTrials?
+    /// The tilings that were tried, once the trials are over (empty when none ran).
+    public private(set) var triedTilings: [Tiling] = []
     /// Samples since the last ``TraceBlock`` went to the output, one list per probe.
     private var traces: (first: Int, times: [Double], samples: [[Double]])
 
@@ -460,7 +518,21 @@ public final class Simulation {
             plan.layout, width: model.stencilWidth, late: communication.lateFaces, outer: reach[0])
         self.late = zip(communication.lateFaces, exchanged).map { ($0.low && $1.low, $0.high && $1.high) }
         self.boundariesFirst = !plan.physicalBoundaries.isEmpty
+        if tiling == nil, let automatic = self.tiling {
+            let axis = geometry.dimensions == 2 ? 0 : 1
+            let candidates = TilingTrials.around(
+                automatic, dimensions: geometry.dimensions,
+                extent: reach[0].extent[axis] + haloDepth * model.stencilWidth)
+            if candidates.count > 1 { self.trials = TilingTrials(candidates: candidates) }
+        }
         model.initialize(state, work: work, geometry: geometry)
+    }
+
+    /// Tries `candidates` in the next passes, `rounds` times each, then keeps the fastest.
+    public func tryTilings(_ candidates: [Tiling], rounds: Int = 2) {
+        precondition(tiling != nil, "only a tiled sweep has tilings to try")
+        trials = TilingTrials(candidates: candidates, rounds: rounds)
+        triedTilings = []
     }
 
     /// Allocates more work arrays (zeroed, in the state's layout) after the model's own and
@@ -616,7 +688,7 @@ public final class Simulation {
     /// they are still in cache. Each cell gets the arithmetic of the step-by-step run on the
     /// same values, so the same bits. Otherwise the steps go one by one.
     public func advance(steps count: Int, dt: Double, after first: Int) throws {
-        guard let tiling, count > 1 else {
+        guard var tiling, count > 1 else {
             for step in first..<(first + count) {
                 try self.step(dt: dt, time: Double(step) * dt)
                 sample(step: step + 1, time: Double(step + 1) * dt)
@@ -625,6 +697,8 @@ public final class Simulation {
         }
         precondition(count <= sweepLimit, "a tiled sweep stops at the next exchange")
         try prepare(dt: dt)
+        let started = trials.map { _ in ContinuousClock.now }
+        if let trials { tiling = trials.next }
         var values = Array(repeating: [Double](repeating: .nan, count: probes.count), count: count)
         let boxes = Array(reach[phase..<(phase + count)])
         if phase == 0 {
@@ -644,6 +718,13 @@ public final class Simulation {
         steps += count
         sweeps += 1
         phase = (phase + count) % haloDepth
+        if let started, var trials {
+            let elapsed = (ContinuousClock.now - started).components
+            trials.record(seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18, steps: count)
+            self.tiling = trials.isDone ? trials.chosen : trials.next
+            self.trials = trials.isDone ? nil : trials
+            if trials.isDone { triedTilings = trials.candidates }
+        }
         if count % 2 == 1 { swap(&state, &next) }
         for level in 0..<count {
             record(step: first + level + 1, time: Double(first + level + 1) * dt, values: values[level])

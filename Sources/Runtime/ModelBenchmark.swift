@@ -45,6 +45,16 @@ public enum ModelBenchmark {
             try simulation.prepare(dt: dt)
             instance.start(simulation.state, work: simulation.work, dt: dt, geometry: geometry)
 
+            // The first passes of a run try tilings (Simulation.trials): taken before the timing,
+            // as many on every rank (each may have its own candidates).
+            let trialPasses = try world.allReduce(
+                Double(simulation.trials.map { $0.candidates.count * $0.rounds } ?? 0), .max)
+            var tried = 0
+            for _ in 0..<Int(trialPasses) {
+                let count = simulation.sweepLimit
+                try simulation.advance(steps: count, dt: dt, after: tried)
+                tried += count
+            }
             var best = Double.infinity
             for _ in 0..<repeats {
                 try world.barrier()

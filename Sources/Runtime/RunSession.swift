@@ -233,7 +233,11 @@ public enum RunSession {
         let exchanges = "halo exchanges: \(simulation.exchanges) in \(simulation.steps) steps"
         logger.info("\(exchanges) (halo depth \(plan.haloDepth))")
         if let tiling = simulation.tiling, simulation.sweeps > 0 {
-            logger.info("tiled sweeps: \(simulation.sweeps) of up to \(plan.haloDepth) steps each (\(tiling))")
+            // The trials' tilings differ in tile width in 3-D and in slab height in 2-D.
+            let tried = simulation.triedTilings.map { "\(geometry.dimensions == 2 ? $0.slab : $0.width)" }
+            let choice =
+                tried.isEmpty ? "" : ", the fastest of \(tried.joined(separator: ", ")) tried in the first passes"
+            logger.info("tiled sweeps: \(simulation.sweeps) of up to \(plan.haloDepth) steps each (\(tiling)\(choice))")
         }
         if world.rank == 0, let line = output.summary(seconds: seconds, frameBytes: plan.frameBytes) {
             logger.info("\(line)")

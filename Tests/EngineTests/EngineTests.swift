@@ -196,6 +196,61 @@ import Testing
         }
     }
 
+    /// The first passes try tilings in turn (one per pass, each `rounds` times), then keep the
+    /// one with the shortest time per step; the candidates are the automatic tiling and tiles
+    /// two and four times as wide (slabs as high in 2-D), capped at the block.
+    @Test func tilingTrialsTakeEachCandidateInTurnAndKeepTheFastest() {
+        let candidates = [Tiling(slab: 4, width: 16), Tiling(slab: 4, width: 32), Tiling(slab: 4, width: 64)]
+        var trials = TilingTrials(candidates: candidates, rounds: 2)
+        var taken: [Tiling] = []
+        // Seconds per pass of 8 steps, then one of 4 steps: the middle one is fastest per step.
+        for (seconds, steps) in [(0.8, 8), (0.6, 8), (0.7, 8), (0.9, 8), (0.25, 4), (0.9, 8)] {
+            #expect(!trials.isDone)
+            taken.append(trials.next)
+            trials.record(seconds: seconds, steps: steps)
+        }
+        #expect(taken == candidates + candidates)
+        #expect(trials.isDone && trials.chosen == candidates[1] && trials.next == candidates[1])
+        #expect(
+            TilingTrials.around(Tiling(slab: 4, width: 20), dimensions: 3, extent: 50).map(\.width) == [20, 40, 50])
+        #expect(TilingTrials.around(Tiling(slab: 4, width: 20), dimensions: 3, extent: 20).count == 1)
+        #expect(TilingTrials.around(Tiling(slab: 8, width: 1), dimensions: 2, extent: 100).map(\.slab) == [8, 16, 32])
+    }
+
+    /// Tilings that change from pass to pass while trials run (slabs and tiles of every size)
+    /// give the bits of steps one by one, and the run ends on the candidate it chose.
+    @Test func passesWhoseTilingChangesWhileTrialsRunGiveTheSameBits() throws {
+        let conditions: [BoundaryCondition] = [.neumann, .periodic, .dirichlet(0.25)]
+        let table: [String: ConfigValue] = ["initial": .string("gaussian"), "width": .double(0.2)]
+        let shape = [13, 9, 7]
+        let plain = try singleBlockSimulation(Heat.self, shape: shape, conditions: conditions, table: table)
+        let tiled = try singleBlockSimulation(
+            Heat.self, shape: shape, conditions: conditions, table: table, haloDepth: 3,
+            tiling: Tiling(slab: 2, width: 2))
+        #expect(tiled.trials == nil)
+        let candidates = [Tiling(slab: 2, width: 3), Tiling(slab: 1, width: 64), Tiling(slab: 5, width: 1)]
+        tiled.tryTilings(candidates, rounds: 2)
+        let dt = try plain.stableTimeStep(cfl: 0.9)
+        try plain.fillGhosts()
+        try tiled.fillGhosts()
+        for step in 0..<21 { try plain.step(dt: dt, time: Double(step) * dt) }
+        var step = 0
+        while step < 21 {
+            let count = Swift.min(tiled.sweepLimit, 21 - step)
+            try tiled.advance(steps: count, dt: dt, after: step)
+            step += count
+        }
+        #expect(tiled.trials == nil && tiled.triedTilings == candidates)
+        #expect(candidates.contains(tiled.tiling!))
+        var values: ([UInt64], [UInt64]) = ([], [])
+        Box(extent: shape).forEachPoint { cell in
+            values.0.append(plain.state[0][cell].bitPattern)
+            values.1.append(tiled.state[0][cell].bitPattern)
+        }
+        #expect(values.0 == values.1)
+        #expect(Set(values.0).count > 300)
+    }
+
     /// The run loop asks its control after every step when steps go one by one, and after
     /// every tiled pass otherwise: passes end on frames, on checkpoints by step count and at
     /// the last step, and are never longer than the halo depth.
