@@ -734,7 +734,8 @@ public final class Simulation {
     /// A tiled pass that starts with an exchange in flight: while the messages travel, the pass
     /// over the cells whose values after each step depend on no late ghost (at step `level` + 1,
     /// those `level` + 1 stencil widths or more inside every late face), then, once the ghosts
-    /// have arrived, the rest of each step's cells, step after step.
+    /// have arrived, the rest of each step's cells: in the same tiles when each step's rest is
+    /// one box, else step after step.
     ///
     /// The first pass never reads a late ghost, and its step `level` + 2 overwrites only cells
     /// that the rest of step `level` + 1 does not read (they lie a stencil width further in), so
