@@ -14,7 +14,7 @@ import Settings
 public final class SelfExchange: DomainCommunication {
     public let plan: HaloPlan
     public let lateFaces: [(low: Bool, high: Bool)]
-    /// The fields being exchanged and, per field, each late message's values.
+    /// The fields being exchanged and, per field, what each message carries (packed at begin).
     var pending: [Field] = []
     var packed: [[(receive: Box, values: [Double])]] = []
     public init(plan: HaloPlan, late: [(low: Bool, high: Bool)]? = nil) {
