@@ -719,8 +719,7 @@ public final class Simulation {
         sweeps += 1
         phase = (phase + count) % haloDepth
         if let started, var trials {
-            let elapsed = (ContinuousClock.now - started).components
-            trials.record(seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18, steps: count)
+            trials.record(seconds: (ContinuousClock.now - started).seconds, steps: count)
             self.tiling = trials.isDone ? trials.chosen : trials.next
             self.trials = trials.isDone ? nil : trials
             if trials.isDone { triedTilings = trials.candidates }
