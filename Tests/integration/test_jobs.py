@@ -70,10 +70,15 @@ class Cluster:
 
     def start_now(self, job, log):
         """Skips a requeued job's start delay, once the node has finished with the job's last
-        run. Started before that, slurmd refuses the new run ("Job N already killed, do not
-        launch batch job") and the job ends FAILED instead of running again."""
+        run and the clock has moved into a later second. slurmd revoked the last run's
+        credential when it killed it, and refuses a credential made in that second or before
+        (cred_revoked compares whole seconds: ctime <= revoked), saying "Job N already killed,
+        do not launch batch job"; the job then ends FAILED instead of running again. The
+        delay Slurm puts on a requeued job is there for this; the tests cut it short."""
         self.wait_for(lambda: self.run("sinfo", "-h", "-o", "%T", check=False).stdout.strip() == "idle",
                       "the node to finish with the job's last run", log)
+        # The revocation came before the node went idle, so it is in this second or earlier.
+        time.sleep(1.2 - time.time() % 1.0)
         self.run("scontrol", "update", f"jobid={job}", "StartTime=now")
 
     def wait_for(self, condition, what, log=None, timeout=180):
