@@ -15,14 +15,31 @@ public struct BoundaryFiller: Sendable {
     let conditions: [BoundaryCondition]
     /// For each axis, the positions of the fields that are normal to it.
     let normal: [Set<Int>]
-    /// The ghost slabs, in the order they are filled (``slabs(_:)``).
+    /// The ghost slabs, one cell thick, in the order they are filled (``slabs(_:)``).
     private let slabs: [(axis: Int, ghost: Box, shift: Int)]
+    /// A physical boundary's ghosts: every layer beyond the face, over the whole allocated
+    /// extent of the other axes.
+    struct Face {
+        let axis: Int
+        let side: Int
+        let ghost: Box
+    }
+    /// The faces, in the order they are filled: the order of ``slabs``, a face's layers together.
+    private let faces: [Face]
 
     public init(plan: HaloPlan, conditions: [BoundaryCondition], normal: [Set<Int>] = []) {
         self.plan = plan
         self.conditions = conditions
         self.normal = normal.isEmpty ? conditions.map { _ in [] } : normal
         self.slabs = Self.slabs(plan)
+        self.faces = plan.physicalBoundaries.map { axis, side in
+            let layout = plan.layout
+            var ghost = layout.whole
+            let (n, depth) = (layout.extent[axis], layout.ghost[axis])
+            ghost.lower[axis] = side < 0 ? -depth : n
+            ghost.upper[axis] = side < 0 ? 0 : n + depth
+            return Face(axis: axis, side: side, ghost: ghost)
+        }
     }
 
     /// Whether any face of the block is a physical boundary, whose ghosts this fills.
@@ -37,36 +54,67 @@ public struct BoundaryFiller: Sendable {
     public func apply(to fields: [Field], homogeneous: Bool = false, within region: Box? = nil) {
         // The part of a slab in the region, cut in place in one box.
         var cut = Box(extent: plan.layout.extent)
-        for slab in slabs {
-            var ghost = slab.ghost
+        for face in faces {
+            var ghost = face.ghost
             if let region {
-                guard slab.ghost.meets(region) else { continue }
+                guard face.ghost.meets(region) else { continue }
                 for axis in 0..<region.dimensions {
-                    cut.lower[axis] = Swift.max(slab.ghost.lower[axis], region.lower[axis])
-                    cut.upper[axis] = Swift.min(slab.ghost.upper[axis], region.upper[axis])
+                    cut.lower[axis] = Swift.max(face.ghost.lower[axis], region.lower[axis])
+                    cut.upper[axis] = Swift.min(face.ghost.upper[axis], region.upper[axis])
                 }
                 ghost = cut
             }
             for (position, field) in fields.enumerated() {
                 let base = field.base
-                let shift = slab.shift
-                switch conditions[slab.axis] {
+                switch conditions[face.axis] {
                 case .periodic:
                     break
-                case .reflecting where normal[slab.axis].contains(position):
-                    plan.layout.forEachRun(in: ghost) { offset, length in
-                        for i in offset..<(offset + length) { base[i] = -base[i + shift] }
-                    }
+                case .reflecting where normal[face.axis].contains(position):
+                    fill(face, ghost) { i, inside in base[i] = -base[inside] }
                 case .neumann, .reflecting:
-                    plan.layout.forEachRun(in: ghost) { offset, length in
-                        (base + offset).update(from: base + offset + shift, count: length)
-                    }
+                    fill(face, ghost) { i, inside in base[i] = base[inside] }
                 case .dirichlet(let value):
                     let twice = homogeneous ? 0 : 2 * value
-                    plan.layout.forEachRun(in: ghost) { offset, length in
-                        for i in offset..<(offset + length) { base[i] = twice - base[i + shift] }
-                    }
+                    fill(face, ghost) { i, inside in base[i] = twice - base[inside] }
                 }
+            }
+        }
+    }
+
+    /// Runs `set(ghost, inside)` for each ghost of `face` in `ghost` (part of the face's slab)
+    /// with the offset of the cell it takes its value from. Across the last axis, whose
+    /// layers are single cells of each row, a face goes row by row with all its layers at
+    /// once: the layers take their values from owned cells, not from each other, so their
+    /// order does not matter, and a run per layer would be one cell long.
+    @inline(__always)
+    private func fill(_ face: Face, _ ghost: Box, _ set: (_ ghost: Int, _ inside: Int) -> Void) {
+        let layout = plan.layout
+        let axis = face.axis
+        if axis == layout.dimensions - 1 {
+            // Index g's mirror across the face is `mirror - g`: -1 - g below, 2n - 1 - g above.
+            let mirror = face.side < 0 ? -1 : 2 * layout.extent[axis] - 1
+            let first = ghost.lower[axis]
+            layout.forEachRun(in: ghost) { offset, length in
+                for k in 0..<length {
+                    let g = first + k
+                    set(offset + k, offset + k + mirror - 2 * g)
+                }
+            }
+            return
+        }
+        // Layer by layer, nearest the face first, each over the whole extent of the others.
+        var layer = ghost
+        let depths =
+            face.side < 0
+            ? Array((ghost.lower[axis]..<ghost.upper[axis]).reversed())
+            : Array(ghost.lower[axis]..<ghost.upper[axis])
+        let mirror = face.side < 0 ? -1 : 2 * layout.extent[axis] - 1
+        for g in depths {
+            layer.lower[axis] = g
+            layer.upper[axis] = g + 1
+            let shift = (mirror - 2 * g) * layout.strides[axis]
+            layout.forEachRun(in: layer) { offset, length in
+                for i in offset..<(offset + length) { set(i, i + shift) }
             }
         }
     }

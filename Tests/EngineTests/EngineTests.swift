@@ -40,6 +40,106 @@ import Testing
     }
 }
 
+extension BoundaryTests {
+    static func bits(_ field: Field) -> [UInt64] { field.storage.map(\.bitPattern) }
+
+    /// The fill as the docs state it, point by point: boundary by boundary, nearest layer
+    /// first, ghost layer d taking the rule applied to owned layer d - 1 across the face, over
+    /// the whole allocated extent of the other axes.
+    static func fillPointByPoint(
+        _ fields: [Field], plan: HaloPlan, conditions: [BoundaryCondition], normal: [Set<Int>]
+    ) {
+        let layout = plan.layout
+        for (axis, side) in plan.physicalBoundaries {
+            let n = layout.extent[axis]
+            for depth in stride(from: 1, through: layout.ghost[axis], by: 1) {
+                var slab = layout.whole
+                let ghost = side < 0 ? -depth : n - 1 + depth
+                slab.lower[axis] = ghost
+                slab.upper[axis] = ghost + 1
+                for (position, field) in fields.enumerated() {
+                    slab.forEachPoint { point in
+                        var inside = point
+                        inside[axis] = side < 0 ? depth - 1 : n - depth
+                        let value = field[inside]
+                        switch conditions[axis] {
+                        case .periodic: break
+                        case .reflecting where normal[axis].contains(position): field[point] = -value
+                        case .neumann, .reflecting: field[point] = value
+                        case .dirichlet(let v): field[point] = 2 * v - value
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [
+        ([7, 6, 5], [2, 3, 3], [BoundaryCondition.neumann, .dirichlet(0.5), .reflecting]),
+        ([5, 4, 6], [1, 2, 4], [.reflecting, .periodic, .dirichlet(-2)]),
+        ([6, 5], [3, 2], [.dirichlet(1.5), .reflecting]),
+        ([4, 7], [2, 3], [.periodic, .neumann]),
+    ])
+    func everyFaceAndRegionGetsTheFillPointByPoint(shape: [Int], ghost: [Int], conditions: [BoundaryCondition])
+        throws
+    {
+        let d = shape.count
+        let decomposition = try Decomposition(
+            shape: shape, dims: shape.map { _ in 1 }, periodic: conditions.map { $0 == .periodic })
+        let plan = try HaloPlan(decomposition: decomposition, rank: 0, ghost: ghost)
+        // A velocity-like field normal to each axis, so that reflecting walls flip one of them.
+        let normal = (0..<d).map { Set([1 + $0]) }
+        let layout = plan.layout
+        func fresh() -> [Field] {
+            (0...d).map { n in
+                let field = Field(name: "f\(n)", layout: layout)
+                layout.whole.forEachPoint { point in
+                    let owned = layout.interior.contains(point)
+                    field[point] = owned ? Double(point.reduce(n * 1000) { 10 * $0 + $1 + 5 }) : .nan
+                }
+                return field
+            }
+        }
+        let filler = BoundaryFiller(plan: plan, conditions: conditions, normal: normal)
+        let (expected, got) = (fresh(), fresh())
+        Self.fillPointByPoint(expected, plan: plan, conditions: conditions, normal: normal)
+        filler.apply(to: got)
+        for (e, g) in zip(expected, got) { #expect(Self.bits(e) == Self.bits(g)) }
+        // Within a region, the ghosts in it get the same values from filled neighbours, and
+        // nothing outside it changes: regions cut across every face's layers.
+        for cut in 0..<4 {
+            var region = layout.whole
+            for axis in 0..<d {
+                region.lower[axis] = -ghost[axis] + (cut + axis) % (ghost[axis] + 1)
+                region.upper[axis] = layout.extent[axis] + ghost[axis] - (cut + 2 * axis) % (ghost[axis] + 1)
+            }
+            let partial = fresh()
+            for (p, e) in zip(partial, expected) {
+                layout.whole.forEachPoint { point in if !region.contains(point) { p[point] = e[point] } }
+                layout.interior.forEachPoint { point in p[point] = e[point] }
+            }
+            // The ghosts in the region the fill sets are NaN until the fill writes them.
+            filler.apply(to: partial, within: region)
+            for (e, p) in zip(expected, partial) { #expect(Self.bits(e) == Self.bits(p), "region \(region)") }
+            // And it writes nothing outside: ghosts there keep a value no fill gives.
+            let marked = fresh()
+            for field in marked {
+                layout.whole.forEachPoint { point in
+                    if !region.contains(point) && !layout.interior.contains(point) { field[point] = 1e300 }
+                }
+            }
+            filler.apply(to: marked, within: region)
+            for field in marked {
+                layout.whole.forEachPoint { point in
+                    if !region.contains(point) && !layout.interior.contains(point) {
+                        #expect(field[point] == 1e300, "\(point) outside \(region)")
+                    }
+                }
+            }
+        }
+    }
+}
+
 @Suite struct SimulationTests {
     @Test(arguments: [[9], [6, 5], [5, 4, 3], [2, 2, 2], [1, 3]])
     func interiorAndShellCoverEveryCellOnce(extent: [Int]) {
