@@ -11,6 +11,9 @@ import Settings
 /// process_grid = [0, 0, 0]      # ranks per axis, 0 = choose (default: all chosen)
 /// halo_depth = 1                # ghost zones this many stencil widths deep, exchanged once
 ///                               # every halo_depth steps (single-stage models; default 1)
+/// tiling = [4, 32]              # halo_depth > 1, 2-D and 3-D: the tiled pass's slab (planes,
+///                               # or rows in 2-D) and tile width along y (3-D only); default:
+///                               # sized for the L2 cache, widths tried in the first passes
 ///
 /// [boundary]                    # for axes that are not periodic
 /// condition = "dirichlet"       # "dirichlet", "neumann" or "reflecting", or a list per axis
@@ -58,6 +61,10 @@ public struct RunConfig: Sendable {
         /// How many stencil widths deep the ghost zone is: the halo is exchanged once every
         /// `haloDepth` steps, and the steps between update the ghosts still valid redundantly.
         public let haloDepth: Int
+        /// The tiled pass's slab and tile width (`grid.tiling`), or nil for the engine to
+        /// choose: sized for the cache, then the fastest of a few widths tried in the first
+        /// passes.
+        public let tiling: [Int]?
     }
 
     /// The input file's text, with any overrides appended as comments.
@@ -177,7 +184,7 @@ public struct RunConfig: Sendable {
     static let sections: [String: Set<String>] = [
         "inversion": ["observed", "memory", "iterations", "first_step"],
         "ensemble": EnsembleSection.keys,
-        "grid": ["shape", "extent", "periodic", "process_grid", "halo_depth"],
+        "grid": ["shape", "extent", "periodic", "process_grid", "halo_depth", "tiling"],
         "boundary": ["condition", "value"],
         "model": [],
         "time": ["steps", "end_time", "cfl", "adaptive", "max_dt_growth"],
@@ -369,8 +376,16 @@ public struct RunConfig: Sendable {
             try gridSection.optionalIntegers("process_grid", count: rank, minimum: 0)
             ?? Array(repeating: 0, count: rank)
         let haloDepth = try gridSection.optionalInteger("halo_depth", minimum: 1) ?? 1
+        let tiling = try gridSection.optionalIntegers("tiling", count: 2, minimum: 1)
+        if tiling != nil && (haloDepth == 1 || rank == 1) {
+            throw ConfigError(
+                "grid.tiling",
+                "sets the tiled pass that halo_depth > 1 takes in 2-D and 3-D; this grid has \(rank) "
+                    + "\(rank == 1 ? "axis" : "axes") and halo_depth = \(haloDepth). Remove it, or set halo_depth")
+        }
         grid = GridSection(
-            shape: shape, extent: extent, periodic: periodic, processGrid: processGrid, haloDepth: haloDepth)
+            shape: shape, extent: extent, periodic: periodic, processGrid: processGrid, haloDepth: haloDepth,
+            tiling: tiling)
 
         let boundary = try section("boundary", required: false)
         let allowed = ["dirichlet", "neumann", "reflecting"]

@@ -85,7 +85,7 @@ extension RunPlan {
             "parameters": parameters.values.mapValues(JSONReport.value),
             "grid": [
                 "shape": config.grid.shape, "extent": config.grid.extent, "periodic": config.grid.periodic,
-                "halo_depth": haloDepth, "ghost": ghost,
+                "halo_depth": haloDepth, "ghost": ghost, "tiling": config.grid.tiling as Any,
             ],
             "boundaries": config.boundaries.map(\.name),
             "ranks": decomposition.rankCount,

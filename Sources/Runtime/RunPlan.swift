@@ -196,7 +196,18 @@ extension RunPlan {
             : "halo depth \(haloDepth) (ghost zones \(cells), exchanged once every \(haloDepth) steps; the steps "
                 + "between update the ghost cells still valid as well"
                 + (config.grid.shape.count > 1
-                    ? ", in one tiled pass over the block when the time step is fixed)" : ")")
+                    ? ", in one tiled pass over the block when the time step is fixed: \(tilingText))" : ")")
+    }
+
+    /// The tiled pass's tiling, in words: as `grid.tiling` sets it, or chosen at start-up.
+    var tilingText: String {
+        guard let tiling = config.grid.tiling else {
+            let tried = config.grid.shape.count == 2 ? "slab heights" : "tile widths"
+            return "sized for the L2 cache, the fastest of up to three \(tried) tried in the first passes"
+        }
+        return config.grid.shape.count == 2
+            ? "slabs of \(tiling[0]) rows (grid.tiling)"
+            : "slabs of \(tiling[0]) planes, tiles \(tiling[1]) wide along y (grid.tiling)"
     }
 
     /// How the ranks landed: launcher, nodes, process grid and each rank's block (listed up to

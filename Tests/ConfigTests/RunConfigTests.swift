@@ -37,6 +37,21 @@ let minimal = """
         } throws: { "\($0)".contains("[grid.halo_depth] must be an integer") }
     }
 
+    @Test func aTilingIsTwoWholeNumbersForTheTiledPassOfDeepHalos() throws {
+        let deep = ["grid.halo_depth=4"]
+        #expect(try RunConfig(text: minimal).grid.tiling == nil)
+        #expect(try RunConfig(text: minimal, overrides: deep + ["grid.tiling=[4, 32]"]).grid.tiling == [4, 32])
+        #expect {
+            try RunConfig(text: minimal, overrides: ["grid.tiling=[4, 32]"])
+        } throws: { "\($0)".contains("[grid.tiling] sets the tiled pass that halo_depth > 1 takes") }
+        #expect {
+            try RunConfig(text: minimal, overrides: deep + ["grid.tiling=[4]"])
+        } throws: { "\($0)".contains("[grid.tiling]") }
+        #expect {
+            try RunConfig(text: minimal, overrides: deep + ["grid.tiling=[0, 8]"])
+        } throws: { "\($0)".contains("[grid.tiling] entries must be at least 1") }
+    }
+
     @Test func overridesApplyAndAreRecorded() throws {
         let c = try RunConfig(
             text: minimal,

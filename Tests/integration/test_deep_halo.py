@@ -138,6 +138,40 @@ def test_validate_and_plan_show_the_depth_and_the_exchanges_it_saves(tmp_path):
     assert "halo messages:        8 sent per rank per exchange, one exchange every 3 steps" in lines
 
 
+def test_a_tiling_the_config_sets_is_the_one_the_passes_use_with_the_same_bytes(tmp_path):
+    """[grid] tiling fixes the tiled pass's slab and tile width: no trials, the log and
+    validate name it, and the bytes are those of one exchange a step on 1 and 3 ranks."""
+    case = ("heat-3d-walls", [24, 20, 18], [False, False, True], 'condition = "neumann"', "heat",
+            'initial = "gaussian"\nwidth = 0.2')
+    reference = run_tessera(["run", config(tmp_path, "k1", case, 1)], ranks=1)
+    assert reference.returncode == 0, reference.stderr
+    expected = datasets(tmp_path / "k1" / "results.hdf5")
+    for ranks, tiling in ((1, "[2, 3]"), (3, "[1, 5]")):
+        name = f"r{ranks}"
+        path = config(tmp_path, name, case, 4)
+        path.write_text(path.read_text().replace("halo_depth = 4", f"halo_depth = 4\ntiling = {tiling}"))
+        result = run_tessera(["run", path], ranks=ranks)
+        assert result.returncode == 0, result.stderr
+        log = result.stdout + result.stderr
+        slab, width = json.loads(tiling)
+        assert f"(slabs of {slab}, tiles {width} wide)" in log, log
+        assert "tried in the first passes" not in log, log
+        got = datasets(tmp_path / name / "results.hdf5")
+        for key in expected:
+            assert got[key].tobytes() == expected[key].tobytes(), f"{ranks} ranks, tiling {tiling}: {key} differs"
+        text = run_tessera(["validate", path, "--ranks", str(ranks)]).stdout
+        assert f"slabs of {slab} planes, tiles {width} wide along y (grid.tiling)" in text, text
+        grid = json.loads(run_tessera(["validate", path, "--ranks", str(ranks), "--json"]).stdout)["grid"]
+        assert grid["tiling"] == [slab, width]
+    # Left to the engine, the first passes try tile widths and the log says which won.
+    automatic = run_tessera(["run", config(tmp_path, "auto", case, 4)], ranks=1)
+    assert automatic.returncode == 0, automatic.stderr
+    assert "tried in the first passes" in automatic.stdout + automatic.stderr
+    # A tiling without a tiled pass to set is refused, naming the key.
+    refused = run_tessera(["validate", config(tmp_path, "flat", case, 1), "--set", "grid.tiling=[2, 3]"])
+    assert refused.returncode != 0 and "[grid.tiling] sets the tiled pass" in refused.stderr
+
+
 def test_models_of_more_than_one_stage_and_blocks_thinner_than_the_halo_are_refused(tmp_path):
     def text(model, parameters, shape="[32, 32]", depth=2):
         return (f"[grid]\nshape = {shape}\nhalo_depth = {depth}\n[model]\nname = \"{model}\"\n{parameters}\n"

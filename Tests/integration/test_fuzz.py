@@ -42,7 +42,7 @@ BASE = {
 }
 
 KEYS = {
-    "grid": ["shape", "extent", "periodic", "process_grid", "spacing"],
+    "grid": ["shape", "extent", "periodic", "process_grid", "halo_depth", "tiling", "spacing"],
     "boundary": ["condition", "value"],
     "model": ["name", "initial", "diffusivity", "amplitude", "width", "modes", "receivers", "velocity", "speed",
               "seed", "speedup", "feed", "kill", "centre", "gamma", "viscosity"],
@@ -98,6 +98,8 @@ PLAUSIBLE = {
     "extent": [[1.0, 2.0], [1e-9, 1.0], [1e9, 1e9], 3.0],
     "periodic": [[True, True], [False, False], True, False],
     "process_grid": [[1, 1], [3, 1], [0, 0], [2, 2]],
+    "halo_depth": [1, 2, 3, 8],
+    "tiling": [[1, 1], [2, 5], [4, 64], [0, 3], [3]],
     "condition": ["dirichlet", "neumann", "reflecting", ["dirichlet", "neumann"]],
     "value": [0.0, -1.0, 1e300],
     "name": ["heat", "wave", "burgers", "advection", "euler", "gray_scott"],
