@@ -52,7 +52,7 @@ public struct BoundaryFiller: Sendable {
     /// fill gives it when the cells it copies (and, at edges and corners, the ghosts filled
     /// before it) already hold theirs.
     public func apply(to fields: [Field], homogeneous: Bool = false, within region: Box? = nil) {
-        // The part of a slab in the region, cut in place in one box.
+        // The part of a face in the region, cut in place in one box.
         var cut = Box(extent: plan.layout.extent)
         for face in faces {
             var ghost = face.ghost
@@ -104,11 +104,10 @@ public struct BoundaryFiller: Sendable {
         }
         // Layer by layer, nearest the face first, each over the whole extent of the others.
         var layer = ghost
-        let depths =
-            face.side < 0
-            ? Array((ghost.lower[axis]..<ghost.upper[axis]).reversed())
-            : Array(ghost.lower[axis]..<ghost.upper[axis])
+        let (lower, upper) = (ghost.lower[axis], ghost.upper[axis])
         let mirror = face.side < 0 ? -1 : 2 * layout.extent[axis] - 1
+        let depths =
+            face.side < 0 ? stride(from: upper - 1, to: lower - 1, by: -1) : stride(from: lower, to: upper, by: 1)
         for g in depths {
             layer.lower[axis] = g
             layer.upper[axis] = g + 1
