@@ -260,7 +260,10 @@ def test_a_chain_stops_at_a_failed_link_instead_of_burning_the_rest(slurm, tmp_p
 def test_an_ensemble_job_stopped_by_the_warning_signal_requeues_and_gives_the_same_dataset(slurm, tmp_path):
     """TESSERA_COMMAND=ensemble: the campaign stops partway, the job requeues itself, and
     tessera ensemble --restart auto ends with the dataset of a straight run."""
-    settings = dict(members=4, shape=(64, 64), end_time=50.0, every_time=5.0, checkpoint=2000)
+    # Members of a few seconds each, so that the signal, sent once the first has finished,
+    # finds the second round still running: at 0.2 s each, the whole campaign sometimes
+    # finished first, and the job ended without a requeue.
+    settings = dict(members=4, shape=(64, 64), end_time=1000.0, every_time=100.0, checkpoint=20000)
     straight_config = campaign_config(tmp_path, "straight", **settings)
     result = run_tessera(["ensemble", straight_config], ranks=2, timeout=300)
     assert result.returncode == 0, result.stderr
