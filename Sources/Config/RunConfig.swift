@@ -64,7 +64,7 @@ public struct RunConfig: Sendable {
         /// The tiled pass's slab and tile width (`grid.tiling`), or nil for the engine to
         /// choose: sized for the cache, then the fastest of a few widths tried in the first
         /// passes.
-        public let tiling: [Int]?
+        public let tiling: Tiling?
     }
 
     /// The input file's text, with any overrides appended as comments.
@@ -376,7 +376,9 @@ public struct RunConfig: Sendable {
             try gridSection.optionalIntegers("process_grid", count: rank, minimum: 0)
             ?? Array(repeating: 0, count: rank)
         let haloDepth = try gridSection.optionalInteger("halo_depth", minimum: 1) ?? 1
-        let tiling = try gridSection.optionalIntegers("tiling", count: 2, minimum: 1)
+        let tiling = try gridSection.optionalIntegers("tiling", count: 2, minimum: 1).map {
+            Tiling(slab: $0[0], width: $0[1])
+        }
         if tiling != nil && (haloDepth == 1 || rank == 1) {
             throw ConfigError(
                 "grid.tiling",

@@ -15,8 +15,6 @@ public struct BoundaryFiller: Sendable {
     let conditions: [BoundaryCondition]
     /// For each axis, the positions of the fields that are normal to it.
     let normal: [Set<Int>]
-    /// The ghost slabs, one cell thick, in the order they are filled (``slabs(_:)``).
-    private let slabs: [(axis: Int, ghost: Box, shift: Int)]
     /// A physical boundary's ghosts: every layer beyond the face, over the whole allocated
     /// extent of the other axes.
     struct Face {
@@ -24,14 +22,13 @@ public struct BoundaryFiller: Sendable {
         let side: Int
         let ghost: Box
     }
-    /// The faces, in the order they are filled: the order of ``slabs``, a face's layers together.
+    /// The faces in the order they are filled: the physical boundaries' order, axis by axis.
     private let faces: [Face]
 
     public init(plan: HaloPlan, conditions: [BoundaryCondition], normal: [Set<Int>] = []) {
         self.plan = plan
         self.conditions = conditions
         self.normal = normal.isEmpty ? conditions.map { _ in [] } : normal
-        self.slabs = Self.slabs(plan)
         self.faces = plan.physicalBoundaries.map { axis, side in
             let layout = plan.layout
             var ghost = layout.whole
@@ -43,7 +40,7 @@ public struct BoundaryFiller: Sendable {
     }
 
     /// Whether any face of the block is a physical boundary, whose ghosts this fills.
-    public var isEmpty: Bool { slabs.isEmpty }
+    public var isEmpty: Bool { faces.allSatisfy(\.ghost.isEmpty) }
 
     /// Fills the ghosts of `fields`. `homogeneous` drops the Dirichlet value (the map becomes
     /// linear), as tangent-linear fields need.
@@ -82,33 +79,26 @@ public struct BoundaryFiller: Sendable {
     }
 
     /// Runs `set(ghost, inside)` for each ghost of `face` in `ghost` (part of the face's slab)
-    /// with the offset of the cell it takes its value from. Across the last axis, whose
-    /// layers are single cells of each row, a face goes row by row with all its layers at
-    /// once: the layers take their values from owned cells, not from each other, so their
-    /// order does not matter, and a run per layer would be one cell long.
+    /// with the offset of the cell it takes its value from: ghost layer `g` mirrors layer
+    /// `mirror - g`, `-1 - g` below the face and `2n - 1 - g` above it. The layers take their
+    /// values from owned cells, not from each other, so their order does not matter. Across the
+    /// last axis, whose layers are single cells of each row, a face goes row by row with all
+    /// its layers at once, since a run per layer would be one cell long.
     @inline(__always)
     private func fill(_ face: Face, _ ghost: Box, _ set: (_ ghost: Int, _ inside: Int) -> Void) {
         let layout = plan.layout
         let axis = face.axis
+        let mirror = face.side < 0 ? -1 : 2 * layout.extent[axis] - 1
+        let (lower, upper) = (ghost.lower[axis], ghost.upper[axis])
         if axis == layout.dimensions - 1 {
-            // Index g's mirror across the face is `mirror - g`: -1 - g below, 2n - 1 - g above.
-            let mirror = face.side < 0 ? -1 : 2 * layout.extent[axis] - 1
-            let first = ghost.lower[axis]
             layout.forEachRun(in: ghost) { offset, length in
-                for k in 0..<length {
-                    let g = first + k
-                    set(offset + k, offset + k + mirror - 2 * g)
-                }
+                for k in 0..<length { set(offset + k, offset + k + mirror - 2 * (lower + k)) }
             }
             return
         }
-        // Layer by layer, nearest the face first, each over the whole extent of the others.
+        // Layer by layer, each over the whole extent of the other axes.
         var layer = ghost
-        let (lower, upper) = (ghost.lower[axis], ghost.upper[axis])
-        let mirror = face.side < 0 ? -1 : 2 * layout.extent[axis] - 1
-        let depths =
-            face.side < 0 ? stride(from: upper - 1, to: lower - 1, by: -1) : stride(from: lower, to: upper, by: 1)
-        for g in depths {
+        for g in lower..<upper {
             layer.lower[axis] = g
             layer.upper[axis] = g + 1
             let shift = (mirror - 2 * g) * layout.strides[axis]
@@ -120,48 +110,25 @@ public struct BoundaryFiller: Sendable {
 
     /// The adjoint of ``apply(to:homogeneous:within:)`` (of its linear part): adds what each ghost
     /// beyond a physical boundary holds to the cell it was filled from, with the same sign,
-    /// and zeroes the ghost. Slabs go in the reverse order of `apply`, so that corner ghosts
-    /// pass their share on through the ghosts they were filled from.
+    /// and zeroes the ghost. Faces go in the reverse order of `apply`, so that corner ghosts
+    /// pass their share on through the ghosts they were filled from; within a face each ghost
+    /// has its own cell, so the order there does not matter.
     public func applyAdjoint(to fields: [Field]) {
-        for slab in slabs.reversed() {
+        for face in faces.reversed() {
             for (position, field) in fields.enumerated() {
                 let base = field.base
-                let shift = slab.shift
                 let sign: Double
-                switch conditions[slab.axis] {
+                switch conditions[face.axis] {
                 case .periodic: continue
-                case .reflecting where normal[slab.axis].contains(position): sign = -1
+                case .reflecting where normal[face.axis].contains(position): sign = -1
                 case .neumann, .reflecting: sign = 1
                 case .dirichlet: sign = -1
                 }
-                plan.layout.forEachRun(in: slab.ghost) { offset, length in
-                    for i in offset..<(offset + length) {
-                        base[i + shift] += sign * base[i]
-                        base[i] = 0
-                    }
+                fill(face, face.ghost) { i, inside in
+                    base[inside] += sign * base[i]
+                    base[i] = 0
                 }
             }
         }
-    }
-
-    /// The ghost slabs beyond `plan`'s physical boundaries in the order
-    /// ``apply(to:homogeneous:within:)`` fills them: boundary by boundary, nearest layer first,
-    /// each spanning the whole allocated extent of the other axes; `shift` is the offset from a
-    /// ghost to the cell it copies.
-    private static func slabs(_ plan: HaloPlan) -> [(axis: Int, ghost: Box, shift: Int)] {
-        let layout = plan.layout
-        var slabs: [(axis: Int, ghost: Box, shift: Int)] = []
-        for (axis, side) in plan.physicalBoundaries {
-            let n = layout.extent[axis]
-            for depth in stride(from: 1, through: layout.ghost[axis], by: 1) {
-                var ghostSlab = layout.whole
-                let ghostIndex = side < 0 ? -depth : n - 1 + depth
-                let insideIndex = side < 0 ? depth - 1 : n - depth
-                ghostSlab.lower[axis] = ghostIndex
-                ghostSlab.upper[axis] = ghostIndex + 1
-                slabs.append((axis, ghostSlab, (insideIndex - ghostIndex) * layout.strides[axis]))
-            }
-        }
-        return slabs
     }
 }

@@ -76,20 +76,7 @@ public struct TraceBlock: Sendable {
     public let samples: [[Double]]
 }
 
-/// How a tiled sweep (``Simulation/advance(steps:dt:after:)``) cuts a block: a wavefront that
-/// moves `slab` cells along the first axis at a time, in 3-D within tiles `width` cells wide
-/// along the second (the last axis, contiguous in memory, is never cut). A step's piece is
-/// read by the next step's while both are in cache.
-public struct Tiling: Sendable, Equatable, CustomStringConvertible {
-    public var slab: Int
-    public var width: Int
-
-    public init(slab: Int, width: Int) {
-        precondition(slab >= 1 && width >= 1)
-        self.slab = slab
-        self.width = width
-    }
-
+extension Tiling {
     /// The tiling for a sweep of `depth` steps over a block of `layout` whose update streams
     /// `arrays` arrays (read and written): the steps in flight span about `depth + slab + 2`
     /// slabs of every array, which this keeps within `cache` bytes (this core's L2). In 2-D the
@@ -109,8 +96,6 @@ public struct Tiling: Sendable, Equatable, CustomStringConvertible {
         let size = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
         return size > 0 ? size : 1 << 20
     }()
-
-    public var description: String { "slabs of \(slab), tiles \(width) wide" }
 }
 
 /// Tilings tried pass by pass at the start of a run, the fastest kept (as Devito's autotuning

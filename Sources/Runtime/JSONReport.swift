@@ -85,7 +85,8 @@ extension RunPlan {
             "parameters": parameters.values.mapValues(JSONReport.value),
             "grid": [
                 "shape": config.grid.shape, "extent": config.grid.extent, "periodic": config.grid.periodic,
-                "halo_depth": haloDepth, "ghost": ghost, "tiling": config.grid.tiling as Any,
+                "halo_depth": haloDepth, "ghost": ghost,
+                "tiling": config.grid.tiling.map { [$0.slab, $0.width] } as Any,
             ],
             "boundaries": config.boundaries.map(\.name),
             "ranks": decomposition.rankCount,

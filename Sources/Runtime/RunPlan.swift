@@ -206,8 +206,8 @@ extension RunPlan {
             return "sized for the L2 cache, the fastest of up to three \(tried) tried in the first passes"
         }
         return config.grid.shape.count == 2
-            ? "slabs of \(tiling[0]) rows (grid.tiling)"
-            : "slabs of \(tiling[0]) planes, tiles \(tiling[1]) wide along y (grid.tiling)"
+            ? "slabs of \(tiling.slab) rows (grid.tiling)"
+            : "slabs of \(tiling.slab) planes, tiles \(tiling.width) wide along y (grid.tiling)"
     }
 
     /// How the ranks landed: launcher, nodes, process grid and each rank's block (listed up to

@@ -70,7 +70,7 @@ struct RankSetup {
         let domain = MPIDomain(cartesian: cartesian, plan: haloPlan)
         let simulation = Simulation(
             model: model, geometry: geometry, plan: haloPlan, conditions: plan.config.boundaries, communication: domain,
-            haloDepth: plan.haloDepth, tiling: plan.config.grid.tiling.map { Tiling(slab: $0[0], width: $0[1]) })
+            haloDepth: plan.haloDepth, tiling: plan.config.grid.tiling)
         self.geometry = geometry
         self.simulation = simulation
         if plan.adaptive, let endTime = plan.config.endTime, let every = plan.config.outputEveryTime {

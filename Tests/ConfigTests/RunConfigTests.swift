@@ -40,7 +40,9 @@ let minimal = """
     @Test func aTilingIsTwoWholeNumbersForTheTiledPassOfDeepHalos() throws {
         let deep = ["grid.halo_depth=4"]
         #expect(try RunConfig(text: minimal).grid.tiling == nil)
-        #expect(try RunConfig(text: minimal, overrides: deep + ["grid.tiling=[4, 32]"]).grid.tiling == [4, 32])
+        #expect(
+            try RunConfig(text: minimal, overrides: deep + ["grid.tiling=[4, 32]"]).grid.tiling
+                == Tiling(slab: 4, width: 32))
         #expect {
             try RunConfig(text: minimal, overrides: ["grid.tiling=[4, 32]"])
         } throws: { "\($0)".contains("[grid.tiling] sets the tiled pass that halo_depth > 1 takes") }

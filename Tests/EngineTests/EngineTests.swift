@@ -137,6 +137,29 @@ extension BoundaryTests {
                 }
             }
         }
+        // The adjoint: <fill(x), y> = <x, adjoint(y)> over every cell, ghosts included, for the
+        // linear (homogeneous) fill. Small integers keep every sum exact.
+        func integers(_ salt: Int) -> [Field] {
+            (0...d).map { n in
+                let field = Field(name: "f\(n)", layout: layout)
+                layout.whole.forEachPoint { point in
+                    let h = point.reduce(n * 7919 + salt) { ($0 &* 31 &+ $1 &+ 11) % 1_000_003 }
+                    field[point] = Double(h % 17 - 8)
+                }
+                return field
+            }
+        }
+        func dot(_ a: [Field], _ b: [Field]) -> Double {
+            var sum = 0.0
+            for (f, g) in zip(a, b) { layout.whole.forEachPoint { sum += f[$0] * g[$0] } }
+            return sum
+        }
+        let (x, y) = (integers(1), integers(2))
+        let (filled, pulled) = (integers(1), integers(2))
+        filler.apply(to: filled, homogeneous: true)
+        filler.applyAdjoint(to: pulled)
+        #expect(dot(filled, y) == dot(x, pulled))
+        #expect(dot(filled, y) != dot(x, y), "the fill changes something")
     }
 }
 
