@@ -59,8 +59,9 @@ public final class FrameOutput: @unchecked Sendable {
     private var toWrite: [Job] = []
     /// Frame buffers not in use.
     private var spare: [StagedFrame]
-    /// For each state handed over, by the identity of its first field, the last frame it held.
-    private var handed: [ObjectIdentifier: Int] = [:]
+    /// For each array of a state handed over, by its memory, the last frame it held: a field
+    /// may name memory another field owns (``Field/init(name:sharing:)``).
+    private var handed: [UnsafeMutablePointer<Double>: Int] = [:]
     /// The last frame staged (frames are staged in order); -1 before the first.
     private var stagedThrough = -1
     /// Jobs taken by a thread and not yet done.
@@ -190,7 +191,7 @@ public final class FrameOutput: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if let failure { throw failure }
-        handed[ObjectIdentifier(state[0])] = index
+        for field in state { handed[field.base] = index }
         toStage.append(job)
         condition.broadcast()
     }
@@ -213,7 +214,7 @@ public final class FrameOutput: @unchecked Sendable {
         guard mode == .overlapped else { return }
         condition.lock()
         defer { condition.unlock() }
-        guard let last = fields.compactMap({ handed[ObjectIdentifier($0)] }).max() else {
+        guard let last = fields.compactMap({ handed[$0.base] }).max() else {
             if let failure { throw failure }
             return
         }

@@ -243,6 +243,14 @@ public protocol Model: Sendable {
     /// coefficients): for the memory-bandwidth bound `tessera bench` states. None by default.
     var auxiliaryArrays: Int { get }
 
+    /// Whether the state the update writes may be the one it reads, rotated: `next[i]` names
+    /// the memory of `state[(i + 1) % n]`. For a single-stage leapfrog whose fields are its
+    /// time levels, newest first (the wave's p and p⁻): the new level overwrites the oldest,
+    /// which the update reads only at the cell it writes, and the update leaves `next[i]` for
+    /// `i > 0` alone, since that memory already holds `state[i - 1]`. The engine then holds the
+    /// state once, not twice. False by default.
+    var updatesInPlace: Bool { get }
+
     /// The floating-point operations one cell update of ``update(from:into:box:dt:work:geometry:)``
     /// makes, counted from its code: with the rates `tessera bench-model` measures for this core
     /// in the same process, the kernel's compute bound (a roofline). None by default: kernels
@@ -306,6 +314,7 @@ extension Model {
     public var workArrays: [String] { [] }
     public var sharedWorkArrays: [Int] { Array(workArrays.indices) }
     public var auxiliaryArrays: Int { 0 }
+    public var updatesInPlace: Bool { false }
     public var floatingPointWork: FloatingPointWork { .none }
     public func prepare(dt: Double, work: [Field], geometry: Geometry) {}
     public func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry) {}

@@ -466,7 +466,12 @@ public final class Simulation {
         }
         self.boundaries = BoundaryFiller(plan: plan, conditions: conditions, normal: normal)
         self.state = names.map { Field(name: $0, layout: plan.layout) }
-        self.next = names.map { Field(name: $0, layout: plan.layout) }
+        precondition(!model.updatesInPlace || model.stages.count == 1, "an update in place has one stage")
+        let state = self.state
+        self.next =
+            model.updatesInPlace
+            ? names.indices.map { Field(name: names[$0], sharing: state[($0 + 1) % names.count]) }
+            : names.map { Field(name: $0, layout: plan.layout) }
         self.stage = model.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
         self.work = model.workArrays.map { Field(name: $0, layout: plan.layout) }
         self.statistics = FrameStatistics(fields: model.fields, conserved: model.conserved, geometry: geometry)
@@ -487,7 +492,8 @@ public final class Simulation {
             haloDepth > 1 && geometry.dimensions > 1
             ? tiling
                 ?? Tiling.automatic(
-                    layout: plan.layout, depth: haloDepth, arrays: 2 * names.count + model.auxiliaryArrays) : nil
+                    layout: plan.layout, depth: haloDepth,
+                    arrays: (model.updatesInPlace ? 1 : 2) * names.count + model.auxiliaryArrays) : nil
         // Ghost zones that an exchange fills may be updated; those beyond a physical boundary
         // are filled by its condition before every step.
         let exchanged = (0..<geometry.dimensions).map { axis in
@@ -587,7 +593,14 @@ public final class Simulation {
 
     /// A field's worth of memory, already allocated and touched, whose contents are free between
     /// steps (the state the next step writes into): scratch space for reading a checkpoint.
-    public var scratch: Field { next[0] }
+    public var scratch: Field { model.updatesInPlace ? separateScratch : next[0] }
+    /// Scratch of its own where the next state is the current one's memory (an update in place).
+    private lazy var separateScratch = Field(name: "scratch", layout: geometry.layout)
+
+    /// The arrays a step writes into: the next state (of an update in place, only its first
+    /// field: the others name the current state's newer levels, which it leaves alone), and the
+    /// stage.
+    private var written: [Field] { (model.updatesInPlace ? [next[0]] : next) + stage }
 
     /// The integral over the whole domain of each of the model's conserved components: the sum
     /// over every cell times the cell volume, with the same bits on any number of ranks.
@@ -977,7 +990,7 @@ public final class Simulation {
             // the other array; a pass writes into both, so the step after a frame goes alone.
             if output.mode == .overlapped && step % schedule.outputEvery == 0 { count = 1 }
             // A sweep of more than one step writes into the state too.
-            try output.release(next + self.stage + (count > 1 ? state : []))
+            try output.release(written + (count > 1 ? state : []))
             try advance(steps: count, dt: schedule.dt, after: step)
             step += count
             let time = Double(step) * schedule.dt
@@ -1027,7 +1040,7 @@ public final class Simulation {
         // in the control's reduction after each step.
         var reduced: Double? = nil
         while clock.frames < schedule.frameCount {
-            try output.release(next + self.stage)
+            try output.release(written)
             let limit = try reduced ?? communication.globalMinimum(model.stableTimeStep(state, geometry: geometry))
             let stable = limit * rule.cfl
             // Only a state that is no longer finite, or no longer physical, has no usable step.

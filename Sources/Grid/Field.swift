@@ -11,6 +11,8 @@ public final class Field: @unchecked Sendable {
     public let layout: LocalLayout
     /// The first allocated element (the corner ghost cell).
     public let base: UnsafeMutablePointer<Double>
+    /// The field whose memory this one names, or nil when the memory is its own.
+    private let owner: Field?
 
     public init(name: String, layout: LocalLayout) {
         self.name = name
@@ -26,9 +28,19 @@ public final class Field: @unchecked Sendable {
         #endif
         // Touched now (after the advice, which first touch follows), zeroed.
         self.base = raw.initializeMemory(as: Double.self, repeating: 0, count: Swift.max(layout.count, 1))
+        self.owner = nil
     }
 
-    deinit { base.deallocate() }
+    /// A field named `name` over the memory of `other`, which it keeps alive: one array that
+    /// plays two parts (a leapfrog's oldest level, overwritten by its newest).
+    public init(name: String, sharing other: Field) {
+        self.name = name
+        self.layout = other.layout
+        self.base = other.base
+        self.owner = other.owner ?? other
+    }
+
+    deinit { if owner == nil { base.deallocate() } }
 
     /// The value at local coordinates `point` (ghosts included); for tests and set-up, not kernels.
     public subscript(_ point: [Int]) -> Double {

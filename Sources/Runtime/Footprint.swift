@@ -15,7 +15,8 @@ public struct Footprint: Sendable, Equatable {
         /// a periodic axis it spans alone, none).
         public let haloMessages: Int
         /// Bytes the simulation allocates: the state and the next state with their ghosts
-        /// (and a stage's for integrators of more than one stage), one send and one receive
+        /// (one array for the two where the update is in place, a stage's more for integrators
+        /// of more than one stage), one send and one receive
         /// buffer per neighbour, and the output's frame buffers.
         public let memoryBytes: Int
         /// Bytes this rank writes into each results frame.
@@ -38,9 +39,10 @@ public struct Footprint: Sendable, Equatable {
     ///     `fields` when nil.
     ///   - frameBuffers: frame buffers the output holds (2 when it overlaps the steps).
     ///   - haloDepth: steps between exchanges (`ghost` is this many stencils deep).
+    ///   - inPlace: whether the update writes into the state it reads (``Model/updatesInPlace``).
     public init(
         decomposition: Decomposition, ghost: [Int], fields: Int, stages: Int = 1, outputs: Int? = nil,
-        frameBuffers: Int = 2, haloDepth: Int = 1
+        frameBuffers: Int = 2, haloDepth: Int = 1, inPlace: Bool = false
     ) throws(DecompositionError) {
         let value = MemoryLayout<Double>.stride
         var ranks: [Rank] = []
@@ -53,7 +55,8 @@ public struct Footprint: Sendable, Equatable {
                     cells: plan.layout.owned.count, haloBytesPerStep: message * stages / haloDepth,
                     haloMessages: plan.messages.filter(plan.isRemote).count,
                     memoryBytes: Self.memoryBytes(
-                        plan: plan, fields: fields, stages: stages, outputs: outputs, frameBuffers: frameBuffers),
+                        plan: plan, fields: fields, stages: stages, outputs: outputs, frameBuffers: frameBuffers,
+                        inPlace: inPlace),
                     frameBytes: frame, outputBufferBytes: frameBuffers * frame))
         }
         self.ranks = ranks
@@ -66,9 +69,10 @@ public struct Footprint: Sendable, Equatable {
     /// ``Rank/memoryBytes``), with `workArrays` more fields of the block where the model
     /// declares them.
     public static func memoryBytes(
-        plan: HaloPlan, fields: Int, stages: Int = 1, outputs: Int? = nil, frameBuffers: Int = 2, workArrays: Int = 0
+        plan: HaloPlan, fields: Int, stages: Int = 1, outputs: Int? = nil, frameBuffers: Int = 2, workArrays: Int = 0,
+        inPlace: Bool = false
     ) -> Int {
-        let states = stages > 1 ? 3 : 2
+        let states = stages > 1 ? 3 : inPlace ? 1 : 2
         let value = MemoryLayout<Double>.stride
         let message = plan.messages.reduce(0) { $0 + $1.send.count } * fields * value
         let frame = plan.layout.owned.count * (outputs ?? fields) * MemoryLayout<Float>.stride

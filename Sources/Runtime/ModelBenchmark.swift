@@ -75,7 +75,12 @@ public enum ModelBenchmark {
             // The kernel alone: every owned cell once, from the current state (ghosts filled by
             // the last step's exchange) into arrays of its own.
             try simulation.fillGhosts()
-            let output = simulation.state.map { Field(name: $0.name, layout: $0.layout) }
+            // An update in place writes into the state it reads, rotated, as a run's steps do.
+            let state = simulation.state
+            let output =
+                instance.updatesInPlace
+                ? state.indices.map { Field(name: state[$0].name, sharing: state[($0 + 1) % state.count]) }
+                : state.map { Field(name: $0.name, layout: $0.layout) }
             let owned = Box(extent: geometry.layout.extent)
             var kernelBest = Double.infinity
             for _ in 0..<repeats {
@@ -96,7 +101,8 @@ public enum ModelBenchmark {
             let components = simulation.state.count
             let stages = instance.stages
             let combinations = stages.filter { $0.old != 0 || $0.euler != 1 }.count
-            let kernelStreams = 2 * components + instance.auxiliaryArrays
+            // The state read and written: an update in place writes one of its arrays.
+            let kernelStreams = (instance.updatesInPlace ? components + 1 : 2 * components) + instance.auxiliaryArrays
             let streams = stages.count * kernelStreams + combinations * 3 * components
             let copied = try world.allReduce(copyRate(elements: geometry.layout.count * components), .sum)
             let bound = copied * 2 / Double(streams)

@@ -26,6 +26,8 @@ public struct RunPlan {
     public var components: Int { fields.components(dimensions: config.grid.shape.count).count }
     /// Stages of the model's time integrator.
     public let stages: Int
+    /// Whether the model's update writes into the state it reads (``Model/updatesInPlace``).
+    public let updatesInPlace: Bool
     /// Whether the run takes adaptive steps (``Schedule/Adaptive``): where the config says,
     /// else where the model's stable step follows its state and frames are spaced in time.
     public let adaptive: Bool
@@ -83,6 +85,7 @@ public struct RunPlan {
         haloDepth = depth
         fields = probe.fields
         stages = probe.stages.count
+        updatesInPlace = probe.updatesInPlace
         if depth > 1 && probe.stages.count > 1 {
             throw ConfigError(
                 "grid.halo_depth",

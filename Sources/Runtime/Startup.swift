@@ -65,7 +65,7 @@ struct RankSetup {
         let model = try agreed(world) { try plan.model(for: geometry) }
         let bytes = Footprint.memoryBytes(
             plan: haloPlan, fields: plan.components, stages: plan.stages, outputs: plan.outputComponents,
-            workArrays: model.workArrays.count)
+            workArrays: model.workArrays.count, inPlace: model.updatesInPlace)
         try checkMemory(bytes, what: "state, next state, work arrays, halo and frame buffers", world)
         let domain = MPIDomain(cartesian: cartesian, plan: haloPlan)
         let simulation = Simulation(

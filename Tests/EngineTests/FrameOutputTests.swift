@@ -185,6 +185,22 @@ func stateForStaging() -> (FrameStatistics, [Field]) {
         #expect(writer.frames.first?.values[0][2 * 4 + 2] == Float(expected))
     }
 
+    /// Release goes by memory: a field that names a handed state's array waits for its frame
+    /// as the state's own field does (a leapfrog's next state names its current one's arrays).
+    @Test func releaseWaitsForAFieldSharingTheStatesMemory() throws {
+        let (statistics, state) = stateForStaging()
+        let writer = MemoryWriter()
+        writer.onWrite = { _ in usleep(50_000) }
+        let output = FrameOutput(writer: writer, statistics: statistics, reductions: OneRank(), mode: .overlapped)
+        let expected = state[0][[2, 2]]
+        let view = Field(name: "other", sharing: state[0])
+        try output.write(frame: 0, step: 0, time: 0, state: state)
+        try output.release([view])
+        view[[2, 2]] = 12345
+        try output.drain()
+        #expect(writer.frames.first?.values[0][2 * 4 + 2] == Float(expected))
+    }
+
     /// A frame that is not finite is not written, nor anything after it; the frames before it are,
     /// and the run learns of it when it takes back that frame's state, or drains.
     @Test(arguments: [FrameOutput.Mode.synchronous, .overlapped])

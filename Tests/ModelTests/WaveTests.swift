@@ -135,4 +135,63 @@ import Testing
         #expect(first.traces.count == 31 * 4 && first.traces == second.traces)
         #expect(Set(first.traces).count > 40)
     }
+
+    /// The update in place (p⁺ over p⁻, `next` the state rotated) gives the bits of the update
+    /// into arrays of their own, and leaves p where it was.
+    @Test(arguments: [[9], [7, 6], [6, 5, 4]])
+    func theUpdateInPlaceGivesTheBitsOfOneIntoSeparateArrays(shape: [Int]) {
+        let layout = LocalLayout(owned: Box(extent: shape), ghost: shape.map { _ in 1 })
+        var generator = SeededGenerator(seed: 7)
+        func random(_ name: String, _ range: ClosedRange<Double>) -> Field {
+            let field = Field(name: name, layout: layout)
+            for i in 0..<layout.count { field.base[i] = generator.uniform(in: range) }
+            return field
+        }
+        let (p, previous) = (random("pressure", -1...1), random("pressure_previous", -1...1))
+        let (scale, carry) = (random("scale", 0...0.1), random("carry", 0.5...1))
+        let spacing = shape.map { 1 / Double($0) }
+        let separate = [Field(name: "pressure", layout: layout), Field(name: "pressure_previous", layout: layout)]
+        WaveKernel.update(
+            from: [p, previous], into: separate, box: layout.interior, spacing: spacing, scale: scale, carry: carry)
+        let before = Array(p.storage)
+        let rotated = [Field(name: "pressure", sharing: previous), Field(name: "pressure_previous", sharing: p)]
+        WaveKernel.update(
+            from: [p, previous], into: rotated, box: layout.interior, spacing: spacing, scale: scale, carry: carry)
+        layout.interior.forEachPoint { point in
+            #expect(rotated[0][point].bitPattern == separate[0][point].bitPattern)
+            #expect(rotated[1][point].bitPattern == separate[1][point].bitPattern)
+        }
+        #expect(Array(p.storage) == before)
+    }
+
+    /// A wave run holds its state once: the next state is the current one's memory, the
+    /// restart's scratch is memory of its own, and frames handed to overlapped output while
+    /// the steps overwrite the state are the frames of output between steps.
+    @Test func aRunInPlaceWithOverlappedOutputGivesTheFramesOfOutputBetweenSteps() throws {
+        let table: [String: ConfigValue] = [
+            "source": .array([.double(0.3), .double(0.4), .double(0.5)]), "frequency": .double(6),
+            "receivers": .int(3), "receiver_start": .array([.double(0.1), .double(0.1), .double(0.1)]),
+            "receiver_end": .array([.double(0.9), .double(0.9), .double(0.9)]),
+        ]
+        let conditions: [BoundaryCondition] = [.dirichlet(0), .reflecting, .neumann]
+        var recorded: [RecordingWriter] = []
+        for (mode, depth) in [(FrameOutput.Mode.synchronous, 1), (.overlapped, 1), (.overlapped, 3)] {
+            let simulation = try singleBlockSimulation(
+                Wave.self, shape: [12, 10, 9], conditions: conditions, table: table, haloDepth: depth,
+                tiling: depth > 1 ? Tiling(slab: 2, width: 3) : nil)
+            #expect(!simulation.state.contains { $0.base == simulation.scratch.base })
+            let schedule = try Schedule(
+                steps: 24, endTime: nil, stableDt: simulation.stableTimeStep(cfl: 0.9), outputEvery: 4)
+            let writer = RecordingWriter()
+            let output = FrameOutput(
+                writer: writer, statistics: simulation.statistics, reductions: simulation.communication, mode: mode)
+            _ = try simulation.run(schedule, output: output) { _ in }
+            recorded.append(writer)
+        }
+        #expect(recorded[0].frames.count == 7 && Set(recorded[0].frames).count == 7)
+        for writer in recorded.dropFirst() {
+            #expect(writer.frames == recorded[0].frames)
+            #expect(writer.traces == recorded[0].traces)
+        }
+    }
 }

@@ -144,6 +144,8 @@ public struct Wave: Model {
     public var workArrays: [String] { ["squared_slowness", "damping", "update_scale", "update_carry"] }
     /// The update reads `update_scale` and `update_carry`.
     public var auxiliaryArrays: Int { 2 }
+    /// p⁺ overwrites p⁻, which the update reads only at the cell it writes.
+    public var updatesInPlace: Bool { true }
     public var absorbsAtBoundaries: Bool { sponge.cells > 0 }
     public var constants: [(name: String, value: Double)] {
         var list = [("velocity", background), ("anomaly", anomaly.change)]
@@ -276,11 +278,34 @@ public struct Wave: Model {
 }
 
 /// The leapfrog update on raw memory: `p⁺ = p + r (p − p⁻) + s ∇²p`, and `p⁻` takes `p`.
+///
+/// In place (``Wave/updatesInPlace``: `next` is `state` rotated), p⁺ overwrites p⁻ and `p⁻`
+/// already holds p: one array written instead of two, with the same arithmetic.
 public enum WaveKernel {
     static func update(from state: [Field], into next: [Field], box: Box, spacing: [Double], scale: Field, carry: Field)
     {
         let layout = state[0].layout
         let (p, previous, out, outPrevious) = (state[0].cells, state[1].cells, next[0].cells, next[1].cells)
+        let inPlace = next[0].base == state[1].base
+        precondition(inPlace == (next[1].base == state[0].base), "an update in place rotates both levels")
+        if inPlace {
+            update(p, previous, box: box, layout: layout, spacing: spacing, scale: scale, carry: carry) { k, value in
+                previous[k] = value
+            }
+        } else {
+            update(p, previous, box: box, layout: layout, spacing: spacing, scale: scale, carry: carry) { k, value in
+                out[k] = value
+                outPrevious[k] = p[k]
+            }
+        }
+    }
+
+    /// Runs `store(k, p⁺)` for every cell `k` of `box`, in order along each run.
+    @inline(__always)
+    private static func update(
+        _ p: Cells, _ previous: Cells, box: Box, layout: LocalLayout, spacing: [Double], scale: Field, carry: Field,
+        store: (_ k: Int, _ value: Double) -> Void
+    ) {
         let (s, r) = (scale.cells, carry.cells)
         let inverseSquare = spacing.map { 1 / ($0 * $0) } + [0, 0]
         let (h0, h1, h2) = (inverseSquare[0], inverseSquare[1], inverseSquare[2])
@@ -290,8 +315,7 @@ public enum WaveKernel {
         layout.forEachRun(in: box) { offset, length in
             @inline(__always)
             func finish(_ k: Int, _ laplacian: Double) {
-                out[k] = p[k] + r[k] * (p[k] - previous[k]) + s[k] * laplacian
-                outPrevious[k] = p[k]
+                store(k, p[k] + r[k] * (p[k] - previous[k]) + s[k] * laplacian)
             }
             switch d {
             case 1:
