@@ -37,10 +37,12 @@ public struct BoundaryFiller: Sendable {
             ghost.upper[axis] = side < 0 ? 0 : n + depth
             return Face(axis: axis, side: side, ghost: ghost)
         }
+        // Stored: a tiled sweep asks after every piece.
+        self.isEmpty = faces.allSatisfy(\.ghost.isEmpty)
     }
 
-    /// Whether any face of the block is a physical boundary, whose ghosts this fills.
-    public var isEmpty: Bool { faces.allSatisfy(\.ghost.isEmpty) }
+    /// Whether the block has no physical-boundary ghosts for this to fill.
+    public let isEmpty: Bool
 
     /// Fills the ghosts of `fields`. `homogeneous` drops the Dirichlet value (the map becomes
     /// linear), as tangent-linear fields need.

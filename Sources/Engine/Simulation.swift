@@ -467,11 +467,8 @@ public final class Simulation {
         self.boundaries = BoundaryFiller(plan: plan, conditions: conditions, normal: normal)
         self.state = names.map { Field(name: $0, layout: plan.layout) }
         precondition(!model.updatesInPlace || model.stages.count == 1, "an update in place has one stage")
-        let state = self.state
         self.next =
-            model.updatesInPlace
-            ? names.indices.map { Field(name: names[$0], sharing: state[($0 + 1) % names.count]) }
-            : names.map { Field(name: $0, layout: plan.layout) }
+            model.updatesInPlace ? Self.inPlace(state) : names.map { Field(name: $0, layout: plan.layout) }
         self.stage = model.stages.count > 1 ? names.map { Field(name: $0, layout: plan.layout) } : []
         self.work = model.workArrays.map { Field(name: $0, layout: plan.layout) }
         self.statistics = FrameStatistics(fields: model.fields, conserved: model.conserved, geometry: geometry)
@@ -589,6 +586,12 @@ public final class Simulation {
     /// model's ``Model/fixedStepMargin`` for the changes to come. One global minimum.
     public func stableTimeStep(cfl: Double) throws -> Double {
         try communication.globalMinimum(model.stableTimeStep(state, geometry: geometry)) * cfl / model.fixedStepMargin
+    }
+
+    /// The next state of an update in place (``Model/updatesInPlace``): field `i` named as
+    /// `state[i]`, over the memory of `state[(i + 1) % n]`.
+    public static func inPlace(_ state: [Field]) -> [Field] {
+        state.indices.map { Field(name: state[$0].name, sharing: state[($0 + 1) % state.count]) }
     }
 
     /// A field's worth of memory, already allocated and touched, whose contents are free between

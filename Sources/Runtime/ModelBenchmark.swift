@@ -76,11 +76,10 @@ public enum ModelBenchmark {
             // the last step's exchange) into arrays of its own.
             try simulation.fillGhosts()
             // An update in place writes into the state it reads, rotated, as a run's steps do.
-            let state = simulation.state
             let output =
                 instance.updatesInPlace
-                ? state.indices.map { Field(name: state[$0].name, sharing: state[($0 + 1) % state.count]) }
-                : state.map { Field(name: $0.name, layout: $0.layout) }
+                ? Simulation.inPlace(simulation.state)
+                : simulation.state.map { Field(name: $0.name, layout: $0.layout) }
             let owned = Box(extent: geometry.layout.extent)
             var kernelBest = Double.infinity
             for _ in 0..<repeats {

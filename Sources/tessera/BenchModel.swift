@@ -19,8 +19,9 @@ struct BenchModel: ParsableCommand {
             with the ghosts already filled (one stage, no exchange). A bound is the rate at which \
             the ranks, all at once, copy arrays as large as the state, divided by the arrays each \
             cell update streams through memory: for the kernel, the state read and written (one \
-            array of it written, for a leapfrog that updates in place) plus any coefficient arrays; for the step, that per stage plus a read of two and a write \
-            of one for each Runge-Kutta combination. For a kernel that states its floating-point \
+            array of it written, for a leapfrog that updates in place) plus any coefficient \
+            arrays; for the step, that per stage plus a read of two and a write of one for each \
+            Runge-Kutta combination. For a kernel that states its floating-point \
             work (Model.floatingPointWork: additions, multiplications, selects, divisions and \
             square roots per cell update, counted from its code), the compute bound is this \
             core's peak rate for each kind (four lanes wide, from registers or the L1 cache), \

@@ -171,32 +171,20 @@ func stateForStaging() -> (FrameStatistics, [Field]) {
     }
 
     /// A state handed over is staged before the driver may write into it again: the frame holds
-    /// the values at hand-over even though they change right after the release.
-    @Test func releaseWaitsUntilTheStateIsStaged() throws {
+    /// the values at hand-over even though they change right after the release. Release goes
+    /// by memory: a field that names the state's array (a leapfrog's next state names its
+    /// current one's arrays) waits as the state's own field does.
+    @Test(arguments: [false, true])
+    func releaseWaitsUntilTheStateIsStaged(throughAFieldSharingItsMemory sharing: Bool) throws {
         let (statistics, state) = stateForStaging()
         let writer = MemoryWriter()
         writer.onWrite = { _ in usleep(50_000) }
         let output = FrameOutput(writer: writer, statistics: statistics, reductions: OneRank(), mode: .overlapped)
         let expected = state[0][[2, 2]]
+        let written = sharing ? Field(name: "other", sharing: state[0]) : state[0]
         try output.write(frame: 0, step: 0, time: 0, state: state)
-        try output.release(state)
-        state[0][[2, 2]] = 12345
-        try output.drain()
-        #expect(writer.frames.first?.values[0][2 * 4 + 2] == Float(expected))
-    }
-
-    /// Release goes by memory: a field that names a handed state's array waits for its frame
-    /// as the state's own field does (a leapfrog's next state names its current one's arrays).
-    @Test func releaseWaitsForAFieldSharingTheStatesMemory() throws {
-        let (statistics, state) = stateForStaging()
-        let writer = MemoryWriter()
-        writer.onWrite = { _ in usleep(50_000) }
-        let output = FrameOutput(writer: writer, statistics: statistics, reductions: OneRank(), mode: .overlapped)
-        let expected = state[0][[2, 2]]
-        let view = Field(name: "other", sharing: state[0])
-        try output.write(frame: 0, step: 0, time: 0, state: state)
-        try output.release([view])
-        view[[2, 2]] = 12345
+        try output.release(sharing ? [written] : state)
+        written[[2, 2]] = 12345
         try output.drain()
         #expect(writer.frames.first?.values[0][2 * 4 + 2] == Float(expected))
     }
