@@ -179,9 +179,10 @@ public final class FrameOutput: @unchecked Sendable {
         #endif
     }
 
-    /// Hands over frame `index`, taken after `step` at `time`. The output reads `state` until
-    /// ``release(_:)`` of those fields returns: the driver must not change their owned cells
-    /// before then. Synchronous output writes the frame before returning.
+    /// Hands over frame `index`, taken after `step` at `time`. The output reads the fields of
+    /// `state` that the frame holds or totals (``FrameStatistics/staged``) until ``release(_:)``
+    /// of those fields returns: the driver must not change their owned cells before then.
+    /// Synchronous output writes the frame before returning.
     public func write(frame index: Int, step: Int, time: Double, state: [Field]) throws {
         let job = Job.frame(index: index, step: step, time: time, state: state, handed: .now)
         guard mode == .overlapped else {
@@ -191,7 +192,7 @@ public final class FrameOutput: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if let failure { throw failure }
-        for field in state { handed[field.base] = index }
+        for position in statistics.staged { handed[state[position].base] = index }
         toStage.append(job)
         condition.broadcast()
     }

@@ -100,6 +100,12 @@ public struct FrameStatistics: Sendable {
     public let fields: [FieldSpec]
     /// Positions in the state of the conserved components.
     public let conserved: [Int]
+    /// Positions in the state of the components a frame reads: those it holds (the output
+    /// fields') and those it totals. Staging checks only these for NaNs and infinities, so a
+    /// step may write the others while a frame is staged (the wave's older level, whose
+    /// array its update in place writes first); the whole state is checked before each
+    /// checkpoint and at the end of a run (``nonFinite(_:reductions:)``).
+    public let staged: [Int]
     /// The block's layout.
     public let layout: LocalLayout
     /// Cells in the whole grid.
@@ -112,7 +118,12 @@ public struct FrameStatistics: Sendable {
         let names = fields.components(dimensions: geometry.dimensions)
         self.names = names
         self.fields = fields
-        self.conserved = conserved.map { name in names.firstIndex(of: name)! }
+        let conserved = conserved.map { name in names.firstIndex(of: name)! }
+        self.conserved = conserved
+        let output = fields.flatMap { field in
+            field.components(dimensions: geometry.dimensions).map { _ in field.isOutput }
+        }
+        self.staged = names.indices.filter { output[$0] || conserved.contains($0) }
         self.layout = geometry.layout
         self.globalCells = geometry.shape.reduce(1, *)
         self.cellVolume = geometry.spacing.reduce(1, *)
@@ -125,8 +136,9 @@ public struct FrameStatistics: Sendable {
     }
 
     /// Converts the output fields of `state` into `frame` and returns, over all ranks, the
-    /// components that hold a NaN or an infinity (none when all is well) and, when there are
-    /// none, the totals of the conserved components.
+    /// components among ``staged`` that hold a NaN or an infinity (none when all is well) and,
+    /// when there are none, the totals of the conserved components. It reads no other
+    /// component.
     ///
     /// `guess` holds, per conserved component, a bound every rank shares (the last frame's
     /// largest magnitude): the pass sums each conserved component in that bound's units on the
@@ -146,6 +158,8 @@ public struct FrameStatistics: Sendable {
             for c in 0..<m {
                 let index = component + c
                 let slot = conserved.firstIndex(of: index)
+                // Neither held nor totalled: left to the checks before checkpoints and at the end.
+                if !field.isOutput && slot == nil { continue }
                 var out: FrameStaging.Target = .none
                 if field.isOutput, let frame {
                     let start = frame.segments[segment].start

@@ -978,6 +978,9 @@ public final class Simulation {
     /// With overlapped output, a frame's state is read while the next step runs; before each
     /// step the driver waits until no frame reads the arrays the step writes into, and before a
     /// checkpoint until every frame so far is written.
+    ///
+    /// A NaN or an infinity stops the run with ``NonFiniteState`` on every rank: at the first
+    /// frame that holds or totals it, or else at the next checkpoint or the end.
     public func run(
         _ schedule: Schedule, from start: Int = 0, output: FrameOutput, control: RunControl? = nil,
         report: (StepReport) -> Void
@@ -1020,6 +1023,8 @@ public final class Simulation {
         }
         try flushTraces(to: output)
         try output.drain()
+        // Frames check only what they hold and total; the rest of the state is checked here.
+        try checkFinite(step: step, time: Double(step) * schedule.dt)
         return .completed
     }
 
@@ -1085,6 +1090,7 @@ public final class Simulation {
         }
         try flushTraces(to: output)
         try output.drain()
+        try checkFinite(step: clock.step, time: clock.time)
         return .completed
     }
 }

@@ -547,7 +547,41 @@ extension BoundaryTests {
     }
 }
 
+/// A model whose second component no frame holds or totals; its update copies the state.
+struct Keeper: Model {
+    static let description = ModelDescription(name: "keeper", summary: "keeps its state", parameters: [])
+    init(parameters: Parameters, geometry: Geometry) throws(ConfigError) {}
+    var fields: [FieldSpec] { [FieldSpec(name: "shown"), FieldSpec(name: "kept", isOutput: false)] }
+    var stencilWidth: Int { 1 }
+    var constants: [(name: String, value: Double)] { [] }
+    func initialize(_ state: [Field], work: [Field], geometry: Geometry) {
+        for (n, field) in state.enumerated() { field.layout.interior.forEachPoint { field[$0] = Double(n + 1) } }
+    }
+    func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double { 1 }
+    func update(from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry) {
+        for (old, new) in zip(state, next) { box.forEachPoint { new[$0] = old[$0] } }
+    }
+}
+
 @Suite struct NonFiniteTests {
+    /// A component that no frame holds or totals is not staged, so its NaN lets every frame be
+    /// written, but the run still fails: at its end, naming the component, on either output.
+    @Test(arguments: [FrameOutput.Mode.synchronous, .overlapped])
+    func aNaNThatNoFrameReadsStopsTheRunAtItsEnd(mode: FrameOutput.Mode) throws {
+        let sim = try periodicSimulation(Keeper.self, shape: [6, 4], table: [:])
+        sim.state[1][[2, 1]] = .nan
+        let writer = MemoryWriter()
+        let output = FrameOutput(
+            writer: writer, statistics: sim.statistics, reductions: OneRank(), mode: mode)
+        #expect {
+            _ = try sim.run(try Schedule(steps: 4, endTime: nil, stableDt: 1, outputEvery: 2), output: output) { _ in }
+        } throws: { error in
+            guard let error = error as? NonFiniteState else { return false }
+            return error.step == 4 && error.components == ["kept"]
+        }
+        #expect(writer.frames.map(\.index) == [0, 1, 2])
+    }
+
     /// The initial frame is checked as every other: a state that is not finite is never written.
     @Test func aNaNStopsTheRunAtTheNextFrameNamingTheComponent() throws {
         let sim = try periodicSimulation(Heat.self, shape: [8, 6], table: [:])

@@ -130,7 +130,10 @@ func stateForStaging() -> (FrameStatistics, [Field]) {
         var guess: [Double]?
         let (bad, totals) = try statistics.stage(
             state, into: statistics.makeFrame(precision: .single), reductions: OneRank(), guess: &guess)
-        #expect(bad == ["m_y", "old"] && totals.isEmpty)
+        // Staging reads what the frame holds and totals; "old" is neither, and only the check
+        // of the whole state finds it.
+        #expect(statistics.staged == [0, 1, 2])
+        #expect(bad == ["m_y"] && totals.isEmpty)
         #expect(try statistics.nonFinite(state, reductions: OneRank()) == ["m_y", "old"])
     }
 }
@@ -187,6 +190,24 @@ func stateForStaging() -> (FrameStatistics, [Field]) {
         written[[2, 2]] = 12345
         try output.drain()
         #expect(writer.frames.first?.values[0][2 * 4 + 2] == Float(expected))
+    }
+
+    /// A component that the frame neither holds nor totals is not read, so its release does not
+    /// wait for the frame (a wave's step after a frame writes its older level at once). Here
+    /// frame 2 cannot be staged before the writer, held at frame 0, gives back a buffer: a
+    /// release that waited for it would return only after the writer's two-second hold.
+    @Test func releaseOfAComponentNoFrameReadsDoesNotWait() throws {
+        let (statistics, state) = stateForStaging()
+        let writer = MemoryWriter()
+        let gate = DispatchSemaphore(value: 0)
+        writer.onWrite = { _ in _ = gate.wait(timeout: .now() + 2) }
+        let output = FrameOutput(writer: writer, statistics: statistics, reductions: OneRank(), mode: .overlapped)
+        for frame in 0..<3 { try output.write(frame: frame, step: frame, time: Double(frame), state: state) }
+        try output.release([state[3]])
+        #expect(writer.frames.isEmpty)
+        for _ in 0..<3 { gate.signal() }
+        try output.drain()
+        #expect(writer.frames.map(\.index) == [0, 1, 2])
     }
 
     /// A frame that is not finite is not written, nor anything after it; the frames before it are,
