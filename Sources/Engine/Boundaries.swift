@@ -44,13 +44,16 @@ public struct BoundaryFiller: Sendable {
     /// Whether the block has no physical-boundary ghosts for this to fill.
     public let isEmpty: Bool
 
-    /// Fills the ghosts of `fields`. `homogeneous` drops the Dirichlet value (the map becomes
-    /// linear), as tangent-linear fields need.
+    /// Fills the ghosts of `fields` (of those at `components` alone, when given: positions in
+    /// `fields`, which a reflecting wall's normal components are named by). `homogeneous`
+    /// drops the Dirichlet value (the map becomes linear), as tangent-linear fields need.
     ///
     /// With `region`, only the ghosts in it, in the same order: each takes the value the whole
     /// fill gives it when the cells it copies (and, at edges and corners, the ghosts filled
     /// before it) already hold theirs.
-    public func apply(to fields: [Field], homogeneous: Bool = false, within region: Box? = nil) {
+    public func apply(
+        to fields: [Field], components: [Int]? = nil, homogeneous: Bool = false, within region: Box? = nil
+    ) {
         // The part of a face in the region, cut in place in one box.
         var cut = Box(extent: plan.layout.extent)
         for face in faces {
@@ -63,7 +66,7 @@ public struct BoundaryFiller: Sendable {
                 }
                 ghost = cut
             }
-            for (position, field) in fields.enumerated() {
+            for (position, field) in fields.enumerated() where components?.contains(position) ?? true {
                 let base = field.base
                 switch conditions[face.axis] {
                 case .periodic:
@@ -110,7 +113,7 @@ public struct BoundaryFiller: Sendable {
         }
     }
 
-    /// The adjoint of ``apply(to:homogeneous:within:)`` (of its linear part): adds what each ghost
+    /// The adjoint of ``apply(to:components:homogeneous:within:)`` (of its linear part): adds what each ghost
     /// beyond a physical boundary holds to the cell it was filled from, with the same sign,
     /// and zeroes the ghost. Faces go in the reverse order of `apply`, so that corner ghosts
     /// pass their share on through the ghosts they were filled from; within a face each ghost

@@ -251,6 +251,12 @@ public protocol Model: Sendable {
     /// state once, not twice. False by default.
     var updatesInPlace: Bool { get }
 
+    /// Positions in the state of the components whose ghost cells the update reads (those its
+    /// stencil spans); it reads the others only at the cells it writes. With ghost zones one
+    /// stencil deep, a step exchanges and fills the ghosts of these alone (deeper ones are
+    /// updated redundantly and need every component). Nil by default: all of them.
+    var stencilComponents: [Int]? { get }
+
     /// The floating-point operations one cell update of ``update(from:into:box:dt:work:geometry:)``
     /// makes, counted from its code: with the rates `tessera bench-model` measures for this core
     /// in the same process, the kernel's compute bound (a roofline). None by default: kernels
@@ -315,6 +321,7 @@ extension Model {
     public var sharedWorkArrays: [Int] { Array(workArrays.indices) }
     public var auxiliaryArrays: Int { 0 }
     public var updatesInPlace: Bool { false }
+    public var stencilComponents: [Int]? { nil }
     public var floatingPointWork: FloatingPointWork { .none }
     public func prepare(dt: Double, work: [Field], geometry: Geometry) {}
     public func start(_ state: [Field], work: [Field], dt: Double, geometry: Geometry) {}

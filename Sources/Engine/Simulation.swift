@@ -402,6 +402,10 @@ public final class Simulation {
     /// How many stencil widths deep the ghost zone is: the halo is exchanged once every this
     /// many steps (``step(dt:time:)``).
     public let haloDepth: Int
+    /// Positions in the state of the components a step exchanges and fills the ghosts of:
+    /// with ghost zones one stencil deep, those the model's stencil reads
+    /// (``Model/stencilComponents``); nil, all of them.
+    let haloComponents: [Int]?
     /// Steps since the last halo exchange of the state, before the next step: the next step
     /// exchanges when it is 0.
     private var phase = 0
@@ -455,6 +459,7 @@ public final class Simulation {
         precondition(haloDepth >= 1 && (haloDepth == 1 || model.stages.count == 1), "deep halos need one stage")
         precondition(haloDepth == 1 || plan.layout.ghost.allSatisfy { $0 >= model.stencilWidth * haloDepth })
         self.haloDepth = haloDepth
+        self.haloComponents = haloDepth == 1 ? model.stencilComponents : nil
         self.model = model
         self.geometry = geometry
         self.communication = communication
@@ -648,17 +653,17 @@ public final class Simulation {
         phase = 1 % haloDepth
         var input = state
         for (index, (old, euler)) in stages.enumerated() {
-            try communication.beginExchange(input)
+            try communication.beginExchange(haloComponents.map { $0.map { input[$0] } } ?? input)
             // Boundary ghosts the interior reads depend only on owned cells and on ghosts this
             // rank fills itself; applying the conditions again after the exchange gives them the
             // same values and fills the edges and corners beside remote neighbours.
-            if boundariesFirst { boundaries.apply(to: input) }
+            if boundariesFirst { boundaries.apply(to: input, components: haloComponents) }
             if !interior.isEmpty {
                 model.update(
                     stage: index, from: input, into: next, box: interior, dt: dt, work: work, geometry: geometry)
             }
             try communication.finishExchange()
-            boundaries.apply(to: input)
+            boundaries.apply(to: input, components: haloComponents)
             for box in shell {
                 model.update(stage: index, from: input, into: next, box: box, dt: dt, work: work, geometry: geometry)
             }

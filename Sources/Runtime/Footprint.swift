@@ -34,6 +34,9 @@ public struct Footprint: Sendable, Equatable {
 
     /// - Parameters:
     ///   - fields: the fields the model evolves (and exchanges).
+    ///   - exchanged: the fields a step's halo exchange carries, where fewer than `fields`
+    ///     (``RunPlan/exchangedComponents``); the message buffers still hold them all, for the
+    ///     exchange that fills every ghost at the start.
     ///   - stages: stages of the time integrator, each with its own halo exchange.
     ///   - outputs: the scalar components written to each results frame (float32); all of
     ///     `fields` when nil.
@@ -41,14 +44,14 @@ public struct Footprint: Sendable, Equatable {
     ///   - haloDepth: steps between exchanges (`ghost` is this many stencils deep).
     ///   - inPlace: whether the update writes into the state it reads (``Model/updatesInPlace``).
     public init(
-        decomposition: Decomposition, ghost: [Int], fields: Int, stages: Int = 1, outputs: Int? = nil,
-        frameBuffers: Int = 2, haloDepth: Int = 1, inPlace: Bool = false
+        decomposition: Decomposition, ghost: [Int], fields: Int, exchanged: Int? = nil, stages: Int = 1,
+        outputs: Int? = nil, frameBuffers: Int = 2, haloDepth: Int = 1, inPlace: Bool = false
     ) throws(DecompositionError) {
         let value = MemoryLayout<Double>.stride
         var ranks: [Rank] = []
         for rank in 0..<decomposition.rankCount {
             let plan = try HaloPlan(decomposition: decomposition, rank: rank, ghost: ghost)
-            let message = plan.messages.reduce(0) { $0 + $1.send.count } * fields * value
+            let message = plan.messages.reduce(0) { $0 + $1.send.count } * (exchanged ?? fields) * value
             let frame = plan.layout.owned.count * (outputs ?? fields) * MemoryLayout<Float>.stride
             ranks.append(
                 Rank(

@@ -73,7 +73,7 @@ extension RunPlan {
             let plan = try HaloPlan(
                 decomposition: decomposition, rank: rank, ghost: config.grid.shape.map { _ in ghost })
             let remote = plan.messages.filter(plan.isRemote)
-            let bytes = remote.reduce(0) { $0 + $1.send.count } * components * value
+            let bytes = remote.reduce(0) { $0 + $1.send.count } * exchangedComponents * value
             if bytes > busiest.bytes || (bytes == busiest.bytes && remote.count > busiest.messages) {
                 busiest = (bytes, remote.count, plan.layout.extent)
             }

@@ -97,7 +97,8 @@ extension RunPlan {
         let buffers = config.outputOverlap == .never ? 1 : 2
         let footprint = try Footprint(
             decomposition: decomposition, ghost: config.grid.shape.map { _ in ghost }, fields: components,
-            stages: stages, outputs: outputComponents, frameBuffers: buffers, haloDepth: haloDepth,
+            exchanged: exchangedComponents, stages: stages, outputs: outputComponents, frameBuffers: buffers,
+            haloDepth: haloDepth,
             inPlace: updatesInPlace)
         // The slowest rank sets the pace: the one with the most cells.
         let step = cellRate.map { Double(footprint.ranks.map(\.cells).max()!) / $0.rate }

@@ -136,6 +136,44 @@ import Testing
         #expect(Set(first.traces).count > 40)
     }
 
+    /// With ghost zones one cell deep a step exchanges and fills p's ghosts alone: p⁻'s are
+    /// never read, so ghosts of p⁻ set to NaN before every step (exchanged ghosts, and the
+    /// walls') change no bit. Deeper halos update ghost cells too, from p⁻ there, and exchange
+    /// both levels.
+    @Test func aStepExchangesAndFillsTheGhostsOfPAlone() throws {
+        let table: [String: ConfigValue] = [
+            "source": .array([.double(0.3), .double(0.4)]), "frequency": .double(6), "sponge": .int(2),
+        ]
+        let conditions: [BoundaryCondition] = [.periodic, .dirichlet(0)]
+        func run(poisoned: Bool, depth: Int = 1) throws -> (bits: [UInt64], exchanged: [[String]]) {
+            let simulation = try singleBlockSimulation(
+                Wave.self, shape: [11, 9], conditions: conditions, table: table, haloDepth: depth)
+            let dt = try simulation.stableTimeStep(cfl: 0.9)
+            try simulation.fillGhosts()
+            for step in 0..<12 {
+                if poisoned {
+                    let older = simulation.state[1]
+                    older.layout.whole.forEachPoint { point in
+                        if !older.layout.interior.contains(point) { older[point] = .nan }
+                    }
+                }
+                try simulation.step(dt: dt, time: Double(step) * dt)
+            }
+            var bits: [UInt64] = []
+            for field in simulation.state { field.layout.interior.forEachPoint { bits.append(field[$0].bitPattern) } }
+            return (bits, (simulation.communication as! SelfExchange).exchanged)
+        }
+        let plain = try run(poisoned: false)
+        let poisoned = try run(poisoned: true)
+        #expect(plain.bits == poisoned.bits)
+        #expect(Set(plain.bits).count > 50)
+        // The first exchange is the initial fill of every ghost.
+        #expect(poisoned.exchanged.count == 13 && Set(poisoned.exchanged.dropFirst()) == [["pressure"]])
+        // The state's exchanges (the medium's, which deep halos also need, aside).
+        let deep = try run(poisoned: false, depth: 2).exchanged.filter { $0.contains("pressure") }
+        #expect(deep.count == 7 && Set(deep) == [["pressure", "pressure_previous"]])
+    }
+
     /// The update in place (p⁺ over p⁻, `next` the state rotated) gives the bits of the update
     /// into arrays of their own, and leaves p where it was.
     @Test(arguments: [[9], [7, 6], [6, 5, 4]])

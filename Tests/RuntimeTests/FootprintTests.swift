@@ -26,9 +26,12 @@ import Testing
             memoryBytes: 3 * 2 * 7 * 8 * 8 + 2 * halo + frame / 2,
             frameBytes: frame / 2, outputBufferBytes: frame / 2)
         #expect(footprint.ranks == [staged, staged])
-        // A leapfrog that updates in place holds its state once.
-        let leapfrog = try Footprint(decomposition: decomposition, ghost: [1, 1], fields: 2, inPlace: true)
+        // A leapfrog that updates in place holds its state once; its stencil reads one level's
+        // ghosts, so a step sends half the bytes (the buffers still hold both, for the first fill).
+        let leapfrog = try Footprint(
+            decomposition: decomposition, ghost: [1, 1], fields: 2, exchanged: 1, inPlace: true)
         #expect(leapfrog.ranks.map(\.memoryBytes) == [rank, rank].map { $0.memoryBytes - 2 * 7 * 8 * 8 })
+        #expect(leapfrog.ranks.map(\.haloBytesPerStep) == [halo / 2, halo / 2])
         #expect(footprint.frameBytes == 60 * 1 * 4)
         #expect(footprint.checkpointBytes == 60 * 2 * 8)
     }

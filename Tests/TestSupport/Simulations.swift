@@ -27,7 +27,10 @@ public final class SelfExchange: DomainCommunication {
             side < 0 ? lateFaces[axis].low : side > 0 ? lateFaces[axis].high : false
         }
     }
+    /// The names of the fields of each exchange so far, in order.
+    public private(set) var exchanged: [[String]] = []
     public func beginExchange(_ fields: [Field]) throws {
+        exchanged.append(fields.map(\.name))
         pending = fields
         packed = fields.map { field in
             plan.messages.map { message in

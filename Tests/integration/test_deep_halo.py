@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import assert_each_fails_clearly, assert_same_as_gold, datasets, run_tessera, write_config
+from conftest import ROOT, assert_each_fails_clearly, assert_same_as_gold, datasets, run_tessera, write_config
 
 # (case, shape, periodic, boundary lines, model, its parameters): every single-stage model,
 # with walls (Dirichlet, reflecting) beside periodic axes, a point source, a sponge and receivers.
@@ -249,3 +249,13 @@ def test_a_wall_clock_stop_mid_cycle_checkpoints_and_the_restart_matches(tmp_pat
     straight = run_tessera(["run", config("straight", 1)], ranks=2, timeout=300)
     assert straight.returncode == 0, straight.stderr
     assert_same_as_gold(tmp_path / "straight", tmp_path / "stopped", 16000)
+
+
+def test_the_wave_exchanges_one_time_level_at_depth_one_and_both_deeper():
+    # examples/wave.toml on 4 ranks: 2×2 blocks of 100×100 between walls, so each rank sends
+    # two faces and a corner. At depth 1 only p's ghosts are read; deeper ghost cells are
+    # updated from p⁻ there too.
+    facts = {depth: json.loads(run_tessera(["plan", str(ROOT / "examples" / "wave.toml"), "--ranks", "4", "--json",
+                                            "--set", f"grid.halo_depth={depth}"]).stdout) for depth in (1, 2)}
+    assert facts[1]["halo_bytes_per_step_per_rank"] == {"min": (100 + 100 + 1) * 8, "max": (100 + 100 + 1) * 8}
+    assert facts[2]["halo_bytes_per_step_per_rank"]["max"] == (2 * 100 * 2 + 2 * 2) * 2 * 8 // 2

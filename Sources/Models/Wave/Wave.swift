@@ -146,6 +146,8 @@ public struct Wave: Model {
     public var auxiliaryArrays: Int { 2 }
     /// p⁺ overwrites p⁻, which the update reads only at the cell it writes.
     public var updatesInPlace: Bool { true }
+    /// Only p's neighbours: p⁻'s ghosts need no exchange at depth 1.
+    public var stencilComponents: [Int]? { [0] }
     public var absorbsAtBoundaries: Bool { sponge.cells > 0 }
     public var constants: [(name: String, value: Double)] {
         var list = [("velocity", background), ("anomaly", anomaly.change)]
