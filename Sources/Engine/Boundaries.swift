@@ -113,9 +113,9 @@ public struct BoundaryFiller: Sendable {
         }
     }
 
-    /// The adjoint of ``apply(to:components:homogeneous:within:)`` (of its linear part): adds what each ghost
-    /// beyond a physical boundary holds to the cell it was filled from, with the same sign,
-    /// and zeroes the ghost. Faces go in the reverse order of `apply`, so that corner ghosts
+    /// The adjoint of ``apply(to:components:homogeneous:within:)`` (of its linear part): adds
+    /// what each ghost beyond a physical boundary holds to the cell it was filled from, with
+    /// the same sign, and zeroes the ghost. Faces go in the reverse order of `apply`, so that corner ghosts
     /// pass their share on through the ghosts they were filled from; within a face each ghost
     /// has its own cell, so the order there does not matter.
     public func applyAdjoint(to fields: [Field]) {
