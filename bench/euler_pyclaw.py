@@ -18,10 +18,10 @@ import numpy as np  # noqa: E402
 from clawpack.pyclaw.examples.euler_2d import quadrants  # noqa: E402
 
 
-def main():
-    n, path = int(sys.argv[1]), sys.argv[2]
+def quadrants_on(n):
+    """PyClaw's quadrants example (its solver, limiter and CFL settings) with the same problem
+    on N×N cells."""
     claw = quadrants.setup()
-    # The same problem on N×N cells; the example's own solver, limiter and CFL settings.
     solution = claw.solution
     from clawpack import pyclaw
     from clawpack.riemann.euler_4wave_2D_constants import num_eqn
@@ -39,6 +39,12 @@ def main():
     fresh.q[2] = rho * v
     fresh.q[3] = 0.5 * rho * (u ** 2 + v ** 2) + p / (1.4 - 1.0)
     claw.solution = fresh
+    return claw
+
+
+def main():
+    n, path = int(sys.argv[1]), sys.argv[2]
+    claw = quadrants_on(n)
     claw.num_output_times = 1
     claw.output_format = None
     claw.keep_copy = True
