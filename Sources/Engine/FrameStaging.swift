@@ -157,9 +157,9 @@ public struct FrameStatistics: Sendable {
             let m = field.components(dimensions: dimensions).count
             for c in 0..<m {
                 let index = component + c
-                let slot = conserved.firstIndex(of: index)
                 // Neither held nor totalled: left to the checks before checkpoints and at the end.
-                if !field.isOutput && slot == nil { continue }
+                guard staged.contains(index) else { continue }
+                let slot = conserved.firstIndex(of: index)
                 var out: FrameStaging.Target = .none
                 if field.isOutput, let frame {
                     let start = frame.segments[segment].start

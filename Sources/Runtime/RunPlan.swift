@@ -24,11 +24,12 @@ public struct RunPlan {
     public let fields: [FieldSpec]
     /// The scalar components of the fields: one ``Field`` each in the state.
     public var components: Int { fields.components(dimensions: config.grid.shape.count).count }
-    /// The scalar components whose ghosts the model's stencil reads (``Model/stencilComponents``).
-    let stencilComponents: Int
+    /// How many scalar components the model's stencil reads the ghosts of
+    /// (``Model/stencilComponents``); nil, all of them.
+    let stencilComponents: Int?
     /// The scalar components a step's halo exchange carries: with ghost zones one stencil deep,
     /// those the stencil reads; deeper ones need them all.
-    public var exchangedComponents: Int { haloDepth == 1 ? stencilComponents : components }
+    public var exchangedComponents: Int { haloDepth == 1 ? stencilComponents ?? components : components }
     /// Stages of the model's time integrator.
     public let stages: Int
     /// Whether the model's update writes into the state it reads (``Model/updatesInPlace``).
@@ -89,7 +90,7 @@ public struct RunPlan {
         let depth = config.grid.haloDepth
         haloDepth = depth
         fields = probe.fields
-        stencilComponents = probe.stencilComponents?.count ?? probe.fields.components(dimensions: shape.count).count
+        stencilComponents = probe.stencilComponents?.count
         stages = probe.stages.count
         updatesInPlace = probe.updatesInPlace
         if depth > 1 && probe.stages.count > 1 {
