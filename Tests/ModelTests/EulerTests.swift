@@ -335,6 +335,35 @@ private struct Counted: Lanes {
         #expect(predictor == Predictor.work, "\(predictor)")
     }
 
+    @Test func theStatedWorkOfAWavePropagationFaceIsWhatItsCodeDoes() {
+        let left = (Counted(1), Counted(0.3), Counted(0.1), Counted(-0.2), Counted(1))
+        let right = (Counted(0.125), Counted(-0.1), Counted(0.2), Counted(0.1), Counted(0.1))
+        func conserved(_ w: (Counted, Counted, Counted, Counted, Counted)) -> Five<Counted> {
+            let (r, u, v, z, p) = (w.0.value, w.1.value, w.2.value, w.3.value, w.4.value)
+            let energy = p / 0.4 + 0.5 * r * (u * u + v * v + z * z)
+            return (Counted(r), Counted(energy), Counted(r * u), Counted(r * v), Counted(r * z))
+        }
+        let (leftState, rightState) = (conserved(left), conserved(right))
+        operations.withLock { $0 = FloatingPointWork() }
+        let face = EulerWaveSweep.face(
+            gamma: Counted(1.4), left: left, right: right, leftState: leftState, rightState: rightState)
+        let solved = operations.withLock { $0 }
+        #expect(face.flux.0.value.isFinite && face.flux.4.value.isFinite)
+        #expect(solved == EulerWaveSweep.faceWork, "\(solved)")
+        operations.withLock { $0 = FloatingPointWork() }
+        let flux = EulerWaveSweep.corrected(
+            MinmodSlope.self, low: face.waves, face: face, high: face.waves, courant: Counted(0.5))
+        let corrected = operations.withLock { $0 }
+        #expect(flux.0.value.isFinite)
+        #expect(corrected == EulerWaveSweep.correctionWork(shears: 2, slope: MinmodSlope.work), "\(corrected)")
+        // In 2-D one shear wave: its coefficient alone is left out.
+        operations.withLock { $0 = FloatingPointWork() }
+        _ = EulerWaveSweep.corrected(
+            VanLeerSlope.self, low: face.waves, face: face, high: face.waves, courant: Counted(0.5), shears: 1)
+        let planar = operations.withLock { $0 }
+        #expect(planar == EulerWaveSweep.correctionWork(shears: 1, slope: VanLeerSlope.work), "\(planar)")
+    }
+
     @Test func aCellUpdateCountsItsPrimitivesFacesAndSums() {
         // 2-D, van Leer: the figures docs/benchmarks.md quotes.
         let work = EulerKernel.work(dimensions: 2, limiter: .vanleer, gravity: false)

@@ -66,7 +66,7 @@ def test_the_exact_solver_gives_sods_star_states():
                                [1, 0.42632, 0.26557, 0.125], rtol=1e-4)
 
 
-@pytest.mark.parametrize("integrator", ["split", "ssprk2"])
+@pytest.mark.parametrize("integrator", ["split", "wave_propagation", "ssprk2"])
 def test_sod_l1_error_falls_with_refinement(tmp_path, integrator):
     errors = []
     for n in (100, 200, 400):
@@ -89,7 +89,7 @@ def test_sod_l1_error_falls_with_refinement(tmp_path, integrator):
         assert fine < 0.75 * coarse, errors
 
 
-@pytest.mark.parametrize("integrator", ["split", "ssprk2"])
+@pytest.mark.parametrize("integrator", ["split", "wave_propagation", "ssprk2"])
 def test_a_periodic_shear_layer_conserves_mass_momentum_and_energy(tmp_path, integrator):
     out = tmp_path / "out"
     write_config(tmp_path / "kh.toml", [32, 32], out, model="euler",

@@ -35,7 +35,11 @@ CASES = [
      'receiver_end = [0.9, 0.9, 0.9]', "t0_fields/pressure"),
     ("euler-quadrants-2d", [30, 26], "euler", 'initial = "quadrants"\nlimiter = "minmod"\nintegrator = "ssprk2"',
      "t1_fields/momentum"),
+    ("euler-waves-quadrants-2d", [30, 26], "euler",
+     'initial = "quadrants"\nlimiter = "minmod"\nintegrator = "wave_propagation"', "t1_fields/momentum"),
     ("euler-sod-3d", [16, 6, 5], "euler", 'initial = "sod"', "t1_fields/momentum"),
+    ("euler-waves-shear-3d", [12, 10, 9], "euler",
+     'initial = "kelvin_helmholtz"\nlimiter = "vanleer"\nintegrator = "wave_propagation"', "t1_fields/momentum"),
     ("euler-rayleigh-taylor-2d", [12, 30], "euler", 'initial = "rayleigh_taylor"\ngravity = [0.0, -0.5]',
      "t1_fields/momentum"),
     ("gray-scott-3d", [12, 10, 14], "gray_scott",
@@ -46,11 +50,12 @@ IDS = [case[0] for case in CASES]
 # The cases whose restart is tested: one per model and field rank.
 RESTARTED = [case for case in CASES if case[0] in (
     "advection-upwind-2d", "advection-muscl-3d", "burgers-1d", "burgers-2d", "gray-scott-2d", "wave-2d",
-    "euler-rayleigh-taylor-2d")]
+    "euler-rayleigh-taylor-2d", "euler-waves-quadrants-2d")]
 # Cases with walls: their periodic flags and [boundary] lines (the others are periodic).
 WALLS = {
     "wave-2d": ([False, False], ""),
     "euler-quadrants-2d": ([False, False], 'condition = "neumann"'),
+    "euler-waves-quadrants-2d": ([False, False], 'condition = "neumann"'),
     "euler-sod-3d": ([False, True, True], 'condition = "neumann"'),
     "euler-rayleigh-taylor-2d": ([True, False], 'condition = "reflecting"'),
 }

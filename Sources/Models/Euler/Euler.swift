@@ -20,15 +20,18 @@ import Settings
 /// a Courant number of 1 per axis; or unsplit with SSP-RK2 or SSP-RK3 (`"ssprk2"`, `"ssprk3"`),
 /// stable to a Courant number of ½ summed over the axes. Where a face state would have a
 /// non-positive density or pressure, that face falls back to the cell values (first order),
-/// which keeps both positive. Every face's flux is computed once and used by the two cells
-/// beside it, so mass, momentum and energy are conserved to round-off in periodic domains
-/// without gravity.
+/// which keeps both positive. Or, with `integrator = "wave_propagation"`, dimensionally split
+/// wave propagation as PyClaw's classic solver does it (``EulerWaveSweep``): Roe's waves with
+/// an entropy fix, each limited against its upwind neighbour, also stable to a Courant number
+/// of 1 per axis; Roe's solver has no positivity fallback. Every face's flux is computed once
+/// and used by the two cells beside it, so mass, momentum and energy are conserved to
+/// round-off in periodic domains without gravity.
 public struct Euler: Model {
     public static let description = ModelDescription(
         name: "euler",
         summary:
-            "compressible Euler, ideal gas; MUSCL on primitives, HLLC flux, split MUSCL-Hancock or SSP Runge-Kutta, "
-            + "gravity",
+            "compressible Euler, ideal gas; MUSCL on primitives, HLLC flux, split MUSCL-Hancock or SSP Runge-Kutta; "
+            + "or split wave propagation with Roe's waves; gravity",
         parameters: [
             ParameterSpec(
                 "gamma", .number(1.0000001...10), default: .double(1.4), help: "γ, the ratio of specific heats"),
@@ -45,9 +48,11 @@ public struct Euler: Model {
                 "limiter", .choice(Limiter.allCases.map(\.rawValue)), default: .string("vanleer"),
                 help: "slope limiter on the primitive variables"),
             ParameterSpec(
-                "integrator", .choice(["split", "ssprk2", "ssprk3"]), default: .string("split"),
+                "integrator", .choice(["split", "wave_propagation", "ssprk2", "ssprk3"]), default: .string("split"),
                 help:
                     "split: one MUSCL-Hancock sweep per axis (Godunov splitting, Courant number up to 1 per axis); "
+                    + "wave_propagation: one sweep per axis of LeVeque's scheme, PyClaw's classic one (Roe's waves with "
+                    + "an entropy fix, each limited against its upwind neighbour; Courant number up to 1 per axis); "
                     + "ssprk2, ssprk3: unsplit MUSCL with SSP Runge-Kutta (Courant number up to 1/2 summed over the axes)"
             ),
             ParameterSpec(
@@ -68,14 +73,19 @@ public struct Euler: Model {
             "with fixed steps, waves faster than the step allows as shocks strengthen: use adaptive steps "
                 + "(output.every_time), raise model.speedup or lower [time] cfl",
             "an outflow (neumann) boundary that a strong wave reflects from at an angle: try reflecting walls",
+            "with integrator = \"wave_propagation\", a rarefaction towards vacuum: Roe's solver has no positivity "
+                + "fallback; integrator = \"split\" has one",
         ], recordedAs: ModelDescription.axisEntries("gravity"), adaptive: true)
 
     public let gamma: Double
     public let gravity: [Double]
     let limiter: Limiter
     public let integrator: TimeIntegrator
-    /// Dimensionally split MUSCL-Hancock: one stage per axis (``EulerHancockSweep``).
+    /// Dimensionally split: one stage per axis, of MUSCL-Hancock (``EulerHancockSweep``) or of
+    /// wave propagation (``EulerWaveSweep``).
     public let split: Bool
+    /// The split sweeps are wave propagation's (``EulerWaveSweep``).
+    public let waves: Bool
     let initial: String
     let perturbation: Double
     let speedup: Double
@@ -90,7 +100,8 @@ public struct Euler: Model {
         }
         gravity = Array(g.prefix(d))
         limiter = Limiter(rawValue: parameters.string("limiter"))!
-        split = parameters.string("integrator") == "split"
+        waves = parameters.string("integrator") == "wave_propagation"
+        split = waves || parameters.string("integrator") == "split"
         // Each sweep of a split step is one update of the whole dt: the engine's stages do the rest.
         integrator = split ? .euler : TimeIntegrator(rawValue: parameters.string("integrator"))!
         initial = parameters.string("initial")
@@ -119,6 +130,7 @@ public struct Euler: Model {
     /// step in ``EulerHancockSweep/work(dimensions:limiter:gravity:)``.
     public var floatingPointWork: FloatingPointWork {
         let gravity = gravity.contains { $0 != 0 }
+        if waves { return EulerWaveSweep.work(dimensions: extent.count, limiter: limiter, gravity: gravity) }
         return split
             ? EulerHancockSweep.work(dimensions: extent.count, limiter: limiter, gravity: gravity)
             : EulerKernel.work(dimensions: extent.count, limiter: limiter, gravity: gravity)
@@ -202,25 +214,39 @@ public struct Euler: Model {
 
     public func stableTimeStep(_ state: [Field], geometry: Geometry) -> Double {
         // An Euler stage of unsplit MUSCL is stable to a Courant number of 1/2 summed over the
-        // axes; a MUSCL-Hancock sweep to 1 along its axis, the fastest of the axes.
+        // axes; a split sweep to 1 along its axis, the fastest of the axes.
         let d = geometry.dimensions
-        var rate = 0.0
         let layout = state[0].layout
         let u = state.map(\.cells)
-        layout.forEachRun(in: layout.interior) { offset, length in
-            for k in offset..<(offset &+ length) {
-                let rho = u[0][k]
-                var kinetic = 0.0
-                for a in 0..<d { kinetic += 0.5 * u[2 + a][k] * u[2 + a][k] / rho }
-                let c = sqrt(gamma * (gamma - 1) * Swift.max(u[1][k] - kinetic, 0) / rho)
-                var cell = 0.0
-                for a in 0..<d {
-                    let axis = (abs(u[2 + a][k] / rho) + c) / geometry.spacing[a]
-                    cell = split ? Swift.max(cell, axis) : cell + axis
-                }
-                rate = Swift.max(rate, cell)
+        let (spacing, split, gamma) = (geometry.spacing, split, gamma)
+        // Four cells at a time, each with the operations of one alone: the same bits. A NaN
+        // cell is passed over, as `Swift.max` passes it over.
+        @inline(__always)
+        func cellRate<L: Lanes>(_: L.Type, _ k: Int) -> L {
+            let rho = L.load(u[0], k)
+            var kinetic = L(0)
+            for a in 0..<d {
+                let m = L.load(u[2 + a], k)
+                kinetic = kinetic + 0.5 * m * m / rho
             }
+            let thermal = L.maximum(L.load(u[1], k) - kinetic, L(0))
+            let c = (L(gamma * (gamma - 1)) * thermal / rho).root()
+            var cell = L(0)
+            for a in 0..<d {
+                let v = L.load(u[2 + a], k) / rho
+                let axis = (L.select(v.less(L(0)), L(0) - v, v) + c) / L(spacing[a])
+                cell = split ? L.maximum(cell, axis) : cell + axis
+            }
+            return cell
         }
+        var wide = SIMD4<Double>(repeating: 0)
+        var rate = 0.0
+        layout.forEachRun(in: layout.interior) { offset, length in
+            forEachLanes(
+                count: length, wide: { wide = SIMD4.maximum(wide, cellRate(SIMD4<Double>.self, offset &+ $0)) },
+                narrow: { rate = Swift.max(rate, cellRate(Double.self, offset &+ $0)) })
+        }
+        for lane in 0..<4 { rate = Swift.max(rate, wide[lane]) }
         return (split ? 1 : 0.5) / Swift.max(rate, .leastNormalMagnitude)
     }
 
@@ -247,7 +273,7 @@ public struct Euler: Model {
     public func update(
         stage: Int, from state: [Field], into next: [Field], box: Box, dt: Double, work: [Field], geometry: Geometry
     ) {
-        let kernel = EulerKernel(gamma: gamma, limiter: limiter, gravity: gravity)
+        let kernel = EulerKernel(gamma: gamma, limiter: limiter, gravity: gravity, waves: waves)
         if split {
             kernel.sweep(
                 axis: stage, from: state, into: next, box: box, dt: dt, spacing: geometry.spacing, primitives: work)
@@ -267,6 +293,8 @@ struct EulerKernel {
     let gamma: Double
     let limiter: Limiter
     let gravity: [Double]
+    /// Split sweeps of wave propagation (``EulerWaveSweep``) instead of MUSCL-Hancock's.
+    var waves = false
 
     /// The operations of one cell update in `d` dimensions: the cell's primitives (a division
     /// per velocity component, the kinetic energy and the pressure); per axis, its five
@@ -291,12 +319,19 @@ struct EulerKernel {
                 primitives: a))
     }
 
-    /// One sweep of a split step along `axis` (``EulerHancockSweep``).
+    /// One sweep of a split step along `axis` (``EulerHancockSweep``, or ``EulerWaveSweep``).
     func sweep(
         axis: Int, from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double],
         primitives: [Field]
     ) {
         let a = convert(state, into: primitives, reaching: box, along: [axis])
+        if waves {
+            limiter.run(
+                EulerWaveSweep(
+                    gamma: gamma, gravity: gravity, state: state, next: next, box: box, dt: dt, spacing: spacing,
+                    primitives: a, axis: axis))
+            return
+        }
         limiter.run(
             EulerHancockSweep(
                 gamma: gamma, gravity: gravity, state: state, next: next, box: box, dt: dt, spacing: spacing,
