@@ -33,6 +33,7 @@ CASES=(
     "gray_scott|1536,1536||10"
     "wave|2048,2048|initial=\"gaussian\"|10"
     "euler|768,768|initial=\"kelvin_helmholtz\"|2"
+    "euler|768,768|initial=\"kelvin_helmholtz\" integrator=\"wave_propagation\"|2"
 )
 
 : > bench/out/models.txt
@@ -59,8 +60,8 @@ for line in open("bench/out/models.txt"):
     words = result.split()
     model, shape = words[0], words[1]
     fields = dict(zip(words[2::2], words[3::2]))
-    scheme = next((p.split("=")[1].strip('"') for p in parameters.split() if p.startswith(("scheme=", "initial="))), "")
-    label = ", ".join(([scheme] if scheme else []) + (["walls"] if "--periodic false" in options else [])
+    named = [p.split("=")[1].strip('"') for p in parameters.split() if p.startswith(("scheme=", "initial=", "integrator="))]
+    label = ", ".join(named + (["walls"] if "--periodic false" in options else [])
                       + ([f"tiled k={options.split('--halo-depth ')[1].split()[0]}"] if "--halo-depth" in options else []))
     key = (model + (f" ({label})" if label else ""), shape, int(fields["ranks"]))
     entry = {name: float(fields[name]) for name in ("rate", "bound", "kernel", "kernel_bound", "compute_bound",
