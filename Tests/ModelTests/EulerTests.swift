@@ -352,16 +352,14 @@ private struct Counted: Lanes {
         #expect(solved == EulerWaveSweep.faceWork, "\(solved)")
         operations.withLock { $0 = FloatingPointWork() }
         let flux = EulerWaveSweep.corrected(
-            MinmodSlope.self, flux: face.flux, speeds: face.speeds, courant: Counted(0.5), wave: face.wave,
-            low: face.wave, high: face.wave)
+            MinmodSlope.self, low: face.waves, face: face, high: face.waves, courant: Counted(0.5))
         let corrected = operations.withLock { $0 }
         #expect(flux.0.value.isFinite)
         #expect(corrected == EulerWaveSweep.correctionWork(shears: 2, slope: MinmodSlope.work), "\(corrected)")
-        // In 2-D one shear wave: the other is passed over.
+        // In 2-D one shear wave: its coefficient alone is left out.
         operations.withLock { $0 = FloatingPointWork() }
         _ = EulerWaveSweep.corrected(
-            VanLeerSlope.self, flux: face.flux, speeds: face.speeds, courant: Counted(0.5), shears: 1, wave: face.wave,
-            low: face.wave, high: face.wave)
+            VanLeerSlope.self, low: face.waves, face: face, high: face.waves, courant: Counted(0.5), shears: 1)
         let planar = operations.withLock { $0 }
         #expect(planar == EulerWaveSweep.correctionWork(shears: 1, slope: VanLeerSlope.work), "\(planar)")
     }

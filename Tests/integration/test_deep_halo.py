@@ -67,13 +67,14 @@ def test_deep_halos_give_the_bytes_of_one_exchange_a_step_on_1_2_3_and_4_ranks(t
             assert got[key].tobytes() == expected[key].tobytes(), f"{ranks} ranks, depth {depth}: {key} differs"
 
 
-def test_one_dimensional_euler_takes_adaptive_steps_with_deep_halos_and_the_same_bytes(tmp_path):
-    """Euler's split scheme is one sweep a step in 1-D: deep halos apply, with adaptive steps
+@pytest.mark.parametrize("integrator", ["split", "wave_propagation"])
+def test_one_dimensional_euler_takes_adaptive_steps_with_deep_halos_and_the_same_bytes(tmp_path, integrator):
+    """Euler's split schemes are one sweep a step in 1-D: deep halos apply, with adaptive steps
     (each rank reduces the same stable step) and a stencil two cells wide."""
     def run(name, ranks, depth):
         path = tmp_path / f"{name}.toml"
         path.write_text(f'[grid]\nshape = [120]\nperiodic = false\nhalo_depth = {depth}\n[model]\nname = "euler"\n'
-                        f'initial = "sod"\n[time]\nend_time = 0.1\n[output]\ndir = "{tmp_path / name}"\n'
+                        f'initial = "sod"\nintegrator = "{integrator}"\n[time]\nend_time = 0.1\n[output]\ndir = "{tmp_path / name}"\n'
                         f'every_time = 0.02\n[boundary]\ncondition = "neumann"\n')
         result = run_tessera(["run", path], ranks=ranks)
         assert result.returncode == 0, result.stderr

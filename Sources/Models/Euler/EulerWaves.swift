@@ -17,8 +17,8 @@ typealias Five<L> = (L, L, L, L, L)
 /// between the two cells, as Clawpack's `rpn2_euler_4wave` does. Each wave is then limited
 /// against the same family's wave at the face upwind of it, θ = W_upwind·W / W·W, with the
 /// model's limiter as φ(θ) (minmod: max(0, min(1, θ))), and adds its second-order correction
-/// ½ |s| (1 − |s| dt/Δx) φ W (``corrected(_:flux:speeds:courant:shears:wave:low:high:)``). No transverse terms:
-/// the sweeps split the axes.
+/// ½ |s| (1 − |s| dt/Δx) φ W (``corrected(_:low:face:high:courant:shears:)``). No
+/// transverse terms: the sweeps split the axes.
 ///
 /// The scheme is written in flux form, F = f(Q_left) + A⁻ΔQ + the corrections, each face's
 /// flux computed once and used by both cells beside it, so the sweep conserves to round-off.
@@ -45,11 +45,10 @@ struct EulerWaveSweep: LimitedKernel {
         let strides = layout.strides
         let d = strides.count
         let s = strides[axis]
-        guard !box.isEmpty else { return }
+        let sweep = FaceSweep(layout: layout, box: box)
+        let n = sweep.rowLength
+        guard n > 0 else { return }
         let along = axis == d - 1
-        // Strips of the box along the last axis, so that a row's faces stay in the L1 cache.
-        let strips = Self.strips(of: box)
-        let widest = strips.map { $0.extent[d - 1] }.max()!
         let buffers = RowBuffers()
         let tangential = (0..<3).filter { $0 != axis }
         let velocity = (0..<3).map { primitives[1 + $0] }
@@ -64,10 +63,10 @@ struct EulerWaveSweep: LimitedKernel {
         // Along the rows: the raw faces of a row, from the face below its first cell's lower
         // neighbour to the one above its last's upper neighbour; across, per carry slot, four
         // rows of raw faces in turn and the flux of the faces below the row.
-        let slots = along ? 0 : FaceSweep(layout: layout, box: box).slots(axis: axis)
-        let raw = buffers.make(along ? rows * (widest + 3) : slots * 4 * rows * widest)
-        let faces = buffers.make(5 * (widest + 1))
-        let carriedFlux = buffers.make(slots * 5 * widest)
+        let slots = along ? 0 : sweep.slots(axis: axis)
+        let raw = buffers.make(along ? rows * (n + 3) : slots * 4 * rows * n)
+        let faces = buffers.make(5 * (n + 1))
+        let carriedFlux = buffers.make(slots * 5 * n)
         var visited = [Int](repeating: 0, count: slots)
         let factor = dt / spacing[axis]
         let g = axis < gravity.count ? gravity[axis] : 0
@@ -90,8 +89,8 @@ struct EulerWaveSweep: LimitedKernel {
             }
             forEachLanes(count: count, wide: { face(SIMD4<Double>.self, $0) }, narrow: { face(Double.self, $0) })
         }
-        /// The fluxes of `count` faces from their raw faces and their neighbours' (`pitch`
-        /// faces a row, the neighbours `apart` faces away), unrotated, into `target`.
+        /// The fluxes of `count` faces from their raw faces (`face`) and the raw faces below
+        /// and above them (`low`, `high`), `pitch` faces a row, unrotated, into `target`.
         func finish(
             low: UnsafeMutablePointer<Double>, face: UnsafeMutablePointer<Double>, high: UnsafeMutablePointer<Double>,
             pitch: Int, count: Int, into target: UnsafeMutablePointer<Double>, targetPitch: Int
@@ -105,9 +104,9 @@ struct EulerWaveSweep: LimitedKernel {
             )
             @inline(__always)
             func one<L: Lanes>(_: L.Type, _ m: Int) {
-                let f: Five<L> = Self.corrected(
-                    Slope.self, flux: own.five(28, m), speeds: own.speeds(m), courant: L(factor), shears: d - 1,
-                    wave: { own.five(5 * $0, m) }, low: { below.five(5 * $0, m) }, high: { above.five(5 * $0, m) })
+                let f = Self.corrected(
+                    Slope.self, low: below.waves(m), face: own.load(m), high: above.waves(m), courant: L(factor),
+                    shears: d - 1)
                 f.0.store(flux.0, m)
                 f.1.store(flux.1, m)
                 f.2.store(flux.2, m)
@@ -117,8 +116,7 @@ struct EulerWaveSweep: LimitedKernel {
             forEachLanes(count: count, wide: { one(SIMD4<Double>.self, $0) }, narrow: { one(Double.self, $0) })
         }
 
-        /// Updates one row of `n` cells of a strip.
-        func sweepRow(_ row: FaceSweep.Row, _ n: Int) {
+        sweep.forEachRow { row in
             let first = row.offset
             let low: UnsafeMutablePointer<Double>
             let high: UnsafeMutablePointer<Double>
@@ -172,27 +170,6 @@ struct EulerWaveSweep: LimitedKernel {
                 (carriedFlux + row.slot(axis) * 5 * n).update(from: faces, count: 5 * n)
             }
         }
-
-        for strip in strips {
-            let sweep = FaceSweep(layout: layout, box: strip)
-            let n = sweep.rowLength
-            sweep.forEachRow { sweepRow($0, n) }
-        }
-    }
-
-    /// Cells a strip spans along the last axis: a row's raw faces (``rowsPerFace`` values each)
-    /// then take 17 KiB, and across the rows the four rows of them a carry slot keeps 67 KiB.
-    static let stripWidth = 64
-
-    /// `box` cut along its last axis into strips of at most ``stripWidth`` cells.
-    static func strips(of box: Box) -> [Box] {
-        let last = box.lower.count - 1
-        return stride(from: box.lower[last], to: box.upper[last], by: stripWidth).map { lower in
-            var strip = box
-            strip.lower[last] = lower
-            strip.upper[last] = Swift.min(lower + stripWidth, box.upper[last])
-            return strip
-        }
     }
 
     /// The operations of ``face(gamma:left:right:leftState:rightState:)``, counted by the unit
@@ -200,12 +177,12 @@ struct EulerWaveSweep: LimitedKernel {
     static let faceWork = FloatingPointWork(
         additions: 91, multiplications: 92, selects: 15, divisions: 8, squareRoots: 7)
 
-    /// The operations of ``corrected(_:flux:speeds:courant:shears:wave:low:high:)``: per wave
-    /// it corrects, the upwind neighbour's wave chosen, two dot products, θ, the limiter's
-    /// `slope`, the coefficient and the wave added to the flux. Counted likewise.
+    /// The operations of ``corrected(_:low:face:high:courant:shears:)``: per wave it corrects,
+    /// the three dot products, θ, the limiter's `slope` and the coefficient; then the sums of
+    /// the five waves into the flux. Counted likewise.
     static func correctionWork(shears: Int, slope: FloatingPointWork) -> FloatingPointWork {
-        let wave = FloatingPointWork(additions: 15, multiplications: 19, selects: 10, divisions: 1)
-        return Double(3 + shears) * (wave + slope)
+        let wave = FloatingPointWork(additions: 14, multiplications: 19, selects: 6, divisions: 1)
+        return Double(3 + shears) * (wave + slope) + FloatingPointWork(additions: 25, multiplications: 25)
     }
 
     /// The operations of one cell update: the cell's primitives, one face's waves and
@@ -335,58 +312,42 @@ struct EulerWaveSweep: LimitedKernel {
         }
     }
 
-    /// The flux of a face: its first-order flux `flux` and each wave's correction
-    /// ½ |s| (1 − |s| `courant`) φ(θ) W added in turn, `courant` = dt/Δx, θ the wave's
-    /// projection on the same family's wave at the face upwind of it (`low` for s > 0, `high`
-    /// otherwise), φ the limiter's `slope(θ, 1)`. A wave of no strength gets no correction; the
-    /// shear waves beyond the first `shears`, which a grid of fewer than three axes cannot
-    /// have, are passed over. Waves are asked for one at a time (`wave(p)`, `low(p)`,
-    /// `high(p)`), so that a row's kernel loads each as it needs it.
+    /// The flux of `face`: its first-order flux and each wave's correction
+    /// ½ |s| (1 − |s| `courant`) φ(θ) W, `courant` = dt/Δx, θ the wave's projection on the same
+    /// family's wave at the face upwind of it (`low` for s > 0, `high` otherwise), φ the
+    /// limiter's `slope(θ, 1)`. A wave of no strength gets no correction, nor do the shear
+    /// waves beyond the first `shears`, which a grid of fewer than three axes cannot have.
     @inline(__always)
     static func corrected<Slope: SlopeLimiter, L: Lanes>(
-        _: Slope.Type, flux: Five<L>, speeds: (L, L, L), courant: L, shears: Int = 2, wave: (Int) -> Five<L>,
-        low: (Int) -> Five<L>, high: (Int) -> Five<L>
+        _: Slope.Type, low: (Five<L>, Five<L>, Five<L>, Five<L>, Five<L>), face: Face<L>,
+        high: (Five<L>, Five<L>, Five<L>, Five<L>, Five<L>), courant: L, shears: Int = 2
     ) -> Five<L> {
         let zero = L(0)
         @inline(__always)
         func dot(_ a: Five<L>, _ b: Five<L>) -> L { a.0 * b.0 + a.1 * b.1 + a.2 * b.2 + a.3 * b.3 + a.4 * b.4 }
-        var f = flux
         @inline(__always)
-        func add(_ p: Int, _ speed: L) {
-            let w = wave(p)
-            let (below, above) = (low(p), high(p))
-            let norm = dot(w, w)
-            let rightward = speed.greater(zero)
-            let neighbour = (
-                L.select(rightward, below.0, above.0), L.select(rightward, below.1, above.1),
-                L.select(rightward, below.2, above.2), L.select(rightward, below.3, above.3),
-                L.select(rightward, below.4, above.4)
-            )
-            let phi = Slope.slope(dot(neighbour, w) / norm, L(1))
+        func coefficient(_ below: Five<L>, _ wave: Five<L>, _ above: Five<L>, _ speed: L) -> L {
+            let norm = dot(wave, wave)
+            let upwind = L.select(speed.greater(zero), dot(below, wave), dot(above, wave))
+            let phi = Slope.slope(upwind / norm, L(1))
             let magnitude = L.select(speed.less(zero), zero - speed, speed)
-            let c = L.select(norm.greater(zero), 0.5 * magnitude * (L(1) - magnitude * courant) * phi, zero)
-            f = (f.0 + c * w.0, f.1 + c * w.1, f.2 + c * w.2, f.3 + c * w.3, f.4 + c * w.4)
+            return L.select(norm.greater(zero), 0.5 * magnitude * (L(1) - magnitude * courant) * phi, zero)
         }
-        add(0, speeds.0)
-        if shears > 0 { add(1, speeds.1) }
-        if shears > 1 { add(2, speeds.1) }
-        add(3, speeds.1)
-        add(4, speeds.2)
-        return f
-    }
-}
-
-extension EulerWaveSweep.Face {
-    /// Wave `p` (see ``waves``).
-    @inline(__always)
-    func wave(_ p: Int) -> Five<L> {
-        switch p {
-        case 0: waves.0
-        case 1: waves.1
-        case 2: waves.2
-        case 3: waves.3
-        default: waves.4
+        let c = (
+            coefficient(low.0, face.waves.0, high.0, face.speeds.0),
+            shears > 0 ? coefficient(low.1, face.waves.1, high.1, face.speeds.1) : zero,
+            shears > 1 ? coefficient(low.2, face.waves.2, high.2, face.speeds.1) : zero,
+            coefficient(low.3, face.waves.3, high.3, face.speeds.1),
+            coefficient(low.4, face.waves.4, high.4, face.speeds.2)
+        )
+        let w = face.waves
+        @inline(__always)
+        func sum(_ f: L, _ k: Int) -> L {
+            let first: L = f + c.0 * component(w.0, k) + c.1 * component(w.1, k)
+            let second: L = c.2 * component(w.2, k) + c.3 * component(w.3, k)
+            return first + second + c.4 * component(w.4, k)
         }
+        return (sum(face.flux.0, 0), sum(face.flux.1, 1), sum(face.flux.2, 2), sum(face.flux.3, 3), sum(face.flux.4, 4))
     }
 }
 
@@ -421,9 +382,16 @@ struct FaceBlock {
     }
 
     @inline(__always)
-    func speeds<L: Lanes>(_ m: Int) -> (L, L, L) {
+    func waves<L: Lanes>(_ m: Int) -> (Five<L>, Five<L>, Five<L>, Five<L>, Five<L>) {
+        (five(0, m), five(5, m), five(10, m), five(15, m), five(20, m))
+    }
+
+    @inline(__always)
+    func load<L: Lanes>(_ m: Int) -> EulerWaveSweep.Face<L> {
         let speeds = base + 25 * pitch
-        return (L.load(speeds, m), L.load(speeds + pitch, m), L.load(speeds + 2 * pitch, m))
+        return EulerWaveSweep.Face(
+            waves: waves(m), speeds: (L.load(speeds, m), L.load(speeds + pitch, m), L.load(speeds + 2 * pitch, m)),
+            flux: five(28, m))
     }
 
     @inline(__always)
