@@ -59,10 +59,8 @@ struct EulerHancockSweep: LimitedKernel {
         let carriedUpper = buffers.make(slots * 5 * n)
         let carriedFlux = buffers.make(slots * 5 * n)
         let predictor = Predictor(gamma: gamma, half: 0.5 * dt / spacing[axis], cells: cells, slopes: slopes)
-        let factor = dt / spacing[axis]
-        let g = axis < gravity.count ? gravity[axis] : 0
-        let out = next.map(\.cells)
-        let conserved = state.map(\.cells)
+        let update = SplitRowUpdate(
+            state: state, next: next, dt: dt, spacing: spacing, gravity: gravity, axis: axis)
         let gamma = gamma
 
         /// The face states of cells `first + m` (m < `count`, along the row).
@@ -114,23 +112,7 @@ struct EulerHancockSweep: LimitedKernel {
                 fluxes(first: row.offset, count: n, left: own, right: nextLower, pitch: n, into: faces, targetPitch: n)
                 (low, high, pitch) = (below, faces, n)
             }
-            let first = row.offset
-            for q in 0..<(2 + d) {
-                let (target, source, l, h) = (out[q], conserved[q], low + q * pitch, high + q * pitch)
-                for m in 0..<n {
-                    let k = first &+ m
-                    target[k] = source[k] - factor * (h[m] - l[m])
-                }
-            }
-            if g != 0 {
-                let (rho, momentum) = (conserved[0], conserved[2 + axis])
-                let (targetMomentum, targetEnergy) = (out[2 + axis], out[1])
-                for m in 0..<n {
-                    let k = first &+ m
-                    targetMomentum[k] += dt * rho[k] * g
-                    targetEnergy[k] += dt * momentum[k] * g
-                }
-            }
+            update(first: row.offset, count: n, low: low, high: high, pitch: pitch)
             if !along {
                 // The faces above are the next row's faces below, its upper states computed.
                 (carriedFlux + row.slot(axis) * 5 * n).update(from: faces, count: 5 * n)

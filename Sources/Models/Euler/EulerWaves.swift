@@ -68,9 +68,9 @@ struct EulerWaveSweep: LimitedKernel {
         let faces = buffers.make(5 * (n + 1))
         let carriedFlux = buffers.make(slots * 5 * n)
         var visited = [Int](repeating: 0, count: slots)
-        let factor = dt / spacing[axis]
-        let g = axis < gravity.count ? gravity[axis] : 0
-        let out = next.map(\.cells)
+        let update = SplitRowUpdate(
+            state: state, next: next, dt: dt, spacing: spacing, gravity: gravity, axis: axis)
+        let factor = update.factor
         let gamma = gamma
 
         /// Roe's waves of `count` faces, the first between cells `first` and `first + s`,
@@ -149,22 +149,7 @@ struct EulerWaveSweep: LimitedKernel {
                 visited[slot] = i + 1
                 (low, high, pitch) = (below, faces, n)
             }
-            for q in 0..<(2 + d) {
-                let (target, source, l, h) = (out[q], conserved[q], low + q * pitch, high + q * pitch)
-                for m in 0..<n {
-                    let k = first &+ m
-                    target[k] = source[k] - factor * (h[m] - l[m])
-                }
-            }
-            if g != 0 {
-                let (rho, momentum) = (conserved[0], conserved[2 + axis])
-                let (targetMomentum, targetEnergy) = (out[2 + axis], out[1])
-                for m in 0..<n {
-                    let k = first &+ m
-                    targetMomentum[k] += dt * rho[k] * g
-                    targetEnergy[k] += dt * momentum[k] * g
-                }
-            }
+            update(first: first, count: n, low: low, high: high, pitch: pitch)
             if !along {
                 // The faces above are the next row's faces below.
                 (carriedFlux + row.slot(axis) * 5 * n).update(from: faces, count: 5 * n)
