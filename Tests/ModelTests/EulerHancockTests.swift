@@ -8,89 +8,40 @@ import Testing
 @testable import Euler
 @testable import Grid
 
-@Suite struct EulerHancockTests {
+@Suite struct EulerHancockTests: SplitSweepReference {
     /// A split sweep along `axis` as each cell computes it alone, one value at a time: the
     /// face states of its neighbours and itself, the fluxes of its two faces, the update.
-    static func reference<Slope: SlopeLimiter>(
-        _: Slope.Type, _ state: [Field], box: Box, axis: Int, dt: Double, spacing: [Double], gravity: [Double]
-    ) -> [[Int: Double]] {
-        let layout = state[0].layout
-        let d = layout.strides.count
-        let s = layout.strides[axis]
-        let gamma = 1.4
-        let tangential = (0..<3).filter { $0 != axis }
-        /// Cell `k`'s primitives with the velocity rotated so that `axis` comes first.
-        func primitives(_ k: Int) -> (Double, Double, Double, Double, Double) {
-            let r = state[0].base[k]
-            let u = (0..<3).map { a in a < d ? state[2 + a].base[k] / r : 0 }
-            let p = (gamma - 1) * (state[1].base[k] - 0.5 * r * (u[0] * u[0] + u[1] * u[1] + u[2] * u[2]))
-            return (r, u[axis], u[tangential[0]], u[tangential[1]], p)
-        }
-        func faces(_ k: Int) -> (
-            lower: (Double, Double, Double, Double, Double), upper: (Double, Double, Double, Double, Double)
-        ) {
-            let slope = EulerHancockSweep.characteristicSlope(
-                Slope.self, gamma: gamma, primitives(k), below: primitives(k - s), above: primitives(k + s))
-            return Predictor.predict(gamma: gamma, half: 0.5 * dt / spacing[axis], primitives(k), slope)
-        }
-        /// The flux of the face between cells `k` and `k + s`, unrotated: density, energy, momenta.
-        func flux(_ k: Int) -> [Double] {
-            let f = EulerSweep.hllc(
-                gamma, gamma - 1, einfeldt: true, EulerSweep.valid(faces(k).upper, or: primitives(k)),
-                EulerSweep.valid(faces(k + s).lower, or: primitives(k + s)))
-            var unrotated = [Double](repeating: 0, count: 5)
-            for (value, q) in zip([f.0, f.1, f.2, f.3, f.4], [0, 1, 2 + axis, 2 + tangential[0], 2 + tangential[1]]) {
-                unrotated[q] = value
+    static func reference<Slope: SlopeLimiter>(_: Slope.Type) -> SplitSweepCheck.Reference {
+        { state, box, axis, dt, spacing, gravity in
+            let d = state[0].layout.strides.count
+            let s = state[0].layout.strides[axis]
+            let gamma = 1.4
+            let tangential = (0..<3).filter { $0 != axis }
+            /// Cell `k`'s primitives with the velocity rotated so that `axis` comes first.
+            func primitives(_ k: Int) -> Five<Double> {
+                let r = state[0].base[k]
+                let u = (0..<3).map { a in a < d ? state[2 + a].base[k] / r : 0 }
+                let p = (gamma - 1) * (state[1].base[k] - 0.5 * r * (u[0] * u[0] + u[1] * u[1] + u[2] * u[2]))
+                return (r, u[axis], u[tangential[0]], u[tangential[1]], p)
             }
-            return unrotated
-        }
-        let factor = dt / spacing[axis]
-        return (0..<(2 + d)).map { q in
-            var result: [Int: Double] = [:]
-            layout.forEachRun(in: box) { offset, length in
-                for k in offset..<(offset + length) {
-                    var value = state[q].base[k] - factor * (flux(k)[q] - flux(k - s)[q])
-                    if axis < gravity.count && gravity[axis] != 0 {
-                        if q == 2 + axis { value += dt * state[0].base[k] * gravity[axis] }
-                        if q == 1 { value += dt * state[2 + axis].base[k] * gravity[axis] }
-                    }
-                    result[k] = value
-                }
+            func faces(_ k: Int) -> (lower: Five<Double>, upper: Five<Double>) {
+                let slope = EulerHancockSweep.characteristicSlope(
+                    Slope.self, gamma: gamma, primitives(k), below: primitives(k - s), above: primitives(k + s))
+                return Predictor.predict(gamma: gamma, half: 0.5 * dt / spacing[axis], primitives(k), slope)
             }
-            return result
+            return SplitSweepCheck.update(state, box: box, axis: axis, dt: dt, spacing: spacing, gravity: gravity) {
+                k in
+                let f = EulerSweep.hllc(
+                    gamma, gamma - 1, einfeldt: true, EulerSweep.valid(faces(k).upper, or: primitives(k)),
+                    EulerSweep.valid(faces(k + s).lower, or: primitives(k + s)))
+                return SplitSweepCheck.unrotated(f, axis: axis)
+            }
         }
     }
 
     @Test(arguments: Limiter.allCases)
     func eachFaceOnceFourAtATimeGivesTheSameBitsAsEachCellAlone(limiter: Limiter) {
-        switch limiter {
-        case .vanleer: check(limiter, VanLeerSlope.self)
-        case .minmod: check(limiter, MinmodSlope.self)
-        case .mc: check(limiter, MCSlope.self)
-        case .none: check(limiter, CentralSlope.self)
-        }
-    }
-
-    private func check<Slope: SlopeLimiter>(_ limiter: Limiter, _: Slope.Type) {
-        for (extent, box, gravity) in EulerKernelTests.cases {
-            let d = extent.count
-            let (layout, state) = EulerKernelTests.randomState(extent: extent)
-            let spacing = [0.1, 0.2, 0.05].prefix(d).map { $0 }
-            for axis in 0..<d {
-                let next = state.map { Field(name: $0.name, layout: layout) }
-                let primitives = (0..<5).map { Field(name: "primitive\($0)", layout: layout) }
-                EulerKernel(gamma: 1.4, limiter: limiter, gravity: gravity).sweep(
-                    axis: axis, from: state, into: next, box: box, dt: 0.01, spacing: spacing, primitives: primitives)
-                let expected = Self.reference(
-                    Slope.self, state, box: box, axis: axis, dt: 0.01, spacing: spacing, gravity: gravity)
-                for q in state.indices {
-                    let mismatched = expected[q].filter { next[q].base[$0.key].bitPattern != $0.value.bitPattern }
-                    #expect(
-                        mismatched.isEmpty,
-                        "\(limiter) \(extent) \(box) axis \(axis) component \(q): \(mismatched.count) cells differ")
-                }
-            }
-        }
+        SplitSweepCheck.expectSameBits(Self.self, limiter: limiter, waves: false)
     }
 
     @Test(arguments: ["split", "wave_propagation"])

@@ -7,7 +7,7 @@ import Testing
 @testable import Euler
 @testable import Grid
 
-@Suite struct EulerWavesTests {
+@Suite struct EulerWavesTests: SplitSweepReference {
     /// Cell `k`'s primitives and conserved state, rotated so that `axis` comes first.
     static func cell(_ state: [Field], _ k: Int, axis: Int) -> (primitive: Five<Double>, conserved: Five<Double>) {
         let d = state[0].layout.strides.count
@@ -33,77 +33,28 @@ import Testing
 
     /// A sweep along `axis` as each cell computes it alone, one value at a time: the raw faces
     /// around its two faces, their corrected fluxes, the update.
-    static func reference<Slope: SlopeLimiter>(
-        _: Slope.Type, _ state: [Field], box: Box, axis: Int, dt: Double, spacing: [Double], gravity: [Double]
-    ) -> [[Int: Double]] {
-        let layout = state[0].layout
-        let d = layout.strides.count
-        let s = layout.strides[axis]
-        let tangential = (0..<3).filter { $0 != axis }
-        let factor = dt / spacing[axis]
-        /// The flux of the face between cells `k` and `k + s`, unrotated.
-        func flux(_ k: Int) -> [Double] {
-            let f = EulerWaveSweep.corrected(
-                Slope.self, low: face(state, k - s, s, axis: axis).waves, face: face(state, k, s, axis: axis),
-                high: face(state, k + s, s, axis: axis).waves, courant: factor, shears: d - 1)
-            var unrotated = [Double](repeating: 0, count: 5)
-            for (value, q) in zip([f.0, f.1, f.2, f.3, f.4], [0, 1, 2 + axis, 2 + tangential[0], 2 + tangential[1]]) {
-                unrotated[q] = value
+    static func reference<Slope: SlopeLimiter>(_: Slope.Type) -> SplitSweepCheck.Reference {
+        { state, box, axis, dt, spacing, gravity in
+            let d = state[0].layout.strides.count
+            let s = state[0].layout.strides[axis]
+            return SplitSweepCheck.update(state, box: box, axis: axis, dt: dt, spacing: spacing, gravity: gravity) {
+                k in
+                let f = EulerWaveSweep.corrected(
+                    Slope.self, low: face(state, k - s, s, axis: axis).waves, face: face(state, k, s, axis: axis),
+                    high: face(state, k + s, s, axis: axis).waves, courant: dt / spacing[axis], shears: d - 1)
+                return SplitSweepCheck.unrotated(f, axis: axis)
             }
-            return unrotated
-        }
-        return (0..<(2 + d)).map { q in
-            var result: [Int: Double] = [:]
-            layout.forEachRun(in: box) { offset, length in
-                for k in offset..<(offset + length) {
-                    var value = state[q].base[k] - factor * (flux(k)[q] - flux(k - s)[q])
-                    if axis < gravity.count && gravity[axis] != 0 {
-                        if q == 2 + axis { value += dt * state[0].base[k] * gravity[axis] }
-                        if q == 1 { value += dt * state[2 + axis].base[k] * gravity[axis] }
-                    }
-                    result[k] = value
-                }
-            }
-            return result
         }
     }
 
     @Test(arguments: Limiter.allCases)
     func eachFaceOnceFourAtATimeGivesTheSameBitsAsEachCellAlone(limiter: Limiter) {
-        switch limiter {
-        case .vanleer: check(limiter, VanLeerSlope.self)
-        case .minmod: check(limiter, MinmodSlope.self)
-        case .mc: check(limiter, MCSlope.self)
-        case .none: check(limiter, CentralSlope.self)
-        }
-    }
-
-    private func check<Slope: SlopeLimiter>(_ limiter: Limiter, _: Slope.Type) {
-        // Rows along and across the axis, boxes that start inside the block, in 3-D the carry
-        // slots of the first axis, and long rows.
+        // Beyond the kernel tests' cases (rows along and across the axis, boxes that start
+        // inside the block, in 3-D the carry slots of the first axis): long rows.
         let long: [(extent: [Int], box: Box, gravity: [Double])] = [
             ([150], Box(lower: [1], upper: [149]), [0]), ([4, 140], Box(lower: [0, 3], upper: [4, 139]), [0, 0.5]),
         ]
-        for (extent, box, gravity) in EulerKernelTests.cases + long {
-            let d = extent.count
-            let (layout, state) = EulerKernelTests.randomState(extent: extent)
-            let spacing = [0.1, 0.2, 0.05].prefix(d).map { $0 }
-            for axis in 0..<d {
-                let next = state.map { Field(name: $0.name, layout: layout) }
-                let primitives = (0..<5).map { Field(name: "primitive\($0)", layout: layout) }
-                EulerKernel(gamma: 1.4, limiter: limiter, gravity: gravity, waves: true).sweep(
-                    axis: axis, from: state, into: next, box: box, dt: 0.01, spacing: spacing, primitives: primitives)
-                let expected = Self.reference(
-                    Slope.self, state, box: box, axis: axis, dt: 0.01, spacing: spacing, gravity: gravity)
-                for q in state.indices {
-                    let mismatched = expected[q].filter { next[q].base[$0.key].bitPattern != $0.value.bitPattern }
-                    #expect(!expected[q].isEmpty && expected[q].values.allSatisfy(\.isFinite))
-                    #expect(
-                        mismatched.isEmpty,
-                        "\(limiter) \(extent) \(box) axis \(axis) component \(q): \(mismatched.count) cells differ")
-                }
-            }
-        }
+        SplitSweepCheck.expectSameBits(Self.self, limiter: limiter, waves: true, extra: long)
     }
 
     @Test func roesWavesAddUpToTheJumpAndTheirSpeedsToTheFluxJump() {
