@@ -52,6 +52,45 @@ public struct FaceSweep {
         return (axis + 1..<Swift.max(extent.count - 1, axis + 1)).reduce(1) { $0 * extent[$1] }
     }
 
+    /// `box` cut into pieces, in C order, for a sweep along `axis` whose buffers stay in cache:
+    /// along the last axis, rows of at most `cells` cells; across another axis, whole along
+    /// `axis` and the axes before it, with a cross-section (the axes after `axis`, whose rows
+    /// are the carry slots) of at most `cells` cells. A kernel sweeps each piece as a box of
+    /// its own and recomputes the faces on its sides, which are the same function of the same
+    /// cells, so the pieces give the bits of the whole box.
+    public static func pieces(of box: Box, axis: Int, cells: Int) -> [Box] {
+        let extent = box.extent
+        let d = extent.count
+        guard !box.isEmpty, d > 0 else { return [] }
+        // The widest pieces allowed: along the last axis, `cells` of it; across another, whole
+        // along `axis` and the axes before it, the axes after it filled from the last back.
+        var widths = extent
+        if axis == d - 1 {
+            widths[axis] = Swift.min(extent[axis], cells)
+        } else {
+            var room = cells
+            for a in stride(from: d - 1, to: axis, by: -1) {
+                widths[a] = Swift.max(1, Swift.min(extent[a], room))
+                room = Swift.max(1, room / widths[a])
+            }
+        }
+        // Near-equal pieces per axis, so that none is a sliver.
+        let cuts = (0..<d).map { a -> [Int] in
+            let count = (extent[a] + widths[a] - 1) / widths[a]
+            return (0...count).map { box.lower[a] + $0 * extent[a] / count }
+        }
+        var result: [Box] = []
+        func add(_ a: Int, _ lower: [Int], _ upper: [Int]) {
+            guard a < d else {
+                result.append(Box(lower: lower, upper: upper))
+                return
+            }
+            for i in 0..<(cuts[a].count - 1) { add(a + 1, lower + [cuts[a][i]], upper + [cuts[a][i + 1]]) }
+        }
+        add(0, [], [])
+        return result
+    }
+
     /// Calls `body` for every row of the box, in C order (boxes of up to three axes).
     public func forEachRow(_ body: (Row) -> Void) {
         guard !box.isEmpty else { return }

@@ -41,7 +41,21 @@ import Testing
 
     @Test(arguments: Limiter.allCases)
     func eachFaceOnceFourAtATimeGivesTheSameBitsAsEachCellAlone(limiter: Limiter) {
-        SplitSweepCheck.expectSameBits(Self.self, limiter: limiter, waves: false)
+        // Beyond the kernel tests' cases: boxes the sweep cuts into pieces
+        // (``EulerHancockSweep/pieceCells``), along a row in 1-D and 2-D, across in 2-D, across
+        // the first axis's cross-section in 3-D.
+        let long: [(extent: [Int], box: Box, gravity: [Double])] = [
+            ([2100], Box(lower: [1], upper: [2099]), [0]),
+            ([3, 1100], Box(lower: [0, 2], upper: [3, 1099]), [0.5, 0]),
+            ([2, 40, 30], Box(lower: [0, 0, 1], upper: [2, 40, 30]), [0, 0, -1]),
+        ]
+        #expect(
+            long.allSatisfy { c in
+                (0..<c.extent.count).contains {
+                    FaceSweep.pieces(of: c.box, axis: $0, cells: EulerHancockSweep.pieceCells).count > 1
+                }
+            })
+        SplitSweepCheck.expectSameBits(Self.self, limiter: limiter, waves: false, extra: long)
     }
 
     @Test(arguments: ["split", "wave_propagation"])

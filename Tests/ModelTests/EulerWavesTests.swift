@@ -60,41 +60,10 @@ import Testing
         #expect(
             long.allSatisfy { c in
                 (0..<c.extent.count).contains {
-                    EulerWaveSweep.pieces(of: c.box, axis: $0, cells: EulerWaveSweep.pieceCells).count > 1
+                    FaceSweep.pieces(of: c.box, axis: $0, cells: EulerWaveSweep.pieceCells).count > 1
                 }
             })
         SplitSweepCheck.expectSameBits(Self.self, limiter: limiter, waves: true, extra: long)
-    }
-
-    @Test(arguments: [
-        ([600], 256), ([4, 600], 256), ([3, 70, 9], 256), ([7, 5, 3], 4), ([1000, 3], 10), ([5, 300, 2], 256),
-        ([9], 1), ([2, 2, 2], 1),
-    ])
-    func piecesCoverTheBoxOnceAndKeepTheirRowsOrCrossSectionsWithinTheirCells(extent: [Int], cells: Int) {
-        let box = Box(lower: extent.map { _ in 2 }, upper: extent.map { $0 + 2 })
-        for axis in extent.indices {
-            let pieces = EulerWaveSweep.pieces(of: box, axis: axis, cells: cells)
-            var covered = [[Int]: Int]()
-            for piece in pieces {
-                #expect(!piece.isEmpty)
-                piece.forEachPoint { covered[$0, default: 0] += 1 }
-                // Whole along the axis and before it; within `cells` across (along for the last).
-                for a in 0..<axis { #expect(piece.extent[a] == box.extent[a]) }
-                if axis < extent.count - 1 {
-                    #expect(piece.extent[axis] == box.extent[axis])
-                    #expect(piece.extent[(axis + 1)...].reduce(1, *) <= cells)
-                } else {
-                    #expect(piece.extent[axis] <= cells)
-                }
-                // No sliver: along each axis, pieces differ by at most one cell.
-                for other in pieces {
-                    for a in extent.indices { #expect(abs(piece.extent[a] - other.extent[a]) <= 1) }
-                }
-            }
-            #expect(covered.count == box.count && covered.values.allSatisfy { $0 == 1 })
-            #expect(pieces.allSatisfy { $0.lower.allSatisfy { $0 >= 2 } })
-        }
-        #expect(EulerWaveSweep.pieces(of: Box(lower: [3], upper: [3]), axis: 0, cells: 8).isEmpty)
     }
 
     @Test func roesWavesAddUpToTheJumpAndTheirSpeedsToTheFluxJump() {

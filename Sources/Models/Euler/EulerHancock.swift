@@ -30,34 +30,40 @@ struct EulerHancockSweep: LimitedKernel {
     /// The axis this sweep moves along.
     let axis: Int
 
+    /// The most cells in the cross-section of the piece a sweep takes at once (see
+    /// ``FaceSweep/pieces(of:axis:cells:)``): 1024 keep a piece's buffers (about 20 values a
+    /// cell along a row, 10 per carried cell across) within 200 kB.
+    static let pieceCells = 1024
+
     func run<Slope: SlopeLimiter>(_: Slope.Type) {
         let layout = state[0].layout
         let strides = layout.strides
         let d = strides.count
         let s = strides[axis]
-        let sweep = FaceSweep(layout: layout, box: box)
-        let n = sweep.rowLength
-        guard n > 0 else { return }
+        let sweeps = FaceSweep.pieces(of: box, axis: axis, cells: Self.pieceCells).map {
+            FaceSweep(layout: layout, box: $0)
+        }
+        // The buffers are sized for the largest piece, and used by each in turn.
+        guard let widest = sweeps.map(\.rowLength).max() else { return }
         let along = axis == d - 1
         let buffers = RowBuffers()
-        // Along the rows a call covers a row's cells and one beyond each end; across, a row.
-        let width = along ? n + 2 : n
+        let widestCall = along ? widest + 2 : widest
         let tangential = (0..<3).filter { $0 != axis }
         let velocity = (0..<3).map { primitives[1 + $0] }
         let cells = [primitives[0], velocity[axis], velocity[tangential[0]], velocity[tangential[1]], primitives[4]]
         // Where each flux component (density, energy, normal and tangential momenta) goes.
         let order = [0, 1, 2 + axis, 2 + tangential[0], 2 + tangential[1]]
-        let slopes = buffers.make(5 * width)
-        let lower = buffers.make(5 * width)
-        let upper = buffers.make(5 * width)
-        let nextLower = buffers.make(5 * n)
-        let nextUpper = buffers.make(5 * n)
-        let faces = buffers.make(5 * (n + 1))
+        let slopes = buffers.make(5 * widestCall)
+        let lower = buffers.make(5 * widestCall)
+        let upper = buffers.make(5 * widestCall)
+        let nextLower = buffers.make(5 * widest)
+        let nextUpper = buffers.make(5 * widest)
+        let faces = buffers.make(5 * (widest + 1))
         // Across the rows, per carry slot: the row's own upper face states and the fluxes of
         // the faces below it, both left by the row before along the axis.
-        let slots = along ? 0 : sweep.slots(axis: axis)
-        let carriedUpper = buffers.make(slots * 5 * n)
-        let carriedFlux = buffers.make(slots * 5 * n)
+        let slots = along ? 0 : sweeps.map { $0.slots(axis: axis) }.max()!
+        let carriedUpper = buffers.make(slots * 5 * widest)
+        let carriedFlux = buffers.make(slots * 5 * widest)
         let predictor = Predictor(gamma: gamma, half: 0.5 * dt / spacing[axis], cells: cells, slopes: slopes)
         let update = SplitRowUpdate(
             state: state, next: next, dt: dt, spacing: spacing, gravity: gravity, axis: axis)
@@ -86,37 +92,43 @@ struct EulerHancockSweep: LimitedKernel {
                 ))
         }
 
-        sweep.forEachRow { row in
-            let low: UnsafeMutablePointer<Double>
-            let high: UnsafeMutablePointer<Double>
-            let pitch: Int
-            if along {
-                states(first: row.offset &- 1, count: width, lower: lower, upper: upper)
-                // Face f lies between cells f − 1 and f of the row: cell f − 1's upper state is
-                // entry f of the rows, cell f's lower state entry f + 1.
-                fluxes(
-                    first: row.offset &- 1, count: n + 1, left: upper, right: lower + 1, pitch: width, into: faces,
-                    targetPitch: n + 1)
-                (low, high, pitch) = (faces, faces + 1, n + 1)
-            } else {
-                let own = carriedUpper + row.slot(axis) * 5 * n
-                let below = carriedFlux + row.slot(axis) * 5 * n
-                if !row.carried(axis) {
-                    states(first: row.offset &- s, count: n, lower: lower, upper: upper)
-                    states(first: row.offset, count: n, lower: nextLower, upper: own)
+        for sweep in sweeps {
+            let n = sweep.rowLength
+            // Along the rows a call covers a row's cells and one beyond each end; across, a row.
+            let width = along ? n + 2 : n
+            sweep.forEachRow { row in
+                let low: UnsafeMutablePointer<Double>
+                let high: UnsafeMutablePointer<Double>
+                let pitch: Int
+                if along {
+                    states(first: row.offset &- 1, count: width, lower: lower, upper: upper)
+                    // Face f lies between cells f − 1 and f of the row: cell f − 1's upper state is
+                    // entry f of the rows, cell f's lower state entry f + 1.
                     fluxes(
-                        first: row.offset &- s, count: n, left: upper, right: nextLower, pitch: n, into: below,
-                        targetPitch: n)
+                        first: row.offset &- 1, count: n + 1, left: upper, right: lower + 1, pitch: width, into: faces,
+                        targetPitch: n + 1)
+                    (low, high, pitch) = (faces, faces + 1, n + 1)
+                } else {
+                    let own = carriedUpper + row.slot(axis) * 5 * n
+                    let below = carriedFlux + row.slot(axis) * 5 * n
+                    if !row.carried(axis) {
+                        states(first: row.offset &- s, count: n, lower: lower, upper: upper)
+                        states(first: row.offset, count: n, lower: nextLower, upper: own)
+                        fluxes(
+                            first: row.offset &- s, count: n, left: upper, right: nextLower, pitch: n, into: below,
+                            targetPitch: n)
+                    }
+                    states(first: row.offset &+ s, count: n, lower: nextLower, upper: nextUpper)
+                    fluxes(
+                        first: row.offset, count: n, left: own, right: nextLower, pitch: n, into: faces, targetPitch: n)
+                    (low, high, pitch) = (below, faces, n)
                 }
-                states(first: row.offset &+ s, count: n, lower: nextLower, upper: nextUpper)
-                fluxes(first: row.offset, count: n, left: own, right: nextLower, pitch: n, into: faces, targetPitch: n)
-                (low, high, pitch) = (below, faces, n)
-            }
-            update(first: row.offset, count: n, low: low, high: high, pitch: pitch)
-            if !along {
-                // The faces above are the next row's faces below, its upper states computed.
-                (carriedFlux + row.slot(axis) * 5 * n).update(from: faces, count: 5 * n)
-                (carriedUpper + row.slot(axis) * 5 * n).update(from: nextUpper, count: 5 * n)
+                update(first: row.offset, count: n, low: low, high: high, pitch: pitch)
+                if !along {
+                    // The faces above are the next row's faces below, its upper states computed.
+                    (carriedFlux + row.slot(axis) * 5 * n).update(from: faces, count: 5 * n)
+                    (carriedUpper + row.slot(axis) * 5 * n).update(from: nextUpper, count: 5 * n)
+                }
             }
         }
     }

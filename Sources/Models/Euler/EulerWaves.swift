@@ -41,55 +41,17 @@ struct EulerWaveSweep: LimitedKernel {
     static let rowsPerFace = 33
 
     /// The most cells in the cross-section of the piece a sweep takes at once (see
-    /// ``pieces(of:axis:cells:)``): 256 keep a piece's raw faces within 300 kB. Timed against
+    /// ``FaceSweep/pieces(of:axis:cells:)``): 256 keep a piece's raw faces within 300 kB. Timed against
     /// 512 (Euler 2000² and 128³), the same within the noise; without pieces, a 1-D row of
     /// 160 000 cells swept 4 to 6 times slower and 128³ about a fifth slower.
     static let pieceCells = 256
-
-    /// `box` cut into pieces whose rows keep their raw faces in cache, in C order: along the
-    /// last axis, rows of at most `cells` cells (33 values a face); across another axis, a
-    /// cross-section (the axes after `axis`) of at most `cells` cells, whose carry slots hold
-    /// four rows of raw faces each. Each piece recomputes the faces on its sides, with the
-    /// same bits, so the pieces give what the whole box would.
-    static func pieces(of box: Box, axis: Int, cells: Int) -> [Box] {
-        let extent = box.extent
-        let d = extent.count
-        guard !box.isEmpty, d > 0 else { return [] }
-        // The widest pieces allowed: along the last axis, `cells` of it; across another, whole
-        // along `axis` and the axes before it, the axes after it filled from the last back.
-        var widths = extent
-        if axis == d - 1 {
-            widths[axis] = Swift.min(extent[axis], cells)
-        } else {
-            var room = cells
-            for a in stride(from: d - 1, to: axis, by: -1) {
-                widths[a] = Swift.max(1, Swift.min(extent[a], room))
-                room = Swift.max(1, room / widths[a])
-            }
-        }
-        // Near-equal pieces per axis, so that none is a sliver.
-        let cuts = (0..<d).map { a -> [Int] in
-            let count = (extent[a] + widths[a] - 1) / widths[a]
-            return (0...count).map { box.lower[a] + $0 * extent[a] / count }
-        }
-        var result: [Box] = []
-        func add(_ a: Int, _ lower: [Int], _ upper: [Int]) {
-            guard a < d else {
-                result.append(Box(lower: lower, upper: upper))
-                return
-            }
-            for i in 0..<(cuts[a].count - 1) { add(a + 1, lower + [cuts[a][i]], upper + [cuts[a][i + 1]]) }
-        }
-        add(0, [], [])
-        return result
-    }
 
     func run<Slope: SlopeLimiter>(_: Slope.Type) {
         let layout = state[0].layout
         let strides = layout.strides
         let d = strides.count
         let s = strides[axis]
-        let sweeps = Self.pieces(of: box, axis: axis, cells: Self.pieceCells).map {
+        let sweeps = FaceSweep.pieces(of: box, axis: axis, cells: Self.pieceCells).map {
             FaceSweep(layout: layout, box: $0)
         }
         guard let widest = sweeps.map(\.rowLength).max() else { return }
