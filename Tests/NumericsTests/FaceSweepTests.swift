@@ -68,6 +68,26 @@ import Testing
         }
         #expect(FaceSweep.pieces(of: Box(lower: [3], upper: [3]), axis: 0, cells: 8).isEmpty)
     }
+
+    @Test func rowBuffersAreZeroedDistinctAndReusedFromThePool() {
+        var first: Set<UnsafeMutablePointer<Double>> = []
+        do {
+            let buffers = RowBuffers()
+            for count in [1000, 20000, 1000] {
+                let p = buffers.make(count)
+                #expect((0..<count).allSatisfy { p[$0] == 0 })
+                p.update(repeating: .nan, count: count)
+                first.insert(p)
+            }
+            #expect(first.count == 3)
+        }
+        // The next kernel's buffers come back from the pool (unless a test running beside this
+        // one took them first), zeroed again, and never shared between two buffers alive at once.
+        let buffers = RowBuffers()
+        let again = [buffers.make(1000), buffers.make(1000), buffers.make(20000)]
+        #expect(Set(again).count == 3)
+        for (p, count) in zip(again, [1000, 1000, 20000]) { #expect((0..<count).allSatisfy { p[$0] == 0 }) }
+    }
 }
 
 /// Van Leer's limiter, counting its calls.
