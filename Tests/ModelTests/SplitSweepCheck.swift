@@ -53,11 +53,18 @@ enum SplitSweepCheck {
     }
 
     /// Runs ``EulerKernel/sweep(axis:from:into:box:dt:spacing:primitives:)`` with `limiter`
-    /// (wave propagation's where `waves`) along every axis of each case and of `extra`, on a
+    /// (wave propagation's where `waves`) along every axis of each case and of `cut`, on a
     /// random gas, and expects every cell of the box to have the bits of `Sweep`'s reference.
+    /// Each box of `cut` must be one the sweep takes in pieces of `pieceCells` along some axis
+    /// (``FaceSweep/pieces(of:axis:cells:)``).
     static func expectSameBits<Sweep: SplitSweepReference>(
-        _: Sweep.Type, limiter: Limiter, waves: Bool, extra: [(extent: [Int], box: Box, gravity: [Double])] = []
+        _: Sweep.Type, limiter: Limiter, waves: Bool, cut: [(extent: [Int], box: Box, gravity: [Double])],
+        pieceCells: Int
     ) {
+        #expect(
+            cut.allSatisfy { c in
+                c.extent.indices.contains { FaceSweep.pieces(of: c.box, axis: $0, cells: pieceCells).count > 1 }
+            })
         let reference: Reference
         switch limiter {
         case .vanleer: reference = Sweep.reference(VanLeerSlope.self)
@@ -65,7 +72,7 @@ enum SplitSweepCheck {
         case .mc: reference = Sweep.reference(MCSlope.self)
         case .none: reference = Sweep.reference(CentralSlope.self)
         }
-        for (extent, box, gravity) in EulerKernelTests.cases + extra {
+        for (extent, box, gravity) in EulerKernelTests.cases + cut {
             let d = extent.count
             let (layout, state) = EulerKernelTests.randomState(extent: extent)
             let spacing = [0.1, 0.2, 0.05].prefix(d).map { $0 }
