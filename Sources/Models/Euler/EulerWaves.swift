@@ -41,9 +41,10 @@ struct EulerWaveSweep: LimitedKernel {
     static let rowsPerFace = 33
 
     /// The most cells in the cross-section of the piece a sweep takes at once (see
-    /// ``FaceSweep/pieces(of:axis:cells:)``): 256 keep a piece's raw faces within 300 kB. Timed against
-    /// 512 (Euler 2000² and 128³), the same within the noise; without pieces, a 1-D row of
-    /// 160 000 cells swept 4 to 6 times slower and 128³ about a fifth slower.
+    /// ``FaceSweep/pieces(of:axis:cells:)``): 256 keep a piece's raw faces within 300 kB.
+    /// Timed against 512 (Euler 2000² and 128³), the same within the noise; without pieces, a
+    /// 1-D row of 160 000 cells swept about half as fast and 128³ about a fifth slower (with
+    /// ``RowBuffers``' pool; 4 to 6 times slower in 1-D before it).
     static let pieceCells = 256
 
     func run<Slope: SlopeLimiter>(_: Slope.Type) {
