@@ -54,8 +54,9 @@ import Testing
         // into pieces (``EulerWaveSweep/pieceCells``), along a row in 1-D and 2-D, across in
         // 2-D, across the first axis's cross-section in 3-D.
         let long: [(extent: [Int], box: Box, gravity: [Double])] = [
-            ([600], Box(lower: [1], upper: [599]), [0]), ([4, 600], Box(lower: [0, 3], upper: [4, 599]), [0, 0.5]),
-            ([3, 70, 9], Box(lower: [0, 1, 0], upper: [3, 70, 9]), [0.5, 0, -1]),
+            ([2100], Box(lower: [1], upper: [2099]), [0]),
+            ([3, 1100], Box(lower: [0, 3], upper: [3, 1099]), [0, 0.5]),
+            ([2, 40, 30], Box(lower: [0, 1, 0], upper: [2, 40, 30]), [0.5, 0, -1]),
         ]
         SplitSweepCheck.expectSameBits(
             Self.self, limiter: limiter, waves: true, cut: long, pieceCells: EulerWaveSweep.pieceCells)

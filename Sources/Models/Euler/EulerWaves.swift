@@ -41,11 +41,11 @@ struct EulerWaveSweep: LimitedKernel {
     static let rowsPerFace = 33
 
     /// The most cells in the cross-section of the piece a sweep takes at once (see
-    /// ``FaceSweep/pieces(of:axis:cells:)``): 256 keep a piece's raw faces within 300 kB.
-    /// Timed against 512 (Euler 2000² and 128³), the same within the noise; without pieces, a
-    /// 1-D row of 160 000 cells swept about half as fast and 128³ about a fifth slower (with
-    /// ``RowBuffers``' pool; 4 to 6 times slower in 1-D before it).
-    static let pieceCells = 256
+    /// ``FaceSweep/pieces(of:axis:cells:)``): 1024 keep a piece's raw faces near 1 MB, the L2
+    /// of this machine. Where cutting matters, 256 and 1024 timed the same (a 1-D row of
+    /// 160 000 cells, twice as fast as uncut; 128³, a fifth faster); at 400², which 256 cut
+    /// and 1024 does not, 256 made a whole run of the example 14 % slower.
+    static let pieceCells = 1024
 
     func run<Slope: SlopeLimiter>(_: Slope.Type) {
         let layout = state[0].layout
